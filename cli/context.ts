@@ -1,0 +1,66 @@
+import { delimiter, resolve } from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { GuideBoardError, isGuideBoardError, toJSONText, type GuideBoardErrorCode } from "../src/index.ts";
+
+/** What `main` runs with; tests pass their own streams, env and cwd. */
+export interface CliContext {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+/** Exit codes, chosen on purpose: 0 ok, 1 not found, 2 bad usage or unsafe input. */
+export const EXIT = { ok: 0, notFound: 1, usage: 2 } as const;
+
+const EXIT_BY_CODE: Record<GuideBoardErrorCode, number> = {
+  INVALID_RUN_ID: EXIT.usage,
+  INVALID_OPTIONS: EXIT.usage,
+  INVALID_CURSOR: EXIT.usage,
+  UNSAFE_PATH: EXIT.usage,
+  RUN_NOT_FOUND: EXIT.notFound,
+  REPORT_NOT_FOUND: EXIT.notFound,
+  ARTIFACT_NOT_FOUND: EXIT.notFound,
+  MANIFEST_INVALID: EXIT.notFound,
+};
+
+/** Raised for a bad command line; printed as one line plus a hint to `--help`. */
+export class UsageError extends Error {}
+
+/** Options every `runs` command takes. */
+export const COMMON_OPTIONS = {
+  "runs-dir": { type: "string", multiple: true },
+  json: { type: "boolean", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const satisfies ParseArgsConfig["options"];
+
+/** `parseArgs`, strict, with errors turned into {@link UsageError}. */
+export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** `--runs-dir` (repeatable), else `GUIDE_BOARD_RUNS_DIR` (path-delimited), else `./runs`. */
+export function runsDirsOf(values: { "runs-dir"?: string[] | undefined }, ctx: CliContext): string[] {
+  const given = values["runs-dir"]?.length
+    ? values["runs-dir"]
+    : (ctx.env.GUIDE_BOARD_RUNS_DIR?.split(delimiter).filter(Boolean) ?? []);
+  return (given.length > 0 ? given : ["runs"]).map((dir) => resolve(ctx.cwd, dir));
+}
+
+/** Prints an error the way the command line promises and returns its exit code. */
+export function fail(error: unknown, ctx: CliContext, json: boolean, helpHint: string): number {
+  if (error instanceof UsageError) {
+    ctx.stderr.write(`guide-board: ${error.message}\nRun '${helpHint} --help' for usage.\n`);
+    return EXIT.usage;
+  }
+  const known = isGuideBoardError(error)
+    ? error
+    : new GuideBoardError("INVALID_OPTIONS", "Unexpected failure; nothing was changed.");
+  if (json) ctx.stdout.write(toJSONText(known.toJSON()));
+  ctx.stderr.write(`guide-board: ${known.message}\n`);
+  return isGuideBoardError(error) ? EXIT_BY_CODE[known.code] : EXIT.notFound;
+}

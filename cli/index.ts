@@ -1,0 +1,37 @@
+import { EXIT, type CliContext } from "./context.ts";
+import { runsCommand } from "./runs.ts";
+import { printable } from "./format.ts";
+
+const HELP = `guide-board: find retained runs again, from a shell
+
+Usage: guide-board <command> [options]
+
+Commands:
+  runs list        list retained runs, newest first
+  runs latest      the newest retained run (optionally the newest failed one)
+  runs show        one run
+  runs reports     a run's reports
+  runs manifest    a run's artifact manifest
+
+Run 'guide-board <command> --help' for a command's options.`;
+
+/**
+ * Runs the command line with `args` (no `node` or script path) and returns the exit code; tests
+ * call it directly with their own streams.
+ */
+export async function main(options: { args: string[] } & Partial<CliContext>): Promise<number> {
+  const ctx: CliContext = {
+    stdout: options.stdout ?? process.stdout,
+    stderr: options.stderr ?? process.stderr,
+    env: options.env ?? process.env,
+    cwd: options.cwd ?? process.cwd(),
+  };
+  const [command, ...rest] = options.args;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    ctx.stdout.write(`${HELP}\n`);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (command === "runs") return runsCommand(rest, ctx);
+  ctx.stderr.write(`guide-board: unknown command '${printable(command)}'\nRun 'guide-board --help' for usage.\n`);
+  return EXIT.usage;
+}

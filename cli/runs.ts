@@ -1,0 +1,196 @@
+import {
+  artifactManifest,
+  getRetainedRun,
+  latestRun,
+  listRetainedRuns,
+  reportPaths,
+  toJSONText,
+  type Diagnostic,
+  type RunStatus,
+} from "../src/index.ts";
+import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
+import { bytes, compat, duration, labels, printable, runDetails, table } from "./format.ts";
+
+const FILTER_OPTIONS = {
+  ...COMMON_OPTIONS,
+  status: { type: "string", multiple: true },
+  since: { type: "string" },
+  until: { type: "string" },
+  label: { type: "string", multiple: true },
+} as const;
+
+const LIST_OPTIONS = { ...FILTER_OPTIONS, limit: { type: "string" }, cursor: { type: "string" } } as const;
+
+const COMMON_HELP = `  --runs-dir DIR   runs directory (repeatable; default $GUIDE_BOARD_RUNS_DIR or ./runs)
+  --json           print the library's JSON object instead of a table
+  -h, --help       show this help`;
+
+const FILTER_HELP = `  --status S       passed, failed, errored or cancelled (repeatable: any of them)
+  --since TIME     started at or after TIME (ISO 8601)
+  --until TIME     started before TIME (ISO 8601)
+  --label K=V      label must match (repeatable: all of them)`;
+
+const HELP: Record<string, string> = {
+  runs: `Usage: guide-board runs <command> [options]
+
+Commands:
+  list             list retained runs, newest first
+  latest           the newest retained run (optionally with --status)
+  show RUN         one run
+  reports RUN      a run's reports
+  manifest RUN     a run's artifact manifest (or why it has none)
+
+Run 'guide-board runs <command> --help' for a command's options.`,
+  list: `Usage: guide-board runs list [options]
+
+List retained runs, newest first by start time, then run id.
+
+Options:
+${FILTER_HELP}
+  --limit N        at most N runs; prints a cursor for the next page
+  --cursor C       continue after a previous page
+${COMMON_HELP}`,
+  latest: `Usage: guide-board runs latest [options]
+
+Show the newest retained run matching the filters. Exit 1 when there is none.
+
+Options:
+${FILTER_HELP}
+${COMMON_HELP}`,
+  show: `Usage: guide-board runs show RUN [options]\n\nShow one retained run. Exit 1 when it is not retained.\n\nOptions:\n${COMMON_HELP}`,
+  reports: `Usage: guide-board runs reports RUN [options]\n\nList a run's reports: id, media type, size, path and state.\n\nOptions:\n${COMMON_HELP}`,
+  manifest: `Usage: guide-board runs manifest RUN [options]\n\nShow a run's artifact manifest, or the compatibility marker that says why it has none.\n\nOptions:\n${COMMON_HELP}`,
+};
+
+/** `guide-board runs <command>`. */
+export async function runsCommand(args: string[], ctx: CliContext): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    ctx.stdout.write(`${HELP.runs}\n`);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    ctx.stderr.write(`guide-board: unknown command 'runs ${printable(command)}'\nRun 'guide-board runs --help' for usage.\n`);
+    return EXIT.usage;
+  }
+  let json = rest.includes("--json");
+  try {
+    const parsed = parse(rest, command === "list" ? LIST_OPTIONS : command === "latest" ? FILTER_OPTIONS : COMMON_OPTIONS);
+    json = parsed.values.json === true;
+    if (parsed.values.help) {
+      ctx.stdout.write(`${HELP[command]}\n`);
+      return EXIT.ok;
+    }
+    return await run(parsed.values as Values, parsed.positionals, ctx);
+  } catch (error) {
+    return fail(error, ctx, json, `guide-board runs ${command}`);
+  }
+}
+
+type Values = {
+  "runs-dir"?: string[];
+  json?: boolean;
+  status?: string[];
+  since?: string;
+  until?: string;
+  label?: string[];
+  limit?: string;
+  cursor?: string;
+};
+
+const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliContext) => Promise<number>> = {
+  async list(values, positionals, ctx) {
+    _noPositionals(positionals);
+    const runsDir = runsDirsOf(values, ctx);
+    const page = await listRetainedRuns({ runsDir, ..._filters(values), limit: _limit(values.limit), cursor: values.cursor });
+    if (values.json) return _json(ctx, page);
+    if (page.runs.length === 0) ctx.stdout.write(`No retained runs in ${printable(runsDir.join(", "))}.\n`);
+    else {
+      const rows = page.runs.map((run) => [
+        run.runId, run.status, run.startedAt, duration(run.durationMs), String(run.reportCount), compat(run), labels(run),
+      ]);
+      ctx.stdout.write(`${table(["RUN", "STATUS", "STARTED", "DURATION", "REPORTS", "SCHEMA", "LABELS"], rows)}\n`);
+    }
+    if (page.nextCursor) ctx.stdout.write(`More runs: --cursor ${page.nextCursor}\n`);
+    _diagnostics(ctx, page.diagnostics);
+    return EXIT.ok;
+  },
+  async latest(values, positionals, ctx) {
+    _noPositionals(positionals);
+    const run = await latestRun({ runsDir: runsDirsOf(values, ctx), ..._filters(values) });
+    if (values.json) {
+      ctx.stdout.write(toJSONText(run));
+      return run === null ? EXIT.notFound : EXIT.ok;
+    }
+    if (run === null) {
+      ctx.stderr.write("guide-board: no retained run matches.\n");
+      return EXIT.notFound;
+    }
+    ctx.stdout.write(`${runDetails(run)}\n`);
+    return EXIT.ok;
+  },
+  async show(values, positionals, ctx) {
+    const run = await getRetainedRun({ runsDir: runsDirsOf(values, ctx) }, _runId(positionals));
+    if (values.json) return _json(ctx, run);
+    ctx.stdout.write(`${runDetails(run)}\n`);
+    return EXIT.ok;
+  },
+  async reports(values, positionals, ctx) {
+    const list = await reportPaths({ runsDir: runsDirsOf(values, ctx) }, _runId(positionals));
+    if (values.json) return _json(ctx, list);
+    if (list.reports.length === 0) ctx.stdout.write("This run lists no reports.\n");
+    else {
+      const rows = list.reports.map((r) => [
+        r.id, r.mediaType.split(";")[0]!, bytes(r.size), r.path, r.unsafe ? `unsafe (${r.reason})` : r.exists ? "ok" : "missing",
+      ]);
+      ctx.stdout.write(`${table(["ID", "TYPE", "SIZE", "PATH", "STATE"], rows)}\n`);
+    }
+    return EXIT.ok;
+  },
+  async manifest(values, positionals, ctx) {
+    const manifest = await artifactManifest({ runsDir: runsDirsOf(values, ctx) }, _runId(positionals));
+    if (values.json) return _json(ctx, manifest);
+    if (!manifest.available) ctx.stdout.write(`No artifact manifest (${manifest.reason}): ${manifest.message}\n`);
+    else if (manifest.artifacts.length === 0) ctx.stdout.write("The artifact manifest lists no artifacts.\n");
+    else {
+      const rows = manifest.artifacts.map((a) => [
+        a.path, bytes(a.size), a.sha256, a.unsafe ? `unsafe (${a.reason})` : a.exists ? "ok" : "missing",
+      ]);
+      ctx.stdout.write(`${table(["PATH", "SIZE", "SHA256", "STATE"], rows)}\n`);
+    }
+    return EXIT.ok;
+  },
+};
+
+function _json(ctx: CliContext, value: unknown): number {
+  ctx.stdout.write(toJSONText(value));
+  return EXIT.ok;
+}
+
+function _filters(values: Values) {
+  return { status: values.status as RunStatus[] | undefined, since: values.since, until: values.until, label: values.label };
+}
+
+function _limit(limit: string | undefined): number | undefined {
+  if (limit === undefined) return undefined;
+  if (!/^[1-9]\d{0,8}$/.test(limit)) throw new UsageError("--limit takes a whole number from 1");
+  return Number(limit);
+}
+
+function _runId(positionals: string[]): string {
+  if (positionals.length !== 1) throw new UsageError("expected exactly one RUN argument");
+  return positionals[0]!;
+}
+
+function _noPositionals(positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${printable(positionals[0]!)}'`);
+}
+
+function _diagnostics(ctx: CliContext, diagnostics: Diagnostic[]): void {
+  if (diagnostics.length === 0) return;
+  const counts = new Map<string, number>();
+  for (const d of diagnostics) counts.set(d.kind, (counts.get(d.kind) ?? 0) + 1);
+  const summary = [...counts].map(([kind, n]) => `${kind} ${n}`).join(", ");
+  ctx.stderr.write(`Skipped ${diagnostics.length} folder(s): ${summary} (details with --json).\n`);
+}

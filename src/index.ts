@@ -1,0 +1,59 @@
+// Runs
+export {
+  listRetainedRuns,
+  latestRun,
+  getRetainedRun,
+  type RunsOptions,
+  type ListRetainedRunsOptions,
+  type LatestRunOptions,
+  type RetainedRunList,
+} from "./runs.ts";
+export { retainedRunSchema, compatibilitySchema, type RetainedRun, type Compatibility, type ManifestKind } from "./run.ts";
+export { runFiltersSchema, listQuerySchema, type RunFilters, type ListQuery } from "./query.ts";
+export { diagnosticSchema, DIAGNOSTIC_KINDS, type Diagnostic, type DiagnosticKind, type ScanOptions } from "./scan.ts";
+
+// Reports and manifests
+export { reportPaths, reportSchema, reportListSchema, type Report, type ReportList } from "./reports.ts";
+export {
+  artifactManifest,
+  submissionManifest,
+  artifactManifestFileSchema,
+  artifactManifestSchema,
+  artifactSchema,
+  compatibilityMarkerSchema,
+  submissionManifestSchema,
+  ARTIFACT_MANIFEST_FILE,
+  type Artifact,
+  type ArtifactManifest,
+  type CompatibilityMarker,
+  type SubmissionManifest,
+} from "./manifest.ts";
+
+// On-disk contract
+export {
+  SUMMARY_FILE,
+  RUN_STATUSES,
+  runStatusSchema,
+  timestampSchema,
+  reportRefSchema,
+  legacySummarySchema,
+  currentSummarySchema,
+  newerSummarySchema,
+  parseSummary,
+  type RunStatus,
+  type ReportRef,
+  type LegacySummary,
+  type CurrentSummary,
+  type NewerSummary,
+  type ParsedSummary,
+  type SummaryGeneration,
+} from "./summary.ts";
+export { RUN_ID_PATTERN, isRunId, assertRunId } from "./run-id.ts";
+
+// Path safety
+export { checkRef, resolveInRun, openInRun, UNSAFE_REASONS, type UnsafeReason, type RefCheck, type ResolvedRef, type ContainedFile } from "./paths.ts";
+export { mediaTypeOf } from "./media-type.ts";
+
+// Errors and wire format
+export { GuideBoardError, isGuideBoardError, type GuideBoardErrorCode } from "./errors.ts";
+export { toJSONText } from "./json.ts";

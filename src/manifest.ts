@@ -1,0 +1,180 @@
+import { z } from "zod";
+import { GuideBoardError } from "./errors.ts";
+import { mediaTypeOf } from "./media-type.ts";
+import { checkRef, readInRun, resolveInRun, UNSAFE_REASONS, unsafePathError } from "./paths.ts";
+import { createSlicer } from "./_slices.ts";
+import { compatibilitySchema, type Compatibility } from "./run.ts";
+import { _loadRun, type RunsOptions } from "./runs.ts";
+import { describeIssue } from "./summary.ts";
+
+/** Where `guide-board run` puts the artifact manifest, relative to the run folder. */
+export const ARTIFACT_MANIFEST_FILE = "assessment-package/artifact-manifest.json";
+
+/** Largest manifest read, in bytes. */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/** `assessment-package/artifact-manifest.json` as written on disk. */
+export const artifactManifestFileSchema = z.looseObject({
+  schemaVersion: z.literal(1),
+  artifacts: z.array(
+    z.looseObject({
+      path: z.string(),
+      size: z.number().int().min(0),
+      sha256: z.string().regex(/^[a-f0-9]{64}$/, "expected 64 lowercase hex digits"),
+      mediaType: z.string().max(256).optional(),
+    }),
+  ),
+});
+
+/** One artifact, resolved inside the run folder; unsafe entries have no `absolutePath`. */
+export const artifactSchema = z.object({
+  path: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  mediaType: z.string(),
+  exists: z.boolean(),
+  absolutePath: z.string().optional(),
+  unsafe: z.literal(true).optional(),
+  reason: z.enum(UNSAFE_REASONS).optional(),
+});
+export type Artifact = z.infer<typeof artifactSchema>;
+
+/** A run's artifact manifest, validated, with each entry resolved. */
+export const artifactManifestSchema = z.object({
+  runId: z.string(),
+  available: z.literal(true),
+  schemaVersion: z.literal(1),
+  path: z.string(),
+  artifacts: z.array(artifactSchema),
+  compatibility: compatibilitySchema,
+});
+export type ArtifactManifest = z.infer<typeof artifactManifestSchema>;
+
+/** Why a run has no manifest of some kind. */
+export const MARKER_REASONS = ["legacy-run", "not-declared", "file-missing"] as const;
+
+/** Returned instead of a manifest for runs that have none: says so, and why, in words. */
+export const compatibilityMarkerSchema = z.object({
+  runId: z.string(),
+  available: z.literal(false),
+  reason: z.enum(MARKER_REASONS),
+  message: z.string(),
+  compatibility: compatibilitySchema,
+});
+export type CompatibilityMarker = z.infer<typeof compatibilityMarkerSchema>;
+
+/** A run's submission manifest, surfaced as it is on disk. */
+export const submissionManifestSchema = z.object({
+  runId: z.string(),
+  available: z.literal(true),
+  path: z.string(),
+  manifest: z.looseObject({ schemaVersion: z.unknown() }),
+  compatibility: compatibilitySchema,
+});
+export type SubmissionManifest = z.infer<typeof submissionManifestSchema>;
+
+/**
+ * A run's artifact manifest with every entry's path resolved inside the run folder (real paths
+ * checked; a link out makes the entry `unsafe`). A run without one — every legacy run, or a
+ * current run whose manifest file is missing — gets a {@link CompatibilityMarker}, not an error.
+ * A manifest that exists but does not parse throws `MANIFEST_INVALID`; an unsafe manifest path
+ * throws `UNSAFE_PATH`.
+ *
+ * @example
+ * const manifest = await artifactManifest({ runsDir: "./runs" }, runId);
+ * if (manifest.available) for (const a of manifest.artifacts) console.log(a.path, a.size, a.sha256);
+ * else console.log(manifest.message);
+ */
+export async function artifactManifest(
+  options: RunsOptions,
+  runId: string,
+): Promise<ArtifactManifest | CompatibilityMarker> {
+  const loaded = _loadManifest(options, runId, "artifactManifest");
+  if ("marker" in loaded) return loaded.marker;
+  const { runDir, ref, compatibility } = loaded;
+  const data = artifactManifestFileSchema.safeParse(await _readJson(runDir, ref, "artifact"));
+  if (!data.success) throw _invalid("artifact", describeIssue(data.error));
+  const packageDir = ref.slice(0, ref.lastIndexOf("/") + 1);
+  const slicer = createSlicer();
+  const artifacts: Artifact[] = [];
+  for (const entry of data.data.artifacts) {
+    const check = checkRef(entry.path);
+    const resolved = check.safe ? resolveInRun(runDir, packageDir + check.path) : null;
+    const mediaType = entry.mediaType ?? mediaTypeOf(entry.path);
+    const base = { path: check.safe ? check.path : entry.path, size: entry.size, sha256: entry.sha256, mediaType };
+    if (resolved === null || !resolved.safe) {
+      const reason = check.safe ? "escapes-run" : check.reason;
+      artifacts.push({ ...base, exists: false, unsafe: true, reason });
+    } else {
+      artifacts.push({ ...base, exists: resolved.realPath !== null, absolutePath: resolved.absolutePath });
+    }
+    if (slicer.due()) await slicer.yield();
+  }
+  return { runId, available: true, schemaVersion: 1, path: ref, artifacts, compatibility };
+}
+
+/**
+ * A run's submission manifest (a free-form JSON object with a `schemaVersion`), as it is; a
+ * {@link CompatibilityMarker} when the run has none.
+ *
+ * @example
+ * const submission = await submissionManifest({ runsDir: "./runs" }, runId);
+ * if (submission.available) console.log(submission.manifest);
+ */
+export async function submissionManifest(
+  options: RunsOptions,
+  runId: string,
+): Promise<SubmissionManifest | CompatibilityMarker> {
+  const loaded = _loadManifest(options, runId, "submissionManifest");
+  if ("marker" in loaded) return loaded.marker;
+  const { runDir, ref, compatibility } = loaded;
+  const data = await _readJson(runDir, ref, "submission");
+  const valid = z.looseObject({ schemaVersion: z.unknown().refine((v) => v !== undefined) }).safeParse(data);
+  if (!valid.success) throw _invalid("submission", "expected a JSON object with a schemaVersion");
+  return { runId, available: true, path: ref, manifest: valid.data, compatibility };
+}
+
+type Loaded =
+  | { marker: CompatibilityMarker }
+  | { runDir: string; ref: string; compatibility: Compatibility };
+
+function _loadManifest(options: RunsOptions, runId: string, kind: "artifactManifest" | "submissionManifest"): Loaded {
+  const { entry, parsed, runDir } = _loadRun(options, runId);
+  const compatibility = entry.run.compatibility;
+  const noun = kind === "artifactManifest" ? "artifact manifest" : "submission manifest";
+  const marker = (reason: CompatibilityMarker["reason"], message: string): Loaded => ({
+    marker: { runId, available: false, reason, message, compatibility },
+  });
+  if (parsed.generation === "legacy") {
+    return marker("legacy-run", `This run was recorded by an older writer (legacy summary without schemaVersion), which kept no ${noun}.`);
+  }
+  const declared = parsed.summary[kind];
+  if (declared === undefined) return marker("not-declared", `This run's summary names no ${noun}.`);
+  const check = checkRef(declared);
+  if (!check.safe) throw unsafePathError(declared, check.reason);
+  const resolved = resolveInRun(runDir, check.path);
+  if (!resolved.safe) throw unsafePathError(check.path, resolved.reason);
+  if (resolved.realPath === null) {
+    return marker("file-missing", `The summary names ${check.path}, but that file is missing from the run folder.`);
+  }
+  return { runDir, ref: check.path, compatibility };
+}
+
+async function _readJson(runDir: string, ref: string, kind: "artifact" | "submission"): Promise<unknown> {
+  const text = await readInRun(
+    runDir,
+    ref,
+    MAX_MANIFEST_BYTES,
+    () => _invalid(kind, "not a readable regular file"),
+    (size) => _invalid(kind, `${size} bytes is over the ${MAX_MANIFEST_BYTES}-byte limit`),
+  );
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw _invalid(kind, "not valid JSON");
+  }
+}
+
+function _invalid(kind: "artifact" | "submission", why: string): GuideBoardError {
+  return new GuideBoardError("MANIFEST_INVALID", `The run's ${kind} manifest is invalid: ${why}.`);
+}

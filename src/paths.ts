@@ -1,0 +1,169 @@
+import { constants, promises as fsp, readlinkSync, realpathSync, type Stats } from "node:fs";
+import { join, sep } from "node:path";
+import { GuideBoardError } from "./errors.ts";
+
+/** Why a path from a run folder was refused. */
+export const UNSAFE_REASONS = [
+  "not-a-string",
+  "empty",
+  "too-long",
+  "nul",
+  "control-character",
+  "backslash",
+  "absolute",
+  "drive-letter",
+  "parent-segment",
+  "escapes-run",
+] as const;
+export type UnsafeReason = (typeof UNSAFE_REASONS)[number];
+
+/** Longest ref accepted, in characters. Real file systems stop at 4096 bytes. */
+const MAX_REF_LENGTH = 4096;
+
+/** The result of checking a ref by its text alone (no file system access). */
+export type RefCheck =
+  | { safe: true; path: string }
+  | { safe: false; reason: UnsafeReason };
+
+// C0 controls and DEL; NUL is reported on its own.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0001-\u001f\u007f]/;
+
+/**
+ * Checks a path written inside a run folder (a report ref, a manifest entry) by its text: it must
+ * be relative POSIX, without `..` segments, a leading `/`, `\`, a drive letter, NUL or other
+ * control characters. `.` and empty segments are dropped, so `./reports//a.html` is
+ * `reports/a.html`. Nothing is decoded: `%2e%2e` is a literal file name.
+ *
+ * @example
+ * checkRef("reports/junit.xml"); // { safe: true, path: "reports/junit.xml" }
+ * checkRef("../other-run/secret"); // { safe: false, reason: "parent-segment" }
+ */
+export function checkRef(ref: unknown): RefCheck {
+  if (typeof ref !== "string") return { safe: false, reason: "not-a-string" };
+  if (ref.length > MAX_REF_LENGTH) return { safe: false, reason: "too-long" };
+  if (ref.includes("\0")) return { safe: false, reason: "nul" };
+  if (CONTROL.test(ref)) return { safe: false, reason: "control-character" };
+  if (ref.includes("\\")) return { safe: false, reason: "backslash" };
+  if (ref.startsWith("/")) return { safe: false, reason: "absolute" };
+  if (/^[A-Za-z]:/.test(ref)) return { safe: false, reason: "drive-letter" };
+  const segments: string[] = [];
+  for (const segment of ref.split("/")) {
+    if (segment === "..") return { safe: false, reason: "parent-segment" };
+    if (segment !== "" && segment !== ".") segments.push(segment);
+  }
+  if (segments.length === 0) return { safe: false, reason: "empty" };
+  return { safe: true, path: segments.join("/") };
+}
+
+/** Whether `candidate` (a real path) is `root` itself or lies below it. */
+export function isInside(root: string, candidate: string): boolean {
+  return candidate === root || candidate.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/** A ref resolved against its run folder on the real file system. */
+export type ResolvedRef =
+  | { safe: true; path: string; absolutePath: string; realPath: string | null }
+  | { safe: false; path: string; reason: UnsafeReason };
+
+/**
+ * Resolves `ref` inside the run folder `runDir` (already a real path) and checks containment on
+ * the real path: a symlink anywhere on the way that leads out of the run folder makes the ref
+ * unsafe. `realPath` is `null` when nothing exists there (yet).
+ */
+export function resolveInRun(runDir: string, ref: unknown): ResolvedRef {
+  const check = checkRef(ref);
+  const shown = typeof ref === "string" ? ref : String(ref);
+  if (!check.safe) return { safe: false, path: shown, reason: check.reason };
+  const absolutePath = join(runDir, check.path);
+  let realPath: string | null;
+  try {
+    realPath = realpathSync.native(absolutePath);
+  } catch {
+    // Missing, a dangling link, a loop or unreadable: nothing here can be read.
+    return { safe: true, path: check.path, absolutePath, realPath: null };
+  }
+  if (!isInside(runDir, realPath)) return { safe: false, path: check.path, reason: "escapes-run" };
+  return { safe: true, path: check.path, absolutePath, realPath };
+}
+
+const OPEN_FLAGS =
+  constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+/** A regular file opened for reading after proving it lies inside its run folder. */
+export interface ContainedFile {
+  handle: fsp.FileHandle;
+  stat: Stats;
+  realPath: string;
+}
+
+/**
+ * Opens the file `ref` names inside `runDir` (a real path) for reading, or throws a typed error:
+ * `UNSAFE_PATH` when the ref or a link on its way leaves the run folder, `notFound` when nothing
+ * readable is there or it is not a regular file (a FIFO, a device or a folder is never opened for
+ * reading, so it cannot hang a caller). On Linux the opened descriptor itself is checked, so a
+ * link swapped in between the check and the open is caught too.
+ */
+export async function openInRun(
+  runDir: string,
+  ref: unknown,
+  notFound: () => GuideBoardError,
+): Promise<ContainedFile> {
+  const resolved = resolveInRun(runDir, ref);
+  if (!resolved.safe) throw unsafePathError(resolved.path, resolved.reason);
+  if (resolved.realPath === null) throw notFound();
+  const before = await fsp.stat(resolved.realPath).catch(() => null);
+  if (!before?.isFile()) throw notFound();
+  let handle: fsp.FileHandle;
+  try {
+    handle = await fsp.open(resolved.realPath, OPEN_FLAGS);
+  } catch {
+    throw notFound();
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw notFound();
+    const opened = _openedPath(handle.fd);
+    if (opened === null ? stat.ino !== before.ino || stat.dev !== before.dev : !isInside(runDir, opened)) {
+      throw unsafePathError(resolved.path, "escapes-run");
+    }
+    return { handle, stat, realPath: resolved.realPath };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/** Reads a whole contained file, refusing files larger than `maxBytes`. */
+export async function readInRun(
+  runDir: string,
+  ref: unknown,
+  maxBytes: number,
+  notFound: () => GuideBoardError,
+  tooLarge: (size: number) => GuideBoardError,
+): Promise<string> {
+  const file = await openInRun(runDir, ref, notFound);
+  try {
+    if (file.stat.size > maxBytes) throw tooLarge(file.stat.size);
+    const buffer = Buffer.alloc(file.stat.size);
+    const { bytesRead } = await file.handle.read(buffer, 0, buffer.length, 0);
+    return buffer.toString("utf8", 0, bytesRead);
+  } finally {
+    await file.handle.close();
+  }
+}
+
+/** The `UNSAFE_PATH` error for a refused ref; the message never echoes control characters. */
+export function unsafePathError(path: string, reason: UnsafeReason): GuideBoardError {
+  return new GuideBoardError("UNSAFE_PATH", `Refused an unsafe path (${reason}).`, { path, reason });
+}
+
+/** Where an open descriptor really points, via /proc on Linux; `null` where that is unavailable. */
+function _openedPath(fd: number): string | null {
+  if (process.platform !== "linux") return null;
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return null;
+  }
+}

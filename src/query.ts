@@ -1,0 +1,103 @@
+import { z } from "zod";
+import { GuideBoardError } from "./errors.ts";
+import { isRunId } from "./run-id.ts";
+import type { RunEntry } from "./run.ts";
+import { describeIssue, runStatusSchema, timestampSchema, toEpochMs, type RunStatus } from "./summary.ts";
+
+/** A label selector, `key=value`; the key is everything before the first `=`. */
+export const labelSelectorSchema = z.string().regex(/^[^=]+=/, "expected key=value");
+
+const timeBound = z.union([timestampSchema, z.date()]);
+
+/** Filters shared by `listRetainedRuns`, `latestRun`, the CLI and the HTTP query. */
+export const runFiltersSchema = z.object({
+  status: z.union([runStatusSchema, z.array(runStatusSchema)]).optional(),
+  since: timeBound.optional(),
+  until: timeBound.optional(),
+  label: z.union([labelSelectorSchema, z.array(labelSelectorSchema)]).optional(),
+});
+
+/** Filters plus keyset pagination. */
+export const listQuerySchema = runFiltersSchema.extend({
+  limit: z.number().int().min(1).optional(),
+  cursor: z.string().max(1024).optional(),
+});
+
+/** Filters on retained runs; all given filters must match. */
+export interface RunFilters {
+  /** One status, or any of several. */
+  status?: RunStatus | readonly RunStatus[];
+  /** Runs that started at or after this instant (ISO 8601 or a Date). */
+  since?: string | Date;
+  /** Runs that started before this instant (exclusive, so windows tile). */
+  until?: string | Date;
+  /** `key=value` selectors; every one must match the run's labels. */
+  label?: string | readonly string[];
+}
+
+/** Filters plus a page size and the `nextCursor` of the previous page. */
+export interface ListQuery extends RunFilters {
+  limit?: number;
+  cursor?: string;
+}
+
+/** A validated query, ready to test runs against. */
+export interface CompiledQuery {
+  matches(entry: RunEntry): boolean;
+  limit: number;
+}
+
+/** Validates a query and compiles it to a predicate; bad input throws `INVALID_OPTIONS`/`INVALID_CURSOR`. */
+export function compileQuery(query: ListQuery): CompiledQuery {
+  const parsed = listQuerySchema.safeParse(query);
+  if (!parsed.success) throw new GuideBoardError("INVALID_OPTIONS", `Invalid option ${describeIssue(parsed.error)}`);
+  const { status, since, until, label, limit, cursor } = parsed.data;
+  const statuses = status === undefined ? null : new Set<string>([status].flat());
+  const sinceMs = since === undefined ? -Infinity : _ms(since);
+  const untilMs = until === undefined ? Infinity : _ms(until);
+  const labels = [label ?? []].flat().map((selector) => {
+    const at = selector.indexOf("=");
+    return [selector.slice(0, at), selector.slice(at + 1)] as const;
+  });
+  const after = cursor === undefined ? null : decodeCursor(cursor);
+  return {
+    limit: limit ?? Infinity,
+    matches: (entry) =>
+      (statuses === null || statuses.has(entry.run.status)) &&
+      entry.startedAtMs >= sinceMs &&
+      entry.startedAtMs < untilMs &&
+      labels.every(([key, value]) => Object.hasOwn(entry.run.labels, key) && entry.run.labels[key] === value) &&
+      (after === null || compareKeys(entry.startedAtMs, entry.run.runId, after.startedAtMs, after.runId) > 0),
+  };
+}
+
+/** Newest first by `startedAt`, then by run id, descending. Negative when run A comes first. */
+export function compareKeys(aMs: number, aId: string, bMs: number, bId: string): number {
+  if (aMs !== bMs) return bMs - aMs;
+  return aId === bId ? 0 : aId < bId ? 1 : -1;
+}
+
+/** {@link compareKeys} for two run entries, for `Array.prototype.sort`. */
+export function compareEntries(a: RunEntry, b: RunEntry): number {
+  return compareKeys(a.startedAtMs, a.run.runId, b.startedAtMs, b.run.runId);
+}
+
+/** The opaque cursor after `entry`: its sort key, not an offset, so pages stay right while runs come and go. */
+export function encodeCursor(entry: RunEntry): string {
+  return Buffer.from(`1:${entry.startedAtMs}:${entry.run.runId}`, "utf8").toString("base64url");
+}
+
+/** Decodes a cursor made by {@link encodeCursor}; anything else throws `INVALID_CURSOR`. */
+export function decodeCursor(cursor: string): { startedAtMs: number; runId: string } {
+  const match = /^1:(-?\d{1,16}):(.+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!match || !isRunId(match[2]) || !/^[A-Za-z0-9_-]*$/.test(cursor)) {
+    throw new GuideBoardError("INVALID_CURSOR", "Invalid cursor: pass the nextCursor of a previous page.");
+  }
+  return { startedAtMs: Number(match[1]), runId: match[2] };
+}
+
+function _ms(bound: string | Date): number {
+  const ms = typeof bound === "string" ? toEpochMs(bound) : bound.getTime();
+  if (Number.isNaN(ms)) throw new GuideBoardError("INVALID_OPTIONS", "Invalid option since/until: not a valid time.");
+  return ms;
+}

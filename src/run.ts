@@ -1,0 +1,86 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { checkRef } from "./paths.ts";
+import { runStatusSchema, toEpochMs, type ParsedSummary } from "./summary.ts";
+
+/** A manifest a run may lack: every legacy run lacks both. */
+export const MANIFEST_KINDS = ["artifactManifest", "submissionManifest"] as const;
+export type ManifestKind = (typeof MANIFEST_KINDS)[number];
+
+/** Which schema generation a run's summary is, and what it lacks compared with the current one. */
+export const compatibilitySchema = z.object({
+  generation: z.enum(["legacy", "current", "newer"]),
+  schemaVersion: z.number().int().nullable(),
+  missing: z.array(z.enum(MANIFEST_KINDS)),
+});
+export type Compatibility = z.infer<typeof compatibilitySchema>;
+
+/** A retained run as the library, the CLI's `--json` and the HTTP API return it. */
+export const retainedRunSchema = z.object({
+  runId: z.string(),
+  status: runStatusSchema,
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  durationMs: z.number().nullable(),
+  exitCode: z.number().int().nullable(),
+  command: z.array(z.string()).nullable(),
+  labels: z.record(z.string(), z.string()),
+  reportCount: z.number().int(),
+  runDir: z.string(),
+  compatibility: compatibilitySchema,
+});
+export type RetainedRun = z.infer<typeof retainedRunSchema>;
+
+/** A run plus its sort key, as scans keep it. */
+export interface RunEntry {
+  run: RetainedRun;
+  startedAtMs: number;
+}
+
+/**
+ * Builds the run object from a parsed summary. `runDir` is the run folder's real path; the only
+ * file system access is a `stat` of each manifest the summary names, to report it missing.
+ */
+export function toRunEntry(runDir: string, parsed: ParsedSummary): RunEntry {
+  const { summary } = parsed;
+  const startedAtMs = toEpochMs(summary.startedAt);
+  const finishedAt = summary.finishedAt ?? null;
+  const finishedAtMs = finishedAt === null ? Number.NaN : toEpochMs(finishedAt);
+  const legacy = parsed.generation === "legacy";
+  const declared = legacy
+    ? {}
+    : { artifactManifest: parsed.summary.artifactManifest, submissionManifest: parsed.summary.submissionManifest };
+  const missing = MANIFEST_KINDS.filter((kind) => !_isFile(runDir, declared[kind]));
+  return {
+    startedAtMs,
+    run: {
+      runId: summary.runId,
+      status: summary.status,
+      startedAt: summary.startedAt,
+      finishedAt,
+      durationMs: Number.isNaN(finishedAtMs) ? null : Math.max(0, finishedAtMs - startedAtMs),
+      exitCode: legacy ? null : (parsed.summary.exitCode ?? null),
+      command: legacy ? null : (parsed.summary.command ?? null),
+      labels: legacy ? {} : (parsed.summary.labels ?? {}),
+      reportCount: summary.reports.length,
+      runDir,
+      compatibility: {
+        generation: parsed.generation,
+        schemaVersion: legacy ? null : parsed.summary.schemaVersion,
+        missing,
+      },
+    },
+  };
+}
+
+function _isFile(runDir: string, ref: string | undefined): boolean {
+  if (ref === undefined) return false;
+  const check = checkRef(ref);
+  if (!check.safe) return false;
+  try {
+    return statSync(join(runDir, check.path), { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false;
+  }
+}

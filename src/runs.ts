@@ -1,0 +1,125 @@
+import { lstatSync } from "node:fs";
+import { join } from "node:path";
+import { GuideBoardError } from "./errors.ts";
+import { compileQuery, compareEntries, encodeCursor, type ListQuery, type RunFilters } from "./query.ts";
+import { assertRunId } from "./run-id.ts";
+import type { RetainedRun, RunEntry } from "./run.ts";
+import {
+  DEFAULT_MAX_SUMMARY_BYTES,
+  readRunSync,
+  resolveRunsDirs,
+  scanRunsDirs,
+  type Diagnostic,
+  type DiagnosticKind,
+  type ScanOptions,
+} from "./scan.ts";
+import type { ParsedSummary } from "./summary.ts";
+
+/** Options every function takes: where the runs are. */
+export interface RunsOptions extends ScanOptions {
+  /** The configured runs directory, or several; earlier ones win on duplicate run ids. */
+  runsDir: string | readonly string[];
+}
+
+/** Options of {@link listRetainedRuns}. */
+export interface ListRetainedRunsOptions extends RunsOptions, ListQuery {}
+
+/** Options of {@link latestRun}. */
+export interface LatestRunOptions extends RunsOptions, RunFilters {}
+
+/** One page of retained runs. */
+export interface RetainedRunList {
+  /** Newest first by `startedAt`, then run id. */
+  runs: RetainedRun[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+  /** Folders that were skipped, and why. */
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Lists every retained run under the configured runs directories, newest first, with filters
+ * and keyset pagination. Broken folders never break the listing: they come back as diagnostics.
+ *
+ * @example
+ * const page = await listRetainedRuns({ runsDir: "./runs", status: "failed", limit: 20 });
+ * for (const run of page.runs) console.log(run.runId, run.startedAt);
+ * if (page.nextCursor) await listRetainedRuns({ runsDir: "./runs", status: "failed", limit: 20, cursor: page.nextCursor });
+ */
+export async function listRetainedRuns(options: ListRetainedRunsOptions): Promise<RetainedRunList> {
+  const query = compileQuery(options);
+  const { entries, diagnostics } = await scanRunsDirs(_runsDirs(options), options);
+  const matching = entries.filter(query.matches).sort(compareEntries);
+  const page = matching.length > query.limit ? matching.slice(0, query.limit) : matching;
+  const list: RetainedRunList = { runs: page.map((entry) => entry.run), diagnostics };
+  if (page.length < matching.length) list.nextCursor = encodeCursor(page[page.length - 1]!);
+  return list;
+}
+
+/**
+ * The newest retained run, optionally the newest matching filters (like Jenkins'
+ * lastSuccessfulBuild / lastFailedBuild); `null` when there is none.
+ *
+ * @example
+ * const lastFailed = await latestRun({ runsDir: "./runs", status: "failed" });
+ */
+export async function latestRun(options: LatestRunOptions): Promise<RetainedRun | null> {
+  const query = compileQuery({ status: options.status, since: options.since, until: options.until, label: options.label });
+  const { entries } = await scanRunsDirs(_runsDirs(options), options);
+  let best: RunEntry | null = null;
+  for (const entry of entries) {
+    if (query.matches(entry) && (best === null || compareEntries(entry, best) < 0)) best = entry;
+  }
+  return best?.run ?? null;
+}
+
+/**
+ * One retained run by id. Throws `INVALID_RUN_ID` for a malformed id and `RUN_NOT_FOUND` when no
+ * runs directory holds it as a retained run (`details.reason` says why, e.g. `incomplete`).
+ *
+ * @example
+ * const run = await getRetainedRun({ runsDir: "./runs" }, "2026-11-24T09-00-00Z-a1b2");
+ */
+export async function getRetainedRun(options: RunsOptions, runId: string): Promise<RetainedRun> {
+  return _loadRun(options, runId).entry.run;
+}
+
+/** Reads one run with its full summary; shared by every per-run function. */
+export function _loadRun(
+  options: RunsOptions,
+  runId: string,
+): { entry: RunEntry; parsed: ParsedSummary; runDir: string } {
+  assertRunId(runId);
+  const maxBytes = options.maxSummaryBytes ?? DEFAULT_MAX_SUMMARY_BYTES;
+  let reason: DiagnosticKind | "absent" = "absent";
+  for (const runsDir of resolveRunsDirs(_runsDirs(options))) {
+    const runDir = join(runsDir, runId);
+    const stat = _lstat(runDir);
+    if (stat === null) continue;
+    if (stat.isSymbolicLink()) reason = "symlinked-run-folder";
+    else if (stat.isDirectory()) {
+      const read = readRunSync(runDir, runId, maxBytes);
+      if (read.ok) return { entry: read.entry, parsed: read.parsed, runDir };
+      reason = read.kind;
+    }
+  }
+  const why = reason === "absent" ? "" : ` (${reason})`;
+  throw new GuideBoardError("RUN_NOT_FOUND", `No retained run ${runId}${why}.`, { runId, reason });
+}
+
+/** The configured runs directories as a validated list. */
+export function _runsDirs(options: RunsOptions): readonly string[] {
+  const dirs = typeof options?.runsDir === "string" ? [options.runsDir] : options?.runsDir;
+  if (!Array.isArray(dirs) || dirs.length === 0 || !dirs.every((dir) => typeof dir === "string" && dir !== "")) {
+    throw new GuideBoardError("INVALID_OPTIONS", "Invalid option runsDir: expected a path or a non-empty array of paths.");
+  }
+  return dirs;
+}
+
+function _lstat(path: string) {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
