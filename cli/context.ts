@@ -1,6 +1,7 @@
 import { delimiter, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { GuideBoardError, isGuideBoardError, toJSONText, type GuideBoardErrorCode } from "../src/index.ts";
+import { printable } from "./format.ts";
 
 /** What `main` runs with; tests pass their own streams, env and cwd. */
 export interface CliContext {
@@ -39,7 +40,7 @@ export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: s
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(printable((error as Error).message.replace(/\s*\n\s*/g, " ")));
   }
 }
 
@@ -54,6 +55,7 @@ export function runsDirsOf(values: { "runs-dir"?: string[] | undefined }, ctx: C
 /** Prints an error the way the command line promises and returns its exit code. */
 export function fail(error: unknown, ctx: CliContext, json: boolean, helpHint: string): number {
   if (error instanceof UsageError) {
+    if (json) ctx.stdout.write(toJSONText(new GuideBoardError("INVALID_OPTIONS", error.message).toJSON()));
     ctx.stderr.write(`guide-board: ${error.message}\nRun '${helpHint} --help' for usage.\n`);
     return EXIT.usage;
   }
@@ -61,6 +63,6 @@ export function fail(error: unknown, ctx: CliContext, json: boolean, helpHint: s
     ? error
     : new GuideBoardError("INVALID_OPTIONS", "Unexpected failure; nothing was changed.");
   if (json) ctx.stdout.write(toJSONText(known.toJSON()));
-  ctx.stderr.write(`guide-board: ${known.message}\n`);
+  ctx.stderr.write(`guide-board: ${printable(known.message)}\n`);
   return isGuideBoardError(error) ? EXIT_BY_CODE[known.code] : EXIT.notFound;
 }

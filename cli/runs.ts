@@ -151,7 +151,7 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
   async manifest(values, positionals, ctx) {
     const manifest = await artifactManifest({ runsDir: runsDirsOf(values, ctx) }, _runId(positionals));
     if (values.json) return _json(ctx, manifest);
-    if (!manifest.available) ctx.stdout.write(`No artifact manifest (${manifest.reason}): ${manifest.message}\n`);
+    if (!manifest.available) ctx.stdout.write(`No artifact manifest (${manifest.reason}): ${printable(manifest.message)}\n`);
     else if (manifest.artifacts.length === 0) ctx.stdout.write("The artifact manifest lists no artifacts.\n");
     else {
       const rows = manifest.artifacts.map((a) => [
