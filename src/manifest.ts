@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { z } from "zod";
 import { GuideBoardError } from "./errors.ts";
 import { mediaTypeOf } from "./media-type.ts";
@@ -106,7 +107,8 @@ export async function artifactManifest(
       const reason = check.safe ? "escapes-run" : check.reason;
       artifacts.push({ ...base, exists: false, unsafe: true, reason });
     } else {
-      artifacts.push({ ...base, exists: resolved.realPath !== null, absolutePath: resolved.absolutePath });
+      const exists = resolved.realPath !== null && (statSync(resolved.realPath, { throwIfNoEntry: false })?.isFile() ?? false);
+      artifacts.push({ ...base, exists, absolutePath: resolved.absolutePath });
     }
     if (slicer.due()) await slicer.yield();
   }

@@ -1,5 +1,5 @@
-import { constants, promises as fsp, readlinkSync, realpathSync, type Stats } from "node:fs";
-import { join, sep } from "node:path";
+import { constants, promises as fsp, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
 import { GuideBoardError } from "./errors.ts";
 
 /** Why a path from a run folder was refused. */
@@ -25,9 +25,10 @@ export type RefCheck =
   | { safe: true; path: string }
   | { safe: false; reason: UnsafeReason };
 
-// C0 controls and DEL; NUL is reported on its own.
+// C0 controls, DEL and C1 controls; NUL is reported on its own.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0001-\u001f\u007f]/;
+const CONTROL = /[\u0001-\u001f\u007f-\u009f]/;
+const DRIVE = /^[A-Za-z]:/;
 
 /**
  * Checks a path written inside a run folder (a report ref, a manifest entry) by its text: it must
@@ -46,13 +47,15 @@ export function checkRef(ref: unknown): RefCheck {
   if (CONTROL.test(ref)) return { safe: false, reason: "control-character" };
   if (ref.includes("\\")) return { safe: false, reason: "backslash" };
   if (ref.startsWith("/")) return { safe: false, reason: "absolute" };
-  if (/^[A-Za-z]:/.test(ref)) return { safe: false, reason: "drive-letter" };
+  if (DRIVE.test(ref)) return { safe: false, reason: "drive-letter" };
   const segments: string[] = [];
   for (const segment of ref.split("/")) {
     if (segment === "..") return { safe: false, reason: "parent-segment" };
     if (segment !== "" && segment !== ".") segments.push(segment);
   }
   if (segments.length === 0) return { safe: false, reason: "empty" };
+  // `./C:/x` normalises to `C:/x`: check the result too.
+  if (DRIVE.test(segments[0]!)) return { safe: false, reason: "drive-letter" };
   return { safe: true, path: segments.join("/") };
 }
 
@@ -73,18 +76,44 @@ export type ResolvedRef =
  */
 export function resolveInRun(runDir: string, ref: unknown): ResolvedRef {
   const check = checkRef(ref);
-  const shown = typeof ref === "string" ? ref : String(ref);
-  if (!check.safe) return { safe: false, path: shown, reason: check.reason };
+  if (!check.safe) return { safe: false, path: _shown(ref), reason: check.reason };
   const absolutePath = join(runDir, check.path);
   let realPath: string | null;
   try {
     realPath = realpathSync.native(absolutePath);
   } catch {
-    // Missing, a dangling link, a loop or unreadable: nothing here can be read.
+    // Nothing readable there now; but a dangling link must not point out of the run either,
+    // or the ref would leave the run as soon as its target appears.
+    if (_danglingEscapes(runDir, absolutePath)) return { safe: false, path: check.path, reason: "escapes-run" };
     return { safe: true, path: check.path, absolutePath, realPath: null };
   }
   if (!isInside(runDir, realPath)) return { safe: false, path: check.path, reason: "escapes-run" };
   return { safe: true, path: check.path, absolutePath, realPath };
+}
+
+/**
+ * Whether `ref` names a regular file inside `runDir` (a real path). Fast path for listings: an
+ * `lstat` per segment, falling back to {@link resolveInRun} only when a segment is a link.
+ */
+export function isFileInRun(runDir: string, ref: unknown): boolean {
+  const check = checkRef(ref);
+  if (!check.safe) return false;
+  try {
+    let path = runDir;
+    for (const segment of check.path.split("/")) {
+      path = join(path, segment);
+      const stat = lstatSync(path, { throwIfNoEntry: false });
+      if (stat === undefined) return false;
+      if (stat.isSymbolicLink()) {
+        const resolved = resolveInRun(runDir, check.path);
+        return resolved.safe && resolved.realPath !== null && statSync(resolved.realPath).isFile();
+      }
+      if (path.length - runDir.length - 1 === check.path.length) return stat.isFile();
+    }
+  } catch {
+    // Unreadable: not a file the run can offer.
+  }
+  return false;
 }
 
 const OPEN_FLAGS =
@@ -156,6 +185,50 @@ export async function readInRun(
 /** The `UNSAFE_PATH` error for a refused ref; the message never echoes control characters. */
 export function unsafePathError(path: string, reason: UnsafeReason): GuideBoardError {
   return new GuideBoardError("UNSAFE_PATH", `Refused an unsafe path (${reason}).`, { path, reason });
+}
+
+/**
+ * For a path whose real path cannot be resolved: follows the links on its way by hand and says
+ * whether the deepest part that exists lies outside `runDir` (so the path would leave the run).
+ */
+function _danglingEscapes(runDir: string, absolutePath: string): boolean {
+  let path = absolutePath;
+  const followed = new Set<string>();
+  for (let hops = 0; hops < 40; hops++) {
+    let existing = path;
+    let real: string | null = null;
+    const rest: string[] = [];
+    while (real === null) {
+      try {
+        real = realpathSync.native(existing);
+      } catch {
+        if (existing === dirname(existing)) return true;
+        rest.unshift(basename(existing));
+        existing = dirname(existing);
+      }
+    }
+    if (!isInside(runDir, real)) return true;
+    const next = join(real, rest[0] ?? "");
+    if (followed.has(next)) return false; // a loop: never resolves to anything
+    followed.add(next);
+    let target: string;
+    try {
+      if (!lstatSync(next).isSymbolicLink()) return false;
+      target = readlinkSync(next);
+    } catch {
+      return false; // plainly missing (or unreadable): nothing to follow
+    }
+    path = resolve(real, target, ...rest.slice(1));
+  }
+  return true; // too many links: treat as leaving the run
+}
+
+function _shown(ref: unknown): string {
+  try {
+    return String(ref);
+  } catch {
+    return Object.prototype.toString.call(ref);
+  }
 }
 
 /** Where an open descriptor really points, via /proc on Linux; `null` where that is unavailable. */

