@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import {
   chmodSync,
@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   artifactManifest,
   getRetainedRun,
@@ -36,6 +36,7 @@ import {
   writeLegacyRun,
   writeSummaryText,
 } from "./helpers/runs.ts";
+import { makeFifo } from "./helpers/fifo.ts";
 
 // ---------------------------------------------------------------------------------------------
 // The world: a runs directory with two good runs, and canaries where a hostile run might reach.
@@ -130,22 +131,6 @@ async function listIds(world: World, runsDir: string | string[] = world.runsDir)
   return { ids: value!.runs.map((run) => run.runId).sort(), diagnostics: byEntry(value!.diagnostics), ms };
 }
 
-const rescuers: ChildProcess[] = [];
-afterEach(() => {
-  for (const rescuer of rescuers.splice(0)) rescuer.kill("SIGKILL");
-});
-
-/**
- * Makes a FIFO, plus a writer that opens it after 3 s: should the library ever open it blocking,
- * the writer unblocks it, so the regression fails a timing assertion instead of hanging the suite.
- */
-function makeFifo(path: string): void {
-  execFileSync("mkfifo", [path]);
-  const rescuer = spawn("sh", ["-c", 'sleep 3; exec 3>"$0"', path], { stdio: "ignore" });
-  rescuer.unref();
-  rescuers.push(rescuer);
-}
-
 const later = (runId: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ schemaVersion: 2, runId, status: "passed", startedAt: "2030-01-01T00:00:00Z", exitCode: 0, command: [], labels: {}, reports: [], ...extra });
 
@@ -166,7 +151,7 @@ describe("a broken retention-summary.json is a diagnostic, never a broken listin
     ["a folder in place of the summary", "unsafe-summary", (_w, runDir) => mkdirSync(join(runDir, "retention-summary.json"), { recursive: true })],
     ["a FIFO in place of the summary", "unsafe-summary", (_w, runDir) => (mkdirSync(runDir), makeFifo(join(runDir, "retention-summary.json")))],
     ["a link to a summary outside", "unsafe-summary", (w, runDir) => link(w.outside.summary("hostile"), runDir, "retention-summary.json")],
-    ["a link to a summary inside", "unsafe-summary", (w, runDir) => (writeFile(join(runDir, "s.json"), later("hostile")), link("s.json", runDir, "retention-summary.json"))],
+    ["a link to a summary inside", "unsafe-summary", (_w, runDir) => (writeFile(join(runDir, "s.json"), later("hostile")), link("s.json", runDir, "retention-summary.json"))],
     ["a 1 GiB sparse summary", "summary-too-large", (_w, runDir) => sparse(join(runDir, "retention-summary.json"), 2 ** 30)],
     ["no summary (still running)", "incomplete", (w) => writeIncompleteRun(w.runsDir, "hostile")],
   ])("%s is a %s diagnostic", async (_name, kind, plant) => {

@@ -1,9 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { checkRef, GuideBoardError, isGuideBoardError, openInRun, resolveInRun, type UnsafeReason } from "../src/index.ts";
 import { makeRunsDir, writeFile } from "./helpers/runs.ts";
+import { makeFifo } from "./helpers/fifo.ts";
 
 const CANARY = `CANARY-${process.pid}-paths`;
 
@@ -230,18 +230,3 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   }
 }
 
-const rescuers: ChildProcess[] = [];
-afterAll(() => {
-  for (const rescuer of rescuers.splice(0)) rescuer.kill("SIGKILL");
-});
-
-/**
- * Makes a FIFO, plus a writer that opens it after 3 s: should the library ever open it blocking,
- * the writer unblocks it, so the regression fails a timing assertion instead of hanging the suite.
- */
-function makeFifo(path: string): void {
-  execFileSync("mkfifo", [path]);
-  const rescuer = spawn("sh", ["-c", 'sleep 3; exec 3>"$0"', path], { stdio: "ignore" });
-  rescuer.unref();
-  rescuers.push(rescuer);
-}
