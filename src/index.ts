@@ -9,7 +9,7 @@ export {
   type RetainedRunList,
 } from "./runs.ts";
 export { retainedRunSchema, compatibilitySchema, type RetainedRun, type Compatibility, type ManifestKind } from "./run.ts";
-export { runFiltersSchema, listQuerySchema, type RunFilters, type ListQuery } from "./query.ts";
+export { runFiltersSchema, listQuerySchema, labelSelectorSchema, type RunFilters, type ListQuery } from "./query.ts";
 export { diagnosticSchema, DIAGNOSTIC_KINDS, type Diagnostic, type DiagnosticKind, type ScanOptions } from "./scan.ts";
 
 // Reports and manifests
@@ -28,6 +28,9 @@ export {
   type CompatibilityMarker,
   type SubmissionManifest,
 } from "./manifest.ts";
+
+// Opening files
+export { openReport, openArtifact, type OpenedFile } from "./files.ts";
 
 // On-disk contract
 export {

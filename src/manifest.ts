@@ -90,26 +90,13 @@ export async function artifactManifest(
   options: RunsOptions,
   runId: string,
 ): Promise<ArtifactManifest | CompatibilityMarker> {
-  const loaded = _loadManifest(options, runId, "artifactManifest");
+  const loaded = await _readArtifactManifest(options, runId);
   if ("marker" in loaded) return loaded.marker;
-  const { runDir, ref, compatibility } = loaded;
-  const data = artifactManifestFileSchema.safeParse(await _readJson(runDir, ref, "artifact"));
-  if (!data.success) throw _invalid("artifact", describeIssue(data.error));
-  const packageDir = ref.slice(0, ref.lastIndexOf("/") + 1);
+  const { runDir, ref, compatibility, entries } = loaded;
   const slicer = createSlicer();
   const artifacts: Artifact[] = [];
-  for (const entry of data.data.artifacts) {
-    const check = checkRef(entry.path);
-    const resolved = check.safe ? resolveInRun(runDir, packageDir + check.path) : null;
-    const mediaType = entry.mediaType ?? mediaTypeOf(entry.path);
-    const base = { path: check.safe ? check.path : entry.path, size: entry.size, sha256: entry.sha256, mediaType };
-    if (resolved === null || !resolved.safe) {
-      const reason = check.safe ? "escapes-run" : check.reason;
-      artifacts.push({ ...base, exists: false, unsafe: true, reason });
-    } else {
-      const exists = resolved.realPath !== null && (statSync(resolved.realPath, { throwIfNoEntry: false })?.isFile() ?? false);
-      artifacts.push({ ...base, exists, absolutePath: resolved.absolutePath });
-    }
+  for (const entry of entries) {
+    artifacts.push(_resolveArtifact(runDir, ref, entry));
     if (slicer.due()) await slicer.yield();
   }
   return { runId, available: true, schemaVersion: 1, path: ref, artifacts, compatibility };
@@ -134,6 +121,37 @@ export async function submissionManifest(
   const valid = z.looseObject({ schemaVersion: z.unknown().refine((v) => v !== undefined) }).safeParse(data);
   if (!valid.success) throw _invalid("submission", "expected a JSON object with a schemaVersion");
   return { runId, available: true, path: ref, manifest: valid.data, compatibility };
+}
+
+type ManifestEntry = z.infer<typeof artifactManifestFileSchema>["artifacts"][number];
+
+/** Reads and validates a run's artifact manifest file, without resolving its entries. */
+export async function _readArtifactManifest(
+  options: RunsOptions,
+  runId: string,
+): Promise<{ marker: CompatibilityMarker } | { runDir: string; ref: string; compatibility: Compatibility; entries: ManifestEntry[] }> {
+  const loaded = _loadManifest(options, runId, "artifactManifest");
+  if ("marker" in loaded) return loaded;
+  const data = artifactManifestFileSchema.safeParse(await _readJson(loaded.runDir, loaded.ref, "artifact"));
+  if (!data.success) throw _invalid("artifact", describeIssue(data.error));
+  return { ...loaded, entries: data.data.artifacts };
+}
+
+/** Resolves one manifest entry inside the run folder; `manifestRef` is the manifest's own path. */
+export function _resolveArtifact(runDir: string, manifestRef: string, entry: ManifestEntry): Artifact {
+  const check = checkRef(entry.path);
+  const mediaType = entry.mediaType ?? mediaTypeOf(entry.path);
+  const base = { path: check.safe ? check.path : entry.path, size: entry.size, sha256: entry.sha256, mediaType };
+  if (!check.safe) return { ...base, exists: false, unsafe: true, reason: check.reason };
+  const resolved = resolveInRun(runDir, _artifactRef(manifestRef, check.path));
+  if (!resolved.safe) return { ...base, exists: false, unsafe: true, reason: resolved.reason };
+  const exists = resolved.realPath !== null && (statSync(resolved.realPath, { throwIfNoEntry: false })?.isFile() ?? false);
+  return { ...base, exists, absolutePath: resolved.absolutePath };
+}
+
+/** An artifact's path relative to the run folder: artifact paths are relative to the manifest's folder. */
+export function _artifactRef(manifestRef: string, artifactPath: string): string {
+  return manifestRef.slice(0, manifestRef.lastIndexOf("/") + 1) + artifactPath;
 }
 
 type Loaded =

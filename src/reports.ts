@@ -39,7 +39,12 @@ export type ReportList = z.infer<typeof reportListSchema>;
  * const html = reports.find((r) => r.mediaType.startsWith("text/html") && r.exists);
  */
 export async function reportPaths(options: RunsOptions, runId: string): Promise<ReportList> {
-  const { entry, parsed, runDir } = _loadRun(options, runId);
+  return _reportsOf(_loadRun(options, runId));
+}
+
+/** The report list of a loaded run. */
+export function _reportsOf({ entry, parsed, runDir }: ReturnType<typeof _loadRun>): ReportList {
+  const runId = entry.run.runId;
   const taken = new Set<string>();
   const reports = _refsOf(parsed).map((ref): Report => {
     const id = _uniqueId(ref.id ?? _idFromPath(ref.path), taken);

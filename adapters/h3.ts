@@ -1,0 +1,125 @@
+import { H3, HTTPError, HTTPResponse, type H3Event } from "h3";
+import {
+  artifactManifest,
+  getRetainedRun,
+  latestRun,
+  listRetainedRuns,
+  openArtifact,
+  openReport,
+  reportPaths,
+  type RunsOptions,
+} from "../src/index.ts";
+import {
+  contentDisposition,
+  errorResult,
+  fileResult,
+  hasBearerToken,
+  isLoopbackHost,
+  jsonResult,
+  latestQuerySchema,
+  listQueryWireSchema,
+  parseQuery,
+  toErrorResult,
+  type HttpErrorCode,
+  type HttpResult,
+} from "./_http.ts";
+import { createOpenAPIDocument } from "./openapi.ts";
+
+/** Options of {@link createGuideBoardApp}. */
+export interface GuideBoardAppOptions extends RunsOptions {
+  /** Require `Authorization: Bearer <token>` on every route but `/healthz` (compared in constant time). */
+  token?: string;
+  /**
+   * Refuse requests whose `Host` header is not allowed, with 421: `"loopback"` allows only
+   * `localhost`, `*.localhost`, `127.0.0.0/8` and `[::1]` (use it whenever the server listens on
+   * loopback, against DNS rebinding); a list allows exactly those host names.
+   */
+  allowedHosts?: "loopback" | readonly string[];
+  /** Page size of `GET /retained-runs` when the request gives no `limit` (default 100). */
+  defaultLimit?: number;
+}
+
+/**
+ * An h3 app serving retained runs over HTTP. Mount it in your own app under a prefix, or serve
+ * it as it is (`guide-board serve` does). Every JSON body is exactly what the library returns,
+ * serialized by `toJSONText`; every error is `{ "error": { "code", "message" } }`.
+ *
+ * @example
+ * import { H3 } from "h3";
+ * import { createGuideBoardApp } from "guide-board/h3";
+ *
+ * const app = new H3().mount("/runs-api", createGuideBoardApp({ runsDir: "./runs" }));
+ */
+export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
+  const runs: RunsOptions = { runsDir: options.runsDir, maxSummaryBytes: options.maxSummaryBytes };
+  const defaultLimit = options.defaultLimit ?? 100;
+  const allowedHosts = options.allowedHosts;
+  const app = new H3({ onError: (error) => _send(_h3ErrorResult(error)) });
+
+  const route = (path: string, handler: (event: H3Event) => Promise<HttpResult> | HttpResult, open = false) => {
+    app.all(path, async (event) => {
+      const method = event.req.method;
+      const host = event.req.headers.get("host");
+      if (allowedHosts !== undefined && !(allowedHosts === "loopback" ? isLoopbackHost(host) : _listedHost(host, allowedHosts))) {
+        return _send(errorResult("HOST_NOT_ALLOWED", "This server does not answer for that host name."));
+      }
+      if (method !== "GET" && method !== "HEAD") {
+        return _send(errorResult("METHOD_NOT_ALLOWED", "Only GET and HEAD are allowed.", { allow: "GET, HEAD" }));
+      }
+      if (!open && options.token !== undefined && !hasBearerToken(event.req.headers.get("authorization"), options.token)) {
+        return _send(errorResult("UNAUTHORIZED", "A valid bearer token is required.", { "www-authenticate": 'Bearer realm="guide-board"' }));
+      }
+      try {
+        return _send(await handler(event));
+      } catch (error) {
+        return _send(toErrorResult(error));
+      }
+    });
+  };
+  const runId = (event: H3Event) => event.context.params?.runId ?? "";
+
+  route("/healthz", () => jsonResult({ status: "ok" }), true);
+  route("/openapi.json", () => jsonResult(createOpenAPIDocument()));
+  route("/retained-runs", async (event) => {
+    const query = parseQuery(event.url.searchParams, listQueryWireSchema);
+    return jsonResult(await listRetainedRuns({ ...runs, ...query, limit: query.limit ?? defaultLimit }));
+  });
+  route("/retained-runs/latest", async (event) => {
+    const run = await latestRun({ ...runs, ...parseQuery(event.url.searchParams, latestQuerySchema) });
+    return run === null ? errorResult("RUN_NOT_FOUND", "No retained run matches.") : jsonResult(run);
+  });
+  route("/retained-runs/:runId", async (event) => jsonResult(await getRetainedRun(runs, runId(event))));
+  route("/retained-runs/:runId/reports", async (event) => jsonResult(await reportPaths(runs, runId(event))));
+  route("/retained-runs/:runId/reports/:reportId", async (event) => {
+    const { entry, file } = await openReport(runs, runId(event), event.context.params?.reportId ?? "");
+    return fileResult(event.req, file, { mediaType: entry.mediaType, disposition: contentDisposition("inline", entry.path) });
+  });
+  route("/retained-runs/:runId/artifact-manifest", async (event) => jsonResult(await artifactManifest(runs, runId(event))));
+  route("/retained-runs/:runId/artifacts/**:path", async (event) => {
+    const { entry, file } = await openArtifact(runs, runId(event), event.context.params?.path ?? "");
+    const etag = file.stat.size === entry.size ? `"sha256-${entry.sha256}"` : undefined;
+    return fileResult(event.req, file, { mediaType: entry.mediaType, etag, disposition: contentDisposition("attachment", entry.path) });
+  });
+  route("/**", () => errorResult("NOT_FOUND", "No such route."));
+  return app;
+}
+
+/** Status codes of errors raised by h3 itself (malformed URLs, unmatched routes) → our codes. */
+const H3_ERROR_CODES: Record<number, HttpErrorCode> = { 400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED" };
+
+function _h3ErrorResult(error: HTTPError): HttpResult {
+  const code = error.unhandled ? "INTERNAL_ERROR" : H3_ERROR_CODES[error.status];
+  if (code === undefined) return errorResult(error.status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST", "Bad request.");
+  return errorResult(code, code === "INTERNAL_ERROR" ? "Unexpected server error." : "Bad request.");
+}
+
+function _send(result: HttpResult): HTTPResponse {
+  // A Node stream body is piped by h3's Node runtime (srvx) without a web-stream detour.
+  return new HTTPResponse(result.body as ConstructorParameters<typeof HTTPResponse>[0], { status: result.status, headers: result.headers });
+}
+
+function _listedHost(host: string | null, allowed: readonly string[]): boolean {
+  if (!host) return false;
+  const name = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d*$/, "");
+  return allowed.includes(name.toLowerCase());
+}

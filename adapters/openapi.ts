@@ -1,0 +1,133 @@
+import { z } from "zod";
+import { version } from "../package.json";
+import {
+  artifactManifestSchema,
+  compatibilityMarkerSchema,
+  diagnosticSchema,
+  reportListSchema,
+  retainedRunSchema,
+  RUN_STATUSES,
+} from "../src/index.ts";
+
+const retainedRunListSchema = z.object({
+  runs: z.array(retainedRunSchema),
+  nextCursor: z.string().optional(),
+  diagnostics: z.array(diagnosticSchema),
+});
+
+const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+const COMPONENTS = {
+  RetainedRun: retainedRunSchema,
+  RetainedRunList: retainedRunListSchema,
+  Diagnostic: diagnosticSchema,
+  ReportList: reportListSchema,
+  ArtifactManifest: artifactManifestSchema,
+  CompatibilityMarker: compatibilityMarkerSchema,
+  Error: errorSchema,
+};
+
+const ref = (name: keyof typeof COMPONENTS) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object, description: string) => ({ description, content: { "application/json": { schema } } });
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [String(status), json(ref("Error"), "Error")]));
+const file = (description: string) => ({
+  "200": { description, content: { "*/*": { schema: { type: "string", format: "binary" } } } },
+  "206": { description: "Partial content (one Range)" },
+  "304": { description: "Not modified" },
+  ...errors(400, 403, 404, 416),
+});
+
+const runIdParam = {
+  name: "runId",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" },
+};
+const filterParams = [
+  { name: "status", in: "query", schema: { type: "array", items: { enum: RUN_STATUSES } }, explode: true, description: "Any of these statuses (repeat the parameter)" },
+  { name: "since", in: "query", schema: { type: "string", format: "date-time" }, description: "Started at or after" },
+  { name: "until", in: "query", schema: { type: "string", format: "date-time" }, description: "Started before" },
+  { name: "label", in: "query", schema: { type: "array", items: { type: "string", pattern: "^[^=]+=" } }, explode: true, description: "key=value; all must match (repeat the parameter)" },
+];
+
+/**
+ * The OpenAPI 3.1 document of the HTTP API, generated from the same zod schemas the library uses,
+ * so clients can be generated from it.
+ */
+export function createOpenAPIDocument(): Record<string, unknown> {
+  const schemas = Object.fromEntries(
+    Object.entries(COMPONENTS).map(([name, schema]) => {
+      const { $schema: _drop, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
+      return [name, jsonSchema];
+    }),
+  );
+  return {
+    openapi: "3.1.0",
+    info: { title: "guide-board", version, description: "Retained runs, their reports and artifacts." },
+    components: {
+      schemas,
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+    },
+    security: [{}, { bearer: [] }],
+    paths: {
+      "/healthz": { get: { summary: "Liveness", security: [], responses: { "200": { description: "OK" } } } },
+      "/retained-runs": {
+        get: {
+          summary: "List retained runs, newest first",
+          parameters: [
+            ...filterParams,
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+            { name: "cursor", in: "query", schema: { type: "string" }, description: "nextCursor of the previous page" },
+          ],
+          responses: { "200": json(ref("RetainedRunList"), "One page of runs"), ...errors(400) },
+        },
+      },
+      "/retained-runs/latest": {
+        get: {
+          summary: "The newest retained run matching the filters",
+          parameters: filterParams,
+          responses: { "200": json(ref("RetainedRun"), "The run"), ...errors(400, 404) },
+        },
+      },
+      "/retained-runs/{runId}": {
+        get: {
+          summary: "One retained run",
+          parameters: [runIdParam],
+          responses: { "200": json(ref("RetainedRun"), "The run"), ...errors(400, 404) },
+        },
+      },
+      "/retained-runs/{runId}/reports": {
+        get: {
+          summary: "A run's report refs",
+          parameters: [runIdParam],
+          responses: { "200": json(ref("ReportList"), "Report refs"), ...errors(400, 404) },
+        },
+      },
+      "/retained-runs/{runId}/reports/{reportId}": {
+        get: {
+          summary: "A report's content",
+          parameters: [runIdParam, { name: "reportId", in: "path", required: true, schema: { type: "string" } }],
+          responses: file("The report"),
+        },
+      },
+      "/retained-runs/{runId}/artifact-manifest": {
+        get: {
+          summary: "A run's artifact manifest, or the compatibility marker",
+          parameters: [runIdParam],
+          responses: {
+            "200": json({ oneOf: [ref("ArtifactManifest"), ref("CompatibilityMarker")] }, "Manifest or marker"),
+            ...errors(400, 403, 404, 422),
+          },
+        },
+      },
+      "/retained-runs/{runId}/artifacts/{path}": {
+        get: {
+          summary: "One artifact listed in the manifest",
+          parameters: [runIdParam, { name: "path", in: "path", required: true, schema: { type: "string" }, description: "Path as listed in the manifest; may contain /" }],
+          responses: file("The artifact"),
+        },
+      },
+    },
+  };
+}
