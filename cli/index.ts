@@ -1,5 +1,6 @@
 import { EXIT, type CliContext } from "./context.ts";
 import { runsCommand } from "./runs.ts";
+import { serveCommand } from "./serve.ts";
 import { printable } from "./format.ts";
 
 const HELP = `guide-board: find retained runs again, from a shell
@@ -7,6 +8,7 @@ const HELP = `guide-board: find retained runs again, from a shell
 Usage: guide-board <command> [options]
 
 Commands:
+  serve            serve retained runs over HTTP (routes in docs/http-api.md)
   runs list        list retained runs, newest first
   runs latest      the newest retained run (optionally the newest failed one)
   runs show        one run
@@ -17,9 +19,9 @@ Run 'guide-board <command> --help' for a command's options.`;
 
 /**
  * Runs the command line with `args` (no `node` or script path) and returns the exit code; tests
- * call it directly with their own streams.
+ * call it directly with their own streams. `signal` stops `serve` (default: SIGINT or SIGTERM).
  */
-export async function main(options: { args: string[] } & Partial<CliContext>): Promise<number> {
+export async function main(options: { args: string[]; signal?: AbortSignal } & Partial<CliContext>): Promise<number> {
   const ctx: CliContext = {
     stdout: options.stdout ?? process.stdout,
     stderr: options.stderr ?? process.stderr,
@@ -32,6 +34,15 @@ export async function main(options: { args: string[] } & Partial<CliContext>): P
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === "runs") return runsCommand(rest, ctx);
+  if (command === "serve") return serveCommand(rest, { ...ctx, signal: options.signal ?? _stopSignal() });
   ctx.stderr.write(`guide-board: unknown command '${printable(command)}'\nRun 'guide-board --help' for usage.\n`);
   return EXIT.usage;
+}
+
+function _stopSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return controller.signal;
 }

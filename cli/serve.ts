@@ -1,0 +1,137 @@
+import type { Socket } from "node:net";
+import { toNodeHandler } from "h3";
+import { listen } from "listhen";
+import { createGuideBoardApp } from "../adapters/h3.ts";
+import { toJSONText } from "../src/index.ts";
+import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
+import { printable } from "./format.ts";
+
+/** The port `serve` tries first; a free one is taken when it is busy and `--port` was not given. */
+export const DEFAULT_PORT = 4417;
+
+/** Tokens shorter than this are refused: they are guessable. */
+const MIN_TOKEN_LENGTH = 16;
+
+const SERVE_OPTIONS = {
+  "runs-dir": COMMON_OPTIONS["runs-dir"],
+  help: COMMON_OPTIONS.help,
+  port: { type: "string" },
+  host: { type: "string" },
+  token: { type: "string" },
+} as const;
+
+const HELP = `Usage: guide-board serve [options]
+
+Serve retained runs over HTTP (see docs/http-api.md) until SIGINT or SIGTERM.
+
+Options:
+  --runs-dir DIR   runs directory (repeatable; default $GUIDE_BOARD_RUNS_DIR or ./runs)
+  --port N         port (default ${DEFAULT_PORT}, or a free port when it is busy; 0 for any free port)
+  --host H         address to listen on (default 127.0.0.1)
+  --token T        require "Authorization: Bearer T" on every route but /healthz
+                   (default $GUIDE_BOARD_TOKEN; required when --host is not loopback;
+                   at least ${MIN_TOKEN_LENGTH} characters; prefer the variable: arguments show in ps)
+  -h, --help       show this help`;
+
+/** A running server. */
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startServer}. */
+export interface ServeOptions {
+  runsDir: string[];
+  port?: number;
+  host?: string;
+  token?: string;
+}
+
+/**
+ * Starts the HTTP service. Refuses (with a `UsageError`) to listen beyond loopback without a
+ * token; on loopback it refuses requests for other host names (DNS rebinding).
+ */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const loopback = isLoopbackAddress(host);
+  if (options.token !== undefined && options.token.length < MIN_TOKEN_LENGTH) {
+    throw new UsageError(`the token must be at least ${MIN_TOKEN_LENGTH} characters long`);
+  }
+  if (!loopback && options.token === undefined) {
+    throw new UsageError(`refusing to listen on ${printable(host)} without a token: pass --token or set GUIDE_BOARD_TOKEN`);
+  }
+  const app = createGuideBoardApp({
+    runsDir: options.runsDir,
+    token: options.token,
+    allowedHosts: loopback ? "loopback" : undefined,
+  });
+  const port = options.port ?? DEFAULT_PORT;
+  const listener = await listen(toNodeHandler(app), {
+    hostname: host,
+    public: !loopback,
+    // An explicit --port must be had exactly; the default falls back to any free port.
+    port: { port, alternativePortRange: [port, port], random: options.port === undefined || port === 0 },
+    showURL: false,
+    open: false,
+    clipboard: false,
+    qr: false,
+    isTest: true,
+    autoClose: false,
+  }).catch((error: Error) => {
+    throw new UsageError(`cannot listen on ${printable(host)}:${port} (${printable(error.message)})`);
+  });
+  listener.server.on("clientError", _answerClientError);
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return { url: `http://${shownHost}:${listener.address.port}/`, close: () => listener.close() };
+}
+
+/** `guide-board serve`. Resolves when `ctx.signal` aborts (SIGINT/SIGTERM from the bin). */
+export async function serveCommand(args: string[], ctx: CliContext & { signal?: AbortSignal }): Promise<number> {
+  try {
+    const { values, positionals } = parse(args, SERVE_OPTIONS);
+    if (values.help) {
+      ctx.stdout.write(`${HELP}\n`);
+      return EXIT.ok;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${printable(positionals[0]!)}'`);
+    const port = values.port === undefined ? undefined : _port(values.port);
+    const runsDir = runsDirsOf(values, ctx);
+    const token = values.token ?? ctx.env.GUIDE_BOARD_TOKEN;
+    const server = await startServer({ runsDir, port, host: values.host, token: token === "" ? undefined : token });
+    ctx.stdout.write(`guide-board: serving ${printable(runsDir.join(", "))}\nOpen ${server.url}\n`);
+    await new Promise<void>((resolve) => {
+      if (ctx.signal?.aborted) resolve();
+      ctx.signal?.addEventListener("abort", () => resolve(), { once: true });
+    });
+    await server.close();
+    ctx.stdout.write("guide-board: stopped\n");
+    return EXIT.ok;
+  } catch (error) {
+    return fail(error, ctx, false, "guide-board serve");
+  }
+}
+
+/** Whether a listen address is loopback only. */
+export function isLoopbackAddress(host: string): boolean {
+  const name = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return name === "localhost" || name === "::1" || /^127(?:\.\d{1,3}){3}$/.test(name);
+}
+
+function _port(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65_535) throw new UsageError("--port takes a number from 0 to 65535");
+  return Number(value);
+}
+
+/** Malformed requests that never reach the app still get the JSON error shape, never a 5xx. */
+function _answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
+  const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
+  const body = toJSONText({ error: { code: "BAD_REQUEST", message: tooLarge ? "Request headers are too large." : "Malformed request." } });
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
