@@ -59,10 +59,13 @@ export function fail(error: unknown, ctx: CliContext, json: boolean, helpHint: s
     ctx.stderr.write(`guide-board: ${error.message}\nRun '${helpHint} --help' for usage.\n`);
     return EXIT.usage;
   }
-  const known = isGuideBoardError(error)
-    ? error
-    : new GuideBoardError("INVALID_OPTIONS", "Unexpected failure; nothing was changed.");
-  if (json) ctx.stdout.write(toJSONText(known.toJSON()));
-  ctx.stderr.write(`guide-board: ${printable(known.message)}\n`);
-  return isGuideBoardError(error) ? EXIT_BY_CODE[known.code] : EXIT.notFound;
+  if (!isGuideBoardError(error)) {
+    const message = "Unexpected internal error; nothing was changed.";
+    if (json) ctx.stdout.write(toJSONText({ error: { code: "INTERNAL_ERROR", message } }));
+    ctx.stderr.write(`guide-board: ${message}\n`);
+    return EXIT.notFound;
+  }
+  if (json) ctx.stdout.write(toJSONText(error.toJSON()));
+  ctx.stderr.write(`guide-board: ${printable(error.message)}\n`);
+  return EXIT_BY_CODE[error.code];
 }

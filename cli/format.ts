@@ -2,7 +2,7 @@ import type { RetainedRun } from "../src/index.ts";
 
 // C0/C1 controls and bidi overrides: names and labels come from hostile run folders.
 // eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /** Makes text from a run folder safe to print on a terminal: controls become `\uXXXX`. */
 export function printable(text: string): string {

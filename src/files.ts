@@ -1,7 +1,7 @@
 import { GuideBoardError } from "./errors.ts";
 import { _artifactRef, _readArtifactManifest, _resolveArtifact, type Artifact } from "./manifest.ts";
 import { checkRef, openInRun, unsafePathError, type ContainedFile } from "./paths.ts";
-import { _reportsOf, type Report } from "./reports.ts";
+import { _reportRefs, _resolveReport, type Report } from "./reports.ts";
 import { _loadRun, type RunsOptions } from "./runs.ts";
 
 /** An opened report or artifact: its entry, and the open file. Close `file.handle` when done. */
@@ -23,8 +23,9 @@ export interface OpenedFile<T> {
 export async function openReport(options: RunsOptions, runId: string, reportId: string): Promise<OpenedFile<Report>> {
   const loaded = _loadRun(options, runId);
   const notFound = () => new GuideBoardError("REPORT_NOT_FOUND", `Run ${runId} has no report with that id.`, { runId });
-  const entry = _reportsOf(loaded).reports.find((report) => report.id === reportId);
-  if (!entry) throw notFound();
+  const ref = _reportRefs(loaded.parsed).find((candidate) => candidate.id === reportId);
+  if (!ref) throw notFound();
+  const entry = _resolveReport(loaded.runDir, ref);
   if (entry.unsafe) throw unsafePathError(entry.path, entry.reason!);
   return { entry, file: await openInRun(loaded.runDir, entry.path, notFound) };
 }

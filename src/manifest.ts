@@ -1,8 +1,7 @@
-import { statSync } from "node:fs";
 import { z } from "zod";
 import { GuideBoardError } from "./errors.ts";
 import { mediaTypeOf } from "./media-type.ts";
-import { checkRef, readInRun, resolveInRun, UNSAFE_REASONS, unsafePathError } from "./paths.ts";
+import { checkRef, readInRun, regularFileSize, resolveInRun, UNSAFE_REASONS, unsafePathError } from "./paths.ts";
 import { createSlicer } from "./_slices.ts";
 import { compatibilitySchema, type Compatibility } from "./run.ts";
 import { _loadRun, type RunsOptions } from "./runs.ts";
@@ -11,8 +10,8 @@ import { describeIssue } from "./summary.ts";
 /** Where `guide-board run` puts the artifact manifest, relative to the run folder. */
 export const ARTIFACT_MANIFEST_FILE = "assessment-package/artifact-manifest.json";
 
-/** Largest manifest read, in bytes. */
-const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+/** Largest manifests read, in bytes: about 100,000 artifact entries, and a generous submission record. */
+const MAX_MANIFEST_BYTES = { artifact: 16 * 1024 * 1024, submission: 1024 * 1024 } as const;
 
 /** `assessment-package/artifact-manifest.json` as written on disk. */
 export const artifactManifestFileSchema = z.looseObject({
@@ -120,6 +119,11 @@ export async function submissionManifest(
   const data = await _readJson(runDir, ref, "submission");
   const valid = z.looseObject({ schemaVersion: z.unknown().refine((v) => v !== undefined) }).safeParse(data);
   if (!valid.success) throw _invalid("submission", "expected a JSON object with a schemaVersion");
+  try {
+    JSON.stringify(valid.data); // it is surfaced as it is: it must serialize (not nested too deeply)
+  } catch {
+    throw _invalid("submission", "nested too deeply");
+  }
   return { runId, available: true, path: ref, manifest: valid.data, compatibility };
 }
 
@@ -145,7 +149,7 @@ export function _resolveArtifact(runDir: string, manifestRef: string, entry: Man
   if (!check.safe) return { ...base, exists: false, unsafe: true, reason: check.reason };
   const resolved = resolveInRun(runDir, _artifactRef(manifestRef, check.path));
   if (!resolved.safe) return { ...base, exists: false, unsafe: true, reason: resolved.reason };
-  const exists = resolved.realPath !== null && (statSync(resolved.realPath, { throwIfNoEntry: false })?.isFile() ?? false);
+  const exists = resolved.realPath !== null && regularFileSize(resolved.realPath) !== null;
   return { ...base, exists, absolutePath: resolved.absolutePath };
 }
 
@@ -174,7 +178,7 @@ function _loadManifest(options: RunsOptions, runId: string, kind: "artifactManif
   if (!check.safe) throw unsafePathError(declared, check.reason);
   const resolved = resolveInRun(runDir, check.path);
   if (!resolved.safe) throw unsafePathError(check.path, resolved.reason);
-  if (resolved.realPath === null) {
+  if (resolved.realPath === null || regularFileSize(resolved.realPath) === null) {
     return marker("file-missing", `The summary names ${check.path}, but that file is missing from the run folder.`);
   }
   return { runDir, ref: check.path, compatibility };
@@ -184,9 +188,9 @@ async function _readJson(runDir: string, ref: string, kind: "artifact" | "submis
   const text = await readInRun(
     runDir,
     ref,
-    MAX_MANIFEST_BYTES,
+    MAX_MANIFEST_BYTES[kind],
     () => _invalid(kind, "not a readable regular file"),
-    (size) => _invalid(kind, `${size} bytes is over the ${MAX_MANIFEST_BYTES}-byte limit`),
+    (size) => _invalid(kind, `${size} bytes is over the ${MAX_MANIFEST_BYTES[kind]}-byte limit`),
   );
   try {
     return JSON.parse(text);

@@ -91,6 +91,16 @@ export function resolveInRun(runDir: string, ref: unknown): ResolvedRef {
   return { safe: true, path: check.path, absolutePath, realPath };
 }
 
+/** The size of the regular file at `path`, or `null` when there is none (or it cannot be stat'ed). */
+export function regularFileSize(path: string): number | null {
+  try {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    return stat?.isFile() ? stat.size : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Whether `ref` names a regular file inside `runDir` (a real path). Fast path for listings: an
  * `lstat` per segment, falling back to {@link resolveInRun} only when a segment is a link.
@@ -106,7 +116,7 @@ export function isFileInRun(runDir: string, ref: unknown): boolean {
       if (stat === undefined) return false;
       if (stat.isSymbolicLink()) {
         const resolved = resolveInRun(runDir, check.path);
-        return resolved.safe && resolved.realPath !== null && statSync(resolved.realPath).isFile();
+        return resolved.safe && resolved.realPath !== null && regularFileSize(resolved.realPath) !== null;
       }
       if (path.length - runDir.length - 1 === check.path.length) return stat.isFile();
     }
@@ -116,8 +126,9 @@ export function isFileInRun(runDir: string, ref: unknown): boolean {
   return false;
 }
 
-const OPEN_FLAGS =
-  constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+/** Read-only, never through a final link, never blocking (FIFOs), never taking a terminal. */
+export const OPEN_FLAGS: number =
+  constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
 
 /** A regular file opened for reading after proving it lies inside its run folder. */
 export interface ContainedFile {

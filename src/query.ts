@@ -49,7 +49,12 @@ export interface CompiledQuery {
 
 /** Validates a query and compiles it to a predicate; bad input throws `INVALID_OPTIONS`/`INVALID_CURSOR`. */
 export function compileQuery(query: ListQuery): CompiledQuery {
-  const parsed = listQuerySchema.safeParse(query);
+  let parsed: ReturnType<typeof listQuerySchema.safeParse>;
+  try {
+    parsed = listQuerySchema.safeParse(query ?? {});
+  } catch {
+    throw new GuideBoardError("INVALID_OPTIONS", "Invalid options: they could not be read.");
+  }
   if (!parsed.success) throw new GuideBoardError("INVALID_OPTIONS", `Invalid option ${describeIssue(parsed.error)}`);
   const { status, since, until, label, limit, cursor } = parsed.data;
   const statuses = status === undefined ? null : new Set<string>([status].flat());
@@ -89,7 +94,7 @@ export function encodeCursor(entry: RunEntry): string {
 
 /** Decodes a cursor made by {@link encodeCursor}; anything else throws `INVALID_CURSOR`. */
 export function decodeCursor(cursor: string): { startedAtMs: number; runId: string } {
-  const match = /^1:(-?\d{1,16}):(.+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  const match = /^1:(-?\d{1,16}(?:\.\d{1,20})?):(.+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
   if (!match || !isRunId(match[2]) || !/^[A-Za-z0-9_-]*$/.test(cursor)) {
     throw new GuideBoardError("INVALID_CURSOR", "Invalid cursor: pass the nextCursor of a previous page.");
   }

@@ -1,7 +1,7 @@
-import { statSync } from "node:fs";
 import { z } from "zod";
 import { mediaTypeOf } from "./media-type.ts";
-import { resolveInRun, UNSAFE_REASONS } from "./paths.ts";
+import { createSlicer } from "./_slices.ts";
+import { regularFileSize, resolveInRun, UNSAFE_REASONS } from "./paths.ts";
 import { compatibilitySchema } from "./run.ts";
 import { _loadRun, type RunsOptions } from "./runs.ts";
 import type { ParsedSummary } from "./summary.ts";
@@ -39,39 +39,56 @@ export type ReportList = z.infer<typeof reportListSchema>;
  * const html = reports.find((r) => r.mediaType.startsWith("text/html") && r.exists);
  */
 export async function reportPaths(options: RunsOptions, runId: string): Promise<ReportList> {
-  return _reportsOf(_loadRun(options, runId));
-}
-
-/** The report list of a loaded run. */
-export function _reportsOf({ entry, parsed, runDir }: ReturnType<typeof _loadRun>): ReportList {
-  const runId = entry.run.runId;
-  const taken = new Set<string>();
-  const reports = _refsOf(parsed).map((ref): Report => {
-    const id = _uniqueId(ref.id ?? _idFromPath(ref.path), taken);
-    const resolved = resolveInRun(runDir, ref.path);
-    const title = ref.title ?? null;
-    if (!resolved.safe) {
-      const mediaType = ref.mediaType ?? mediaTypeOf(resolved.path);
-      return { id, path: resolved.path, title, mediaType, size: null, exists: false, unsafe: true, reason: resolved.reason };
-    }
-    const stat = resolved.realPath === null ? null : _stat(resolved.realPath);
-    const exists = stat?.isFile() ?? false;
-    return {
-      id,
-      path: resolved.path,
-      title,
-      mediaType: ref.mediaType ?? mediaTypeOf(resolved.path),
-      size: exists ? stat!.size : null,
-      exists,
-      absolutePath: resolved.absolutePath,
-    };
-  });
+  const { entry, parsed, runDir } = _loadRun(options, runId);
+  const slicer = createSlicer();
+  const reports: Report[] = [];
+  for (const ref of _reportRefs(parsed)) {
+    reports.push(_resolveReport(runDir, ref));
+    if (slicer.due()) await slicer.yield();
+  }
   return { runId, reports, compatibility: entry.run.compatibility };
 }
 
-/** Report refs of any generation in one shape. */
-function _refsOf(parsed: ParsedSummary): { id?: string; path: string; mediaType?: string; title?: string }[] {
-  return parsed.summary.reports.map((ref) => (typeof ref === "string" ? { path: ref } : ref));
+/** A report ref of any generation, with its final (unique) id. */
+export interface _IdentifiedRef {
+  id: string;
+  path: string;
+  mediaType?: string;
+  title?: string;
+}
+
+/**
+ * Report refs of any generation in one shape, with unique ids: repeats of an id get `-2`, `-3`,
+ * … in summary order. Linear in the number of refs, whatever they repeat.
+ */
+export function _reportRefs(parsed: ParsedSummary): _IdentifiedRef[] {
+  const taken = new Set<string>();
+  const next = new Map<string, number>();
+  return parsed.summary.reports.map((raw) => {
+    const ref: { id?: string; path: string; mediaType?: string; title?: string } = typeof raw === "string" ? { path: raw } : raw;
+    const base = ref.id ?? _idFromPath(ref.path);
+    let id = base;
+    if (taken.has(id)) {
+      let n = next.get(base) ?? 2;
+      while (taken.has(`${base}-${n}`)) n++;
+      id = `${base}-${n}`;
+      next.set(base, n + 1);
+    }
+    taken.add(id);
+    return { id, path: ref.path, mediaType: ref.mediaType, title: ref.title };
+  });
+}
+
+/** Resolves one report ref inside its run folder (real paths checked). */
+export function _resolveReport(runDir: string, ref: _IdentifiedRef): Report {
+  const resolved = resolveInRun(runDir, ref.path);
+  const title = ref.title ?? null;
+  const mediaType = ref.mediaType ?? mediaTypeOf(resolved.path);
+  if (!resolved.safe) {
+    return { id: ref.id, path: resolved.path, title, mediaType, size: null, exists: false, unsafe: true, reason: resolved.reason };
+  }
+  const size = resolved.realPath === null ? null : regularFileSize(resolved.realPath);
+  return { id: ref.id, path: resolved.path, title, mediaType, size, exists: size !== null, absolutePath: resolved.absolutePath };
 }
 
 /** A report id from a file name, within the id rule: `reports/JUnit Results.xml` → `JUnit-Results.xml`. */
@@ -79,19 +96,4 @@ export function _idFromPath(path: string): string {
   const name = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
   const cleaned = name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 120);
   return cleaned === "" ? "report" : cleaned;
-}
-
-function _uniqueId(id: string, taken: Set<string>): string {
-  let candidate = id;
-  for (let n = 2; taken.has(candidate); n++) candidate = `${id}-${n}`;
-  taken.add(candidate);
-  return candidate;
-}
-
-function _stat(path: string) {
-  try {
-    return statSync(path);
-  } catch {
-    return null;
-  }
 }

@@ -47,8 +47,9 @@ export interface RetainedRunList {
  * if (page.nextCursor) await listRetainedRuns({ runsDir: "./runs", status: "failed", limit: 20, cursor: page.nextCursor });
  */
 export async function listRetainedRuns(options: ListRetainedRunsOptions): Promise<RetainedRunList> {
+  const { runsDirs, maxSummaryBytes } = _runsOptions(options);
   const query = compileQuery(options);
-  const { entries, diagnostics } = await scanRunsDirs(_runsDirs(options), options);
+  const { entries, diagnostics } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
   const matching = entries.filter(query.matches).sort(compareEntries);
   const page = matching.length > query.limit ? matching.slice(0, query.limit) : matching;
   const list: RetainedRunList = { runs: page.map((entry) => entry.run), diagnostics };
@@ -64,8 +65,9 @@ export async function listRetainedRuns(options: ListRetainedRunsOptions): Promis
  * const lastFailed = await latestRun({ runsDir: "./runs", status: "failed" });
  */
 export async function latestRun(options: LatestRunOptions): Promise<RetainedRun | null> {
-  const query = compileQuery({ status: options.status, since: options.since, until: options.until, label: options.label });
-  const { entries } = await scanRunsDirs(_runsDirs(options), options);
+  const { runsDirs, maxSummaryBytes } = _runsOptions(options);
+  const query = compileQuery({ ...options, limit: undefined, cursor: undefined });
+  const { entries } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
   let best: RunEntry | null = null;
   for (const entry of entries) {
     if (query.matches(entry) && (best === null || compareEntries(entry, best) < 0)) best = entry;
@@ -89,16 +91,16 @@ export function _loadRun(
   options: RunsOptions,
   runId: string,
 ): { entry: RunEntry; parsed: ParsedSummary; runDir: string } {
+  const { runsDirs, maxSummaryBytes } = _runsOptions(options);
   assertRunId(runId);
-  const maxBytes = options.maxSummaryBytes ?? DEFAULT_MAX_SUMMARY_BYTES;
   let reason: DiagnosticKind | "absent" = "absent";
-  for (const runsDir of resolveRunsDirs(_runsDirs(options))) {
+  for (const runsDir of resolveRunsDirs(runsDirs)) {
     const runDir = join(runsDir, runId);
     const stat = _lstat(runDir);
     if (stat === null) continue;
     if (stat.isSymbolicLink()) reason = "symlinked-run-folder";
     else if (stat.isDirectory()) {
-      const read = readRunSync(runDir, runId, maxBytes);
+      const read = readRunSync(runDir, runId, maxSummaryBytes);
       if (read.ok) return { entry: read.entry, parsed: read.parsed, runDir };
       reason = read.kind;
     }
@@ -107,13 +109,26 @@ export function _loadRun(
   throw new GuideBoardError("RUN_NOT_FOUND", `No retained run ${runId}${why}.`, { runId, reason });
 }
 
-/** The configured runs directories as a validated list. */
-export function _runsDirs(options: RunsOptions): readonly string[] {
-  const dirs = typeof options?.runsDir === "string" ? [options.runsDir] : options?.runsDir;
+/**
+ * The options every function shares, read once and validated: bad or missing values, and options
+ * objects whose getters throw, are `INVALID_OPTIONS`.
+ */
+export function _runsOptions(options: RunsOptions): { runsDirs: readonly string[]; maxSummaryBytes: number } {
+  let runsDir: unknown;
+  let maxSummaryBytes: unknown;
+  try {
+    ({ runsDir, maxSummaryBytes } = options);
+  } catch {
+    throw new GuideBoardError("INVALID_OPTIONS", "Invalid options: expected an object with runsDir.");
+  }
+  const dirs = typeof runsDir === "string" ? [runsDir] : runsDir;
   if (!Array.isArray(dirs) || dirs.length === 0 || !dirs.every((dir) => typeof dir === "string" && dir !== "")) {
     throw new GuideBoardError("INVALID_OPTIONS", "Invalid option runsDir: expected a path or a non-empty array of paths.");
   }
-  return dirs;
+  if (maxSummaryBytes !== undefined && !(Number.isSafeInteger(maxSummaryBytes) && (maxSummaryBytes as number) > 0)) {
+    throw new GuideBoardError("INVALID_OPTIONS", "Invalid option maxSummaryBytes: expected a positive whole number of bytes.");
+  }
+  return { runsDirs: [...dirs], maxSummaryBytes: (maxSummaryBytes as number | undefined) ?? DEFAULT_MAX_SUMMARY_BYTES };
 }
 
 function _lstat(path: string) {

@@ -1,7 +1,8 @@
-import { closeSync, constants, existsSync, fstatSync, openSync, opendirSync, readSync, realpathSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, opendirSync, readSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { createSlicer } from "./_slices.ts";
+import { OPEN_FLAGS } from "./paths.ts";
 import { isRunId } from "./run-id.ts";
 import { toRunEntry, type RunEntry } from "./run.ts";
 import { parseSummary, SUMMARY_FILE, type ParsedSummary } from "./summary.ts";
@@ -47,7 +48,6 @@ export type RunRead =
   | { ok: true; entry: RunEntry; parsed: ParsedSummary }
   | { ok: false; kind: DiagnosticKind; message: string };
 
-const SUMMARY_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
 
 /**
  * Reads and validates one run folder's summary, synchronously. `runDir` must be a real directory
@@ -142,7 +142,7 @@ export function resolveRunsDirs(runsDirs: readonly string[], diagnostics: Diagno
 }
 
 function _readSummary(runDir: string, maxBytes: number): string {
-  const fd = openSync(join(runDir, SUMMARY_FILE), SUMMARY_FLAGS);
+  const fd = openSync(join(runDir, SUMMARY_FILE), OPEN_FLAGS);
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw Object.assign(new Error("not a file"), { code: "ENOTFILE" });

@@ -104,17 +104,21 @@ export function parseSummary(text: string): ParsedSummary | { problem: SummaryPr
 
 /**
  * Milliseconds since the epoch for a timestamp that passed {@link timestampSchema}; a timestamp
- * without a zone is read as UTC.
+ * without a zone is read as UTC. Digits finer than a millisecond are kept as a fraction (to about
+ * a microsecond), so `…00.0009Z` sorts after `…00Z`.
  */
 export function toEpochMs(timestamp: string): number {
-  return Date.parse(/(?:Z|[+-]\d{2}:?\d{2})$/i.test(timestamp) ? timestamp : `${timestamp}Z`);
+  const ms = Date.parse(/(?:Z|[+-]\d{2}:?\d{2})$/i.test(timestamp) ? timestamp : `${timestamp}Z`);
+  const fine = /\.\d{3}(\d+)/.exec(timestamp)?.[1];
+  return fine === undefined ? ms : ms + Number(`0.${fine}`);
 }
 
 /** One short line naming the first field that failed, never a raw validator dump. */
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "Invalid value.";
-  const where = issue.path.length > 0 ? issue.path.map(String).join(".") : "value";
+  // Keys can come from hostile files: show only plain names and indexes.
+  const where = issue.path.length > 0 ? issue.path.map((key) => (/^[\w-]{1,64}$/.test(String(key)) ? String(key) : "*")).join(".") : "value";
   return `${where}: ${issue.message}`;
 }
 

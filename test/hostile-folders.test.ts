@@ -392,14 +392,19 @@ describe("hostile refs inside a retained run", () => {
     expect(value?.compatibility.missing).toContain("artifactManifest");
   });
 
-  it("artifactManifest rejects a FIFO named as the manifest promptly with MANIFEST_INVALID", async () => {
+  it("artifactManifest answers a FIFO named as the manifest promptly with a file-missing marker", async () => {
     const world = makeWorld();
     const runDir = writeCurrentRun(world.runsDir, "hostile", { manifest: "omit-file" });
     makeFifo(join(runDir, "assessment-package", "artifact-manifest.json"));
 
     const started = performance.now();
-    await expectCode(world, "MANIFEST_INVALID", () => artifactManifest({ runsDir: world.runsDir }, "hostile"));
+    const [run, manifest] = await Promise.all([
+      getRetainedRun({ runsDir: world.runsDir }, "hostile"),
+      artifactManifest({ runsDir: world.runsDir }, "hostile"),
+    ]);
     expect(performance.now() - started).toBeLessThan(2000);
+    expect(run.compatibility.missing).toContain("artifactManifest");
+    expect(manifest).toMatchObject({ available: false, reason: "file-missing" });
   });
 });
 
