@@ -1,4 +1,4 @@
-import { H3, HTTPError, HTTPResponse, type H3Event } from "h3";
+import { getRouterParams, H3, HTTPError, HTTPResponse, type H3Event } from "h3";
 import {
   artifactManifest,
   getRetainedRun,
@@ -53,7 +53,9 @@ export interface GuideBoardAppOptions extends RunsOptions {
 export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   const runs: RunsOptions = { runsDir: options.runsDir, maxSummaryBytes: options.maxSummaryBytes };
   const defaultLimit = options.defaultLimit ?? 100;
-  const allowedHosts = options.allowedHosts;
+  const allowedHosts = options.allowedHosts === undefined || options.allowedHosts === "loopback"
+    ? options.allowedHosts
+    : options.allowedHosts.map((name) => name.toLowerCase());
   const app = new H3({ onError: (error) => _send(_h3ErrorResult(error)) });
 
   const route = (path: string, handler: (event: H3Event) => Promise<HttpResult> | HttpResult, open = false) => {
@@ -72,11 +74,14 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
       try {
         return _send(await handler(event));
       } catch (error) {
+        if (error instanceof URIError) return _send(errorResult("BAD_REQUEST", "Malformed percent-encoding in the path."));
         return _send(toErrorResult(error));
       }
     });
   };
-  const runId = (event: H3Event) => event.context.params?.runId ?? "";
+  // Parameters decoded once; encoded separators (%2F, %5C) stay encoded, so they never split a path.
+  const param = (event: H3Event, name: string) => getRouterParams(event, { decode: true })[name] ?? "";
+  const runId = (event: H3Event) => param(event, "runId");
 
   route("/healthz", () => jsonResult({ status: "ok" }), true);
   route("/openapi.json", () => jsonResult(createOpenAPIDocument()));
@@ -91,12 +96,12 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   route("/retained-runs/:runId", async (event) => jsonResult(await getRetainedRun(runs, runId(event))));
   route("/retained-runs/:runId/reports", async (event) => jsonResult(await reportPaths(runs, runId(event))));
   route("/retained-runs/:runId/reports/:reportId", async (event) => {
-    const { entry, file } = await openReport(runs, runId(event), event.context.params?.reportId ?? "");
+    const { entry, file } = await openReport(runs, runId(event), param(event, "reportId"));
     return fileResult(event.req, file, { mediaType: entry.mediaType, disposition: contentDisposition("inline", entry.path) });
   });
   route("/retained-runs/:runId/artifact-manifest", async (event) => jsonResult(await artifactManifest(runs, runId(event))));
   route("/retained-runs/:runId/artifacts/**:path", async (event) => {
-    const { entry, file } = await openArtifact(runs, runId(event), event.context.params?.path ?? "");
+    const { entry, file } = await openArtifact(runs, runId(event), param(event, "path"));
     const etag = file.stat.size === entry.size ? `"sha256-${entry.sha256}"` : undefined;
     return fileResult(event.req, file, { mediaType: entry.mediaType, etag, disposition: contentDisposition("attachment", entry.path) });
   });
