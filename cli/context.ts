@@ -44,12 +44,20 @@ export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: s
   }
 }
 
-/** `--runs-dir` (repeatable), else `GUIDE_BOARD_RUNS_DIR` (path-delimited), else `./runs`. */
-export function runsDirsOf(values: { "runs-dir"?: string[] | undefined }, ctx: CliContext): string[] {
+/**
+ * `--runs-dir` (repeatable), else `GUIDE_BOARD_RUNS_DIR` (path-delimited), else the config's
+ * `runsDir` (read only when needed), else `./runs`.
+ */
+export function runsDirsOf(
+  values: { "runs-dir"?: string[] | undefined },
+  ctx: CliContext,
+  configRunsDir: () => string[] | undefined,
+): string[] {
   const given = values["runs-dir"]?.length
     ? values["runs-dir"]
     : (ctx.env.GUIDE_BOARD_RUNS_DIR?.split(delimiter).filter(Boolean) ?? []);
-  return (given.length > 0 ? given : ["runs"]).map((dir) => resolve(ctx.cwd, dir));
+  if (given.length > 0) return given.map((dir) => resolve(ctx.cwd, dir));
+  return configRunsDir() ?? [resolve(ctx.cwd, "runs")];
 }
 
 /** Prints an error the way the command line promises and returns its exit code. */

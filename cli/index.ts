@@ -1,6 +1,7 @@
 import { EXIT, type CliContext } from "./context.ts";
 import { runsCommand } from "./runs.ts";
 import { serveCommand } from "./serve.ts";
+import { runCommand } from "./run-command.ts";
 import { printable } from "./format.ts";
 
 const HELP = `guide-board: find retained runs again, from a shell
@@ -8,6 +9,7 @@ const HELP = `guide-board: find retained runs again, from a shell
 Usage: guide-board <command> [options]
 
 Commands:
+  run NAME         run a configured guide as a recorded run (or: run -- COMMAND ARGS...)
   serve            serve retained runs over HTTP (routes in docs/http-api.md)
   runs list        list retained runs, newest first
   runs latest      the newest retained run (optionally the newest failed one)
@@ -34,6 +36,7 @@ export async function main(options: { args: string[]; signal?: AbortSignal } & P
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === "runs") return runsCommand(rest, ctx);
+  if (command === "run") return runCommand(rest, { ...ctx, signal: options.signal ?? _stopSignal() });
   if (command === "serve") return serveCommand(rest, { ...ctx, signal: options.signal ?? _stopSignal() });
   ctx.stderr.write(`guide-board: unknown command '${printable(command)}'\nRun 'guide-board --help' for usage.\n`);
   return EXIT.usage;

@@ -8,6 +8,7 @@ import {
   type Diagnostic,
   type RunStatus,
 } from "../src/index.ts";
+import { loadConfig } from "./config.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import { bytes, compat, duration, labels, printable, runDetails, table } from "./format.ts";
 
@@ -102,7 +103,7 @@ type Values = {
 const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliContext) => Promise<number>> = {
   async list(values, positionals, ctx) {
     _noPositionals(positionals);
-    const runsDir = runsDirsOf(values, ctx);
+    const runsDir = _dirs(values, ctx);
     const page = await listRetainedRuns({ runsDir, ..._filters(values), limit: _limit(values.limit), cursor: values.cursor });
     if (values.json) return _json(ctx, page);
     if (page.runs.length === 0) ctx.stdout.write(`No retained runs in ${printable(runsDir.join(", "))}.\n`);
@@ -118,7 +119,7 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
   },
   async latest(values, positionals, ctx) {
     _noPositionals(positionals);
-    const run = await latestRun({ runsDir: runsDirsOf(values, ctx), ..._filters(values) });
+    const run = await latestRun({ runsDir: _dirs(values, ctx), ..._filters(values) });
     if (values.json) {
       ctx.stdout.write(toJSONText(run));
       return run === null ? EXIT.notFound : EXIT.ok;
@@ -131,13 +132,13 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
     return EXIT.ok;
   },
   async show(values, positionals, ctx) {
-    const run = await getRetainedRun({ runsDir: runsDirsOf(values, ctx) }, _runId(positionals));
+    const run = await getRetainedRun({ runsDir: _dirs(values, ctx) }, _runId(positionals));
     if (values.json) return _json(ctx, run);
     ctx.stdout.write(`${runDetails(run)}\n`);
     return EXIT.ok;
   },
   async reports(values, positionals, ctx) {
-    const list = await reportPaths({ runsDir: runsDirsOf(values, ctx) }, _runId(positionals));
+    const list = await reportPaths({ runsDir: _dirs(values, ctx) }, _runId(positionals));
     if (values.json) return _json(ctx, list);
     if (list.reports.length === 0) ctx.stdout.write("This run lists no reports.\n");
     else {
@@ -149,7 +150,7 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
     return EXIT.ok;
   },
   async manifest(values, positionals, ctx) {
-    const manifest = await artifactManifest({ runsDir: runsDirsOf(values, ctx) }, _runId(positionals));
+    const manifest = await artifactManifest({ runsDir: _dirs(values, ctx) }, _runId(positionals));
     if (values.json) return _json(ctx, manifest);
     if (!manifest.available) ctx.stdout.write(`No artifact manifest (${manifest.reason}): ${printable(manifest.message)}\n`);
     else if (manifest.artifacts.length === 0) ctx.stdout.write("The artifact manifest lists no artifacts.\n");
@@ -162,6 +163,10 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
     return EXIT.ok;
   },
 };
+
+function _dirs(values: Values, ctx: CliContext): string[] {
+  return runsDirsOf(values, ctx, () => loadConfig(ctx.cwd).runsDir);
+}
 
 function _json(ctx: CliContext, value: unknown): number {
   ctx.stdout.write(toJSONText(value));

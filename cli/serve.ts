@@ -4,6 +4,7 @@ import { listen } from "listhen";
 import { createGuideBoardApp } from "../adapters/h3.ts";
 import { toJSONText } from "../src/index.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
+import { loadConfig } from "./config.ts";
 import { printable } from "./format.ts";
 
 /** The port `serve` tries first; a free one is taken when it is busy and `--port` was not given. */
@@ -95,7 +96,7 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${printable(positionals[0]!)}'`);
     const port = values.port === undefined ? undefined : _port(values.port);
-    const runsDir = runsDirsOf(values, ctx);
+    const runsDir = runsDirsOf(values, ctx, () => loadConfig(ctx.cwd).runsDir);
     const token = values.token ?? ctx.env.GUIDE_BOARD_TOKEN;
     const server = await startServer({ runsDir, port, host: values.host, token: token === "" ? undefined : token });
     ctx.stdout.write(`guide-board: serving ${printable(runsDir.join(", "))}\nOpen ${server.url}\n`);

@@ -1,0 +1,93 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, closeSync, fsyncSync, openSync, readdirSync, renameSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+
+/** A short random suffix of lowercase letters and digits. */
+export function randomSuffix(length = 6): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return Array.from(randomBytes(length), (byte) => alphabet[byte % alphabet.length]).join("");
+}
+
+/**
+ * A new run id: the UTC start time (sortable) plus a random suffix, e.g.
+ * `2026-11-24T09-53-47-123Z-k3x9q2`; always valid under the run-id rule.
+ */
+export function newRunId(now: Date = new Date()): string {
+  return `${now.toISOString().replace(/[:.]/g, "-")}-${randomSuffix()}`;
+}
+
+/**
+ * Writes `name` in `dir` so that a reader sees either no file or the whole file: a temporary file
+ * in the same folder, `fsync`, `rename`, then `fsync` of the folder.
+ */
+export function writeFileAtomic(dir: string, name: string, content: string): void {
+  const temporary = join(dir, `.${name}.tmp-${randomSuffix()}`);
+  const fd = openSync(temporary, "wx", 0o644);
+  try {
+    const bytes = Buffer.from(content, "utf8");
+    let written = 0;
+    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, join(dir, name));
+  fsyncDir(dir);
+}
+
+/** Flushes a folder's entries (a rename) to disk; a no-op where folders cannot be opened. */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // Some platforms and file systems refuse fsync on folders; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Size and sha256 of a file, streamed: large files are never read into memory at once. */
+export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  await pipeline(createReadStream(path), async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      size += chunk.length;
+      hash.update(chunk);
+    }
+  });
+  return { size, sha256: hash.digest("hex") };
+}
+
+/** What a folder walk found: regular files (relative POSIX paths, sorted) and what it skipped. */
+export interface Walk {
+  files: string[];
+  skipped: { path: string; why: "link" | "special" }[];
+}
+
+/** Lists regular files below `root` without following links; a missing root is empty. */
+export function walkFiles(root: string): Walk {
+  const walk: Walk = { files: [], skipped: [] };
+  const visit = (dir: string, prefix: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const path = prefix + entry.name;
+      if (entry.isSymbolicLink()) walk.skipped.push({ path, why: "link" });
+      else if (entry.isDirectory()) visit(join(dir, entry.name), `${path}/`);
+      else if (entry.isFile()) walk.files.push(path);
+      else walk.skipped.push({ path, why: "special" });
+    }
+  };
+  visit(root, "");
+  walk.files.sort();
+  return walk;
+}
