@@ -2,6 +2,8 @@ import { EXIT, type CliContext } from "./context.ts";
 import { runsCommand } from "./runs.ts";
 import { serveCommand } from "./serve.ts";
 import { runCommand } from "./run-command.ts";
+import { pruneCommand } from "./prune.ts";
+import { verifyCommand } from "./verify.ts";
 import { printable } from "./format.ts";
 
 const HELP = `guide-board: find retained runs again, from a shell
@@ -10,6 +12,8 @@ Usage: guide-board <command> [options]
 
 Commands:
   run NAME         run a configured guide as a recorded run (or: run -- COMMAND ARGS...)
+  prune            remove runs the retention policy lets go (and stale incomplete folders)
+  verify RUN       re-hash a run's artifacts against its manifest
   serve            serve retained runs over HTTP (routes in docs/http-api.md)
   runs list        list retained runs, newest first
   runs latest      the newest retained run (optionally the newest failed one)
@@ -37,6 +41,8 @@ export async function main(options: { args: string[]; signal?: AbortSignal } & P
   }
   if (command === "runs") return runsCommand(rest, ctx);
   if (command === "run") return runCommand(rest, { ...ctx, signal: options.signal ?? _stopSignal() });
+  if (command === "prune") return pruneCommand(rest, ctx);
+  if (command === "verify") return verifyCommand(rest, ctx);
   if (command === "serve") return serveCommand(rest, { ...ctx, signal: options.signal ?? _stopSignal() });
   ctx.stderr.write(`guide-board: unknown command '${printable(command)}'\nRun 'guide-board --help' for usage.\n`);
   return EXIT.usage;

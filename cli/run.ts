@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { once } from "node:events";
 import {
@@ -16,6 +17,7 @@ import { _idFromPath } from "../src/reports.ts";
 import { hashFile, newRunId, walkFiles, writeFileAtomic } from "./_write.ts";
 import type { CliContext } from "./context.ts";
 import { printable } from "./format.ts";
+import { WRITER_FILE } from "./prune.ts";
 
 /** The file a command may write to record a submission (see docs/run-layout.md). */
 export const SUBMISSION_RECORD = "submission-record.json";
@@ -59,6 +61,8 @@ export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSi
   const packageDir = join(runDir, "assessment-package");
   for (const dir of [reportsDir, packageDir, join(runDir, "logs")]) mkdirSync(dir, { recursive: true });
 
+  const writerFile = join(runDir, WRITER_FILE);
+  writeFileSync(writerFile, JSON.stringify({ pid: process.pid, host: hostname() }));
   const startedAt = new Date().toISOString();
   const logs = { stdout: createWriteStream(join(runDir, "logs", "stdout.log")), stderr: createWriteStream(join(runDir, "logs", "stderr.log")) };
   const child = spawn(spec.command[0]!, spec.command.slice(1), {
@@ -120,6 +124,7 @@ export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSi
     artifactManifest: ARTIFACT_MANIFEST_FILE,
     ...(submission ? { submissionManifest: "submission-manifest.json" } : {}),
   };
+  rmSync(writerFile, { force: true });
   writeFileAtomic(runDir, SUMMARY_FILE, `${JSON.stringify(summary, null, 2)}\n`);
   const cliExitCode =
     status === "passed" ? 0

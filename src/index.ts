@@ -10,7 +10,7 @@ export {
 } from "./runs.ts";
 export { retainedRunSchema, compatibilitySchema, type RetainedRun, type Compatibility, type ManifestKind } from "./run.ts";
 export { runFiltersSchema, listQuerySchema, labelSelectorSchema, type RunFilters, type ListQuery } from "./query.ts";
-export { diagnosticSchema, DIAGNOSTIC_KINDS, type Diagnostic, type DiagnosticKind, type ScanOptions } from "./scan.ts";
+export { diagnosticSchema, DIAGNOSTIC_KINDS, TOOL_PREFIX, type Diagnostic, type DiagnosticKind, type ScanOptions } from "./scan.ts";
 
 // Reports and manifests
 export { reportPaths, reportSchema, reportListSchema, type Report, type ReportList } from "./reports.ts";
@@ -28,6 +28,9 @@ export {
   type CompatibilityMarker,
   type SubmissionManifest,
 } from "./manifest.ts";
+
+// Verifying artifacts
+export { verifyArtifacts, verifyResultSchema, verifyProblemSchema, type VerifyResult, type VerifyProblem } from "./verify.ts";
 
 // Opening files
 export { openReport, openArtifact, type OpenedFile } from "./files.ts";

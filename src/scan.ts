@@ -34,6 +34,12 @@ export const diagnosticSchema = z.object({
 });
 export type Diagnostic = z.infer<typeof diagnosticSchema>;
 
+/**
+ * Entries of a runs directory whose names start with this belong to guide-board's own tooling
+ * (a prune's folder on its way out, say): skipped without a diagnostic.
+ */
+export const TOOL_PREFIX = ".guide-board-";
+
 /** Default cap on a summary's size; a larger one is a diagnostic and is never read. */
 export const DEFAULT_MAX_SUMMARY_BYTES: number = 1024 * 1024;
 
@@ -93,6 +99,7 @@ export async function scanRunsDirs(
     try {
       for (let dirent = dir.readSync(); dirent !== null; dirent = dir.readSync()) {
         const name = dirent.name;
+        if (name.startsWith(TOOL_PREFIX)) continue;
         const report = (kind: DiagnosticKind, message: string) =>
           diagnostics.push({ runsDir, entry: name, kind, message });
         if (dirent.isSymbolicLink()) report("symlinked-run-folder", "A run folder must not be a symbolic link.");

@@ -1,0 +1,94 @@
+import { createHash } from "node:crypto";
+import { lstatSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { _artifactRef, _readArtifactManifest, _resolveArtifact } from "./manifest.ts";
+import { openInRun } from "./paths.ts";
+import { GuideBoardError } from "./errors.ts";
+import type { RunsOptions } from "./runs.ts";
+
+/** One difference between a run's artifacts and its manifest. */
+export const verifyProblemSchema = z.object({
+  path: z.string(),
+  kind: z.enum(["missing", "size-mismatch", "hash-mismatch", "unsafe", "extra"]),
+  expected: z.string().optional(),
+  actual: z.string().optional(),
+});
+export type VerifyProblem = z.infer<typeof verifyProblemSchema>;
+
+/** The result of {@link verifyArtifacts}. */
+export const verifyResultSchema = z.object({
+  runId: z.string(),
+  ok: z.boolean(),
+  checked: z.number().int(),
+  problems: z.array(verifyProblemSchema),
+});
+export type VerifyResult = z.infer<typeof verifyResultSchema>;
+
+/**
+ * Re-hashes a run's artifacts (streamed) against its manifest and reports every missing file,
+ * size or sha256 mismatch, unsafe entry, and extra file in the manifest's folder that the manifest
+ * does not list (links and special files count as extra; they are never followed). Reads only.
+ * A run without a manifest throws `ARTIFACT_NOT_FOUND`.
+ *
+ * @example
+ * const result = await verifyArtifacts({ runsDir: "./runs" }, runId);
+ * if (!result.ok) console.table(result.problems);
+ */
+export async function verifyArtifacts(options: RunsOptions, runId: string): Promise<VerifyResult> {
+  const manifest = await _readArtifactManifest(options, runId);
+  if ("marker" in manifest) {
+    throw new GuideBoardError("ARTIFACT_NOT_FOUND", `Run ${runId} has no artifact manifest to verify: ${manifest.marker.message}`, { runId });
+  }
+  const problems: VerifyProblem[] = [];
+  const listed = new Set<string>();
+  for (const raw of manifest.entries) {
+    const entry = _resolveArtifact(manifest.runDir, manifest.ref, raw);
+    listed.add(entry.path);
+    if (entry.unsafe) {
+      problems.push({ path: entry.path, kind: "unsafe", expected: entry.reason });
+      continue;
+    }
+    let actual: { size: number; sha256: string };
+    try {
+      actual = await _hash(manifest.runDir, _artifactRef(manifest.ref, entry.path));
+    } catch {
+      problems.push({ path: entry.path, kind: "missing" });
+      continue;
+    }
+    if (actual.size !== entry.size) problems.push({ path: entry.path, kind: "size-mismatch", expected: String(entry.size), actual: String(actual.size) });
+    else if (actual.sha256 !== entry.sha256) problems.push({ path: entry.path, kind: "hash-mismatch", expected: entry.sha256, actual: actual.sha256 });
+  }
+  const manifestName = manifest.ref.slice(manifest.ref.lastIndexOf("/") + 1);
+  const packageDir = join(manifest.runDir, manifest.ref.slice(0, manifest.ref.lastIndexOf("/") + 1));
+  for (const path of _filesBelow(packageDir)) {
+    if (path !== manifestName && !listed.has(path)) problems.push({ path, kind: "extra" });
+  }
+  return { runId, ok: problems.length === 0, checked: manifest.entries.length, problems };
+}
+
+async function _hash(runDir: string, ref: string): Promise<{ size: number; sha256: string }> {
+  const file = await openInRun(runDir, ref, () => new GuideBoardError("ARTIFACT_NOT_FOUND", "missing"));
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of file.handle.createReadStream({ autoClose: true }) as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    hash.update(chunk);
+  }
+  return { size, sha256: hash.digest("hex") };
+}
+
+/** Every entry below `root` that is not a folder (links and special files included), as relative POSIX paths. */
+function _filesBelow(root: string, prefix = ""): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(join(root, prefix));
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const path = prefix + name;
+    const stat = lstatSync(join(root, path), { throwIfNoEntry: false });
+    return stat?.isDirectory() ? _filesBelow(root, `${path}/`) : [path];
+  });
+}
