@@ -23,6 +23,7 @@ import {
   type HttpErrorCode,
   type HttpResult,
 } from "./_http.ts";
+import { mountJobRoutes, type JobsProvider } from "./jobs.ts";
 import { createOpenAPIDocument } from "./openapi.ts";
 
 /** Options of {@link createGuideBoardApp}. */
@@ -37,6 +38,8 @@ export interface GuideBoardAppOptions extends RunsOptions {
   allowedHosts?: "loopback" | readonly string[];
   /** Page size of `GET /retained-runs` when the request gives no `limit` (default 100). */
   defaultLimit?: number;
+  /** In-memory jobs behind `/runs` (`guide-board serve` passes one when its config has guides). */
+  jobs?: JobsProvider;
 }
 
 /**
@@ -58,18 +61,23 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
     : options.allowedHosts.map((name) => name.toLowerCase());
   const app = new H3({ onError: (error) => _send(_h3ErrorResult(error)) });
 
-  const route = (path: string, handler: (event: H3Event) => Promise<HttpResult> | HttpResult, open = false) => {
+  type Handler = (event: H3Event) => Promise<HttpResult> | HttpResult;
+  const route = (path: string, handlers: Handler | Partial<Record<"GET" | "POST" | "DELETE", Handler>>, open = false) => {
+    const byMethod = typeof handlers === "function" ? { GET: handlers } : handlers;
+    const allow = ["GET", "HEAD", "POST", "DELETE"].filter((m) => (m === "HEAD" ? byMethod.GET : byMethod[m as "GET"])).join(", ");
     app.all(path, async (event) => {
       const method = event.req.method;
       const host = event.req.headers.get("host");
       if (allowedHosts !== undefined && !(allowedHosts === "loopback" ? isLoopbackHost(host) : _listedHost(host, allowedHosts))) {
         return _send(errorResult("HOST_NOT_ALLOWED", "This server does not answer for that host name."));
       }
-      if (method !== "GET" && method !== "HEAD") {
-        return _send(errorResult("METHOD_NOT_ALLOWED", "Only GET and HEAD are allowed.", { allow: "GET, HEAD" }));
-      }
+      const handler = method === "HEAD" ? byMethod.GET : byMethod[method as "GET"];
+      if (!handler) return _send(errorResult("METHOD_NOT_ALLOWED", `Allowed methods: ${allow}.`, { allow }));
       if (!open && options.token !== undefined && !hasBearerToken(event.req.headers.get("authorization"), options.token)) {
         return _send(errorResult("UNAUTHORIZED", "A valid bearer token is required.", { "www-authenticate": 'Bearer realm="guide-board"' }));
+      }
+      if (method !== "GET" && method !== "HEAD" && !_sameOrigin(event.req.headers)) {
+        return _send(errorResult("FORBIDDEN_ORIGIN", "Cross-origin requests may not change anything."));
       }
       try {
         return _send(await handler(event));
@@ -105,6 +113,7 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
     const etag = file.stat.size === entry.size ? `"sha256-${entry.sha256}"` : undefined;
     return fileResult(event.req, file, { mediaType: entry.mediaType, etag, disposition: contentDisposition("attachment", entry.path) });
   });
+  mountJobRoutes(route, options.jobs, param);
   route("/**", () => errorResult("NOT_FOUND", "No such route."));
   return app;
 }
@@ -121,6 +130,17 @@ function _h3ErrorResult(error: HTTPError): HttpResult {
 function _send(result: HttpResult): HTTPResponse {
   // A Node stream body is piped by h3's Node runtime (srvx) without a web-stream detour.
   return new HTTPResponse(result.body as ConstructorParameters<typeof HTTPResponse>[0], { status: result.status, headers: result.headers });
+}
+
+/** A state-changing request must not come from another origin (a page on another site). */
+function _sameOrigin(headers: Headers): boolean {
+  const origin = headers.get("origin");
+  if (origin === null) return true; // not a browser's cross-origin request
+  try {
+    return new URL(origin).host.toLowerCase() === (headers.get("host") ?? "").toLowerCase();
+  } catch {
+    return false;
+  }
 }
 
 function _listedHost(host: string | null, allowed: readonly string[]): boolean {

@@ -4,7 +4,9 @@ import { listen } from "listhen";
 import { createGuideBoardApp } from "../adapters/h3.ts";
 import { toJSONText } from "../src/index.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
+import type { JobsProvider } from "../adapters/jobs.ts";
 import { loadConfig } from "./config.ts";
+import { createJobManager } from "./jobs.ts";
 import { printable } from "./format.ts";
 
 /** The port `serve` tries first; a free one is taken when it is busy and `--port` was not given. */
@@ -19,6 +21,7 @@ const SERVE_OPTIONS = {
   port: { type: "string" },
   host: { type: "string" },
   token: { type: "string" },
+  config: { type: "string" },
 } as const;
 
 const HELP = `Usage: guide-board serve [options]
@@ -32,6 +35,8 @@ Options:
   --token T        require "Authorization: Bearer T" on every route but /healthz
                    (default $GUIDE_BOARD_TOKEN; required when --host is not loopback;
                    at least ${MIN_TOKEN_LENGTH} characters; prefer the variable: arguments show in ps)
+  --config FILE    config file (default ./guide-board.config.json); with guides in it,
+                   POST /runs may start them (never anything else)
   -h, --help       show this help`;
 
 /** A running server. */
@@ -43,6 +48,8 @@ export interface RunningServer {
 /** Options of {@link startServer}. */
 export interface ServeOptions {
   runsDir: string[];
+  /** Offers `/runs` to start these jobs; absent: starting runs is off. */
+  jobs?: JobsProvider;
   port?: number;
   host?: string;
   token?: string;
@@ -65,6 +72,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     runsDir: options.runsDir,
     token: options.token,
     allowedHosts: loopback ? "loopback" : undefined,
+    jobs: options.jobs,
   });
   const port = options.port ?? DEFAULT_PORT;
   const listener = await listen(toNodeHandler(app), {
@@ -96,10 +104,18 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
     }
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${printable(positionals[0]!)}'`);
     const port = values.port === undefined ? undefined : _port(values.port);
-    const runsDir = runsDirsOf(values, ctx, () => loadConfig(ctx.cwd).runsDir);
+    const config = loadConfig(ctx.cwd, values.config);
+    const runsDir = runsDirsOf(values, ctx, () => config.runsDir);
     const token = values.token ?? ctx.env.GUIDE_BOARD_TOKEN;
-    const server = await startServer({ runsDir, port, host: values.host, token: token === "" ? undefined : token });
-    ctx.stdout.write(`guide-board: serving ${printable(runsDir.join(", "))}\nOpen ${server.url}\n`);
+    const guides = Object.keys(config.guides);
+    const jobs =
+      guides.length > 0 && config.path !== null
+        ? createJobManager({ guides, runsDir: runsDir[0]!, configPath: config.path, cwd: ctx.cwd, maxConcurrentJobs: config.maxConcurrentJobs })
+        : undefined;
+    const server = await startServer({ runsDir, port, host: values.host, token: token === "" ? undefined : token, jobs });
+    ctx.stdout.write(`guide-board: serving ${printable(runsDir.join(", "))}\n`);
+    if (jobs) ctx.stdout.write(`guide-board: POST /runs may start: ${printable(guides.join(", "))}\n`);
+    ctx.stdout.write(`Open ${server.url}\n`);
     await new Promise<void>((resolve) => {
       if (ctx.signal?.aborted) resolve();
       ctx.signal?.addEventListener("abort", () => resolve(), { once: true });
