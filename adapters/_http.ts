@@ -114,7 +114,7 @@ export const listQueryWireSchema = z.strictObject({
  * are caught where only one is allowed. Bad input throws `INVALID_OPTIONS` naming the field.
  */
 export function parseQuery<S extends z.ZodType>(params: URLSearchParams, schema: S): z.output<S> & ListQuery {
-  const grouped: Record<string, string[]> = {};
+  const grouped: Record<string, string[]> = Object.create(null);
   for (const [key, value] of params) (grouped[key] ??= []).push(value);
   const parsed = schema.safeParse(grouped);
   if (parsed.success) return parsed.data as z.output<S> & ListQuery;

@@ -1,0 +1,481 @@
+// `guide-board serve` as users run it: the built bin in a child process, spoken to over a socket.
+// Restarts rebuild every answer from the run folders alone; the service never writes into them;
+// the command line refuses unsafe setups; signals stop it cleanly.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { request, type IncomingHttpHeaders } from "node:http";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { STATUS_BY_CODE } from "../adapters/_http.ts";
+import {
+  artifactManifest,
+  getRetainedRun,
+  isGuideBoardError,
+  latestRun,
+  listRetainedRuns,
+  openArtifact,
+  openReport,
+  reportPaths,
+  toJSONText,
+  type OpenedFile,
+  type RunsOptions,
+} from "../src/index.ts";
+import { makeRunsDir, tempDir, writeCurrentRun, writeIncompleteRun, writeLegacyRun } from "./helpers/runs.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BIN = join(ROOT, "bin", "guide-board.mjs");
+const TOKEN = "s3cret-token-0123456789abcdef";
+/** How long a child may take to start or stop on a busy machine. */
+const PATIENCE_MS = 20_000;
+
+beforeAll(() => {
+  if (!existsSync(join(ROOT, "dist", "cli.js"))) {
+    throw new Error("dist/cli.js is missing: run npm run build before these tests (npm test does).");
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The child process
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  output: () => { stdout: string; stderr: string };
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+});
+
+/** The environment without any GUIDE_BOARD_* variable of the machine running the tests. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  for (const key of Object.keys(env)) if (key.startsWith("GUIDE_BOARD_")) delete env[key];
+  return { ...env, ...extra };
+}
+
+/** Spawns `node bin/guide-board.mjs serve ...args`; `exited` resolves with its exit code or signal. */
+function spawnServe(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, "serve", ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8").on("data", (text: string) => (stdout += text));
+  child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on("exit", (code, signal) => {
+      children.delete(child);
+      // Let the pipes drain so the last lines are in `stdout`/`stderr`.
+      setTimeout(() => resolve({ code, signal }), 50);
+    });
+  });
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+/** Starts the service and waits for its "Open <url>" line. */
+async function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
+  const spawned = spawnServe([...args, "--port", "0"], env);
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "Open <url>" line within ${PATIENCE_MS} ms: ${JSON.stringify(spawned.output())}`)), PATIENCE_MS);
+    const look = () => {
+      const match = /^Open (http:\/\/\S+)$/m.exec(spawned.output().stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    spawned.child.stdout!.on("data", look);
+    void spawned.exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited (${code ?? signal}) before listening: ${JSON.stringify(spawned.output())}`));
+    });
+  });
+  return { ...spawned, url, port: Number(new URL(url).port) };
+}
+
+/** Waits for a child to exit, failing (and killing it) after `PATIENCE_MS`. */
+async function exitOf(served: Pick<Served, "child" | "exited">) {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      served.child.kill("SIGKILL");
+      reject(new Error(`the process did not exit within ${PATIENCE_MS} ms`));
+    }, PATIENCE_MS);
+  });
+  try {
+    return await Promise.race([served.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function kill(served: Served): Promise<void> {
+  served.child.kill("SIGKILL");
+  await exitOf(served);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests (always to 127.0.0.1, on a new connection)
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+function send(port: number, path: string, headers: Record<string, string> = {}, method = "GET"): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, method, headers, agent: false, timeout: PATIENCE_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`no answer to ${method} ${path} within ${PATIENCE_MS} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the library says, endpoint by endpoint
+
+type Expected = { status: number; body: string };
+
+async function fromLibrary(fn: () => Promise<unknown>): Promise<Expected> {
+  try {
+    return { status: 200, body: toJSONText(await fn()) };
+  } catch (error) {
+    if (!isGuideBoardError(error)) throw error;
+    return { status: STATUS_BY_CODE[error.code], body: toJSONText(error.toJSON()) };
+  }
+}
+
+async function fileFromLibrary(open: () => Promise<OpenedFile<unknown>>): Promise<Expected> {
+  let opened: OpenedFile<unknown>;
+  try {
+    opened = await open();
+  } catch (error) {
+    if (!isGuideBoardError(error)) throw error;
+    return { status: STATUS_BY_CODE[error.code], body: toJSONText(error.toJSON()) };
+  }
+  try {
+    return { status: 200, body: (await opened.file.handle.readFile()).toString("utf8") };
+  } finally {
+    await opened.file.handle.close();
+  }
+}
+
+/** `latestRun` as the service answers it: the run, or 404 when none matches. */
+async function latestFromLibrary(options: Parameters<typeof latestRun>[0]): Promise<Expected> {
+  const run = await latestRun(options);
+  if (run !== null) return { status: 200, body: toJSONText(run) };
+  return { status: 404, body: toJSONText({ error: { code: "RUN_NOT_FOUND", message: "No retained run matches." } }) };
+}
+
+const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
+
+/**
+ * Every endpoint's answer as the library gives it for `runsDir`: the list, latest, latest failed,
+ * and for each listed run the run, its reports, each report's bytes, its artifact manifest and
+ * each listed artifact's bytes. Runs in `absent` (not retained) are asked for the same routes.
+ */
+async function expectedAnswers(runsDir: string, absent: string[] = []): Promise<Record<string, Expected>> {
+  const options: RunsOptions = { runsDir: [runsDir] };
+  const answers: Record<string, Expected> = {
+    "/retained-runs": await fromLibrary(() => listRetainedRuns({ ...options, limit: 100 })),
+  };
+  answers["/retained-runs/latest"] = await latestFromLibrary(options);
+  answers["/retained-runs/latest?status=failed"] = await latestFromLibrary({ ...options, status: ["failed"] });
+  const { runs } = await listRetainedRuns({ ...options, limit: 1000 });
+  for (const runId of [...runs.map((run) => run.runId), ...absent]) {
+    const base = `/retained-runs/${runId}`;
+    answers[base] = await fromLibrary(() => getRetainedRun(options, runId));
+    answers[`${base}/reports`] = await fromLibrary(() => reportPaths(options, runId));
+    answers[`${base}/artifact-manifest`] = await fromLibrary(() => artifactManifest(options, runId));
+    const retained = !absent.includes(runId);
+    const reportIds = retained ? (await reportPaths(options, runId)).reports.map((report) => report.id) : ["junit"];
+    for (const id of reportIds) {
+      answers[`${base}/reports/${encodeURIComponent(id)}`] = await fileFromLibrary(() => openReport(options, runId, id));
+    }
+    const manifest = retained ? await artifactManifest(options, runId) : null;
+    const artifactPaths = manifest === null ? ["out/result.json"] : manifest.available ? manifest.artifacts.map((a) => a.path) : [];
+    for (const path of artifactPaths) {
+      answers[`${base}/artifacts/${encodePath(path)}`] = await fileFromLibrary(() => openArtifact(options, runId, path));
+    }
+  }
+  return answers;
+}
+
+/** Asks the service every endpoint `expected` names and returns its answers in the same shape. */
+async function servedAnswers(port: number, expected: Record<string, Expected>): Promise<Record<string, Expected>> {
+  const answers: Record<string, Expected> = {};
+  for (const path of Object.keys(expected)) {
+    const { status, body } = await send(port, path);
+    answers[path] = { status, body };
+  }
+  return answers;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The runs tree, byte for byte
+
+/** Every entry under `dir` (itself included): path, type, size, mode, mtime, content or link hash. */
+function treeState(dir: string): { hash: string; entries: string[] } {
+  const entries: string[] = [];
+  const walk = (path: string, rel: string) => {
+    const stat = lstatSync(path, { bigint: true });
+    const type = stat.isSymbolicLink() ? "link" : stat.isDirectory() ? "dir" : stat.isFile() ? "file" : "other";
+    const content = type === "file" ? createHash("sha256").update(readFileSync(path)).digest("hex") : type === "link" ? readlinkSync(path) : "";
+    entries.push([rel, type, stat.size, stat.mode.toString(8), stat.mtimeNs, content].join("\t"));
+    if (type === "dir") for (const name of readdirSync(path).sort()) walk(join(path, name), rel === "." ? name : `${rel}/${name}`);
+  };
+  walk(dir, ".");
+  return { hash: createHash("sha256").update(entries.join("\n")).digest("hex"), entries };
+}
+
+/** `source` made read-only: a read-only bind mount at `target` when root can mount, else chmod. */
+function readOnly(source: string, target: string): { dir: string; how: string; restore: () => void } {
+  if (process.getuid?.() === 0) {
+    mkdirSync(target);
+    let mounted = false;
+    try {
+      execFileSync("mount", ["--bind", source, target], { stdio: "ignore" });
+      mounted = true;
+      execFileSync("mount", ["-o", "remount,ro,bind", target], { stdio: "ignore" });
+      return { dir: target, how: "read-only bind mount", restore: () => _umount(target) };
+    } catch {
+      if (mounted) _umount(target);
+    }
+  }
+  execFileSync("chmod", ["-R", "a-w", source]);
+  return { dir: source, how: "chmod -R a-w", restore: () => execFileSync("chmod", ["-R", "u+w", source]) };
+}
+
+function _umount(target: string): void {
+  try {
+    execFileSync("umount", [target], { stdio: "ignore" });
+  } catch {
+    execFileSync("umount", ["-l", target], { stdio: "ignore" }); // busy: detach now, free later
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+const PASSED = "2026-03-01T09-00-00Z-pass";
+const FAILED = "2026-03-02T09-00-00Z-fail";
+const LEGACY = "2025-06-01T08-00-00Z-legacy";
+const INCOMPLETE = "2026-03-03T09-00-00Z-busy";
+const ADDED_FAILED = "2026-03-04T09-00-00Z-new-fail";
+const ADDED_LEGACY = "2025-07-01T08-00-00Z-new-legacy";
+
+function writeWorld(runsDir: string): void {
+  const passed = writeCurrentRun(runsDir, PASSED, {
+    startedAt: "2026-03-01T09:00:00Z",
+    labels: { suite: "unit", branch: "main" },
+    reports: [
+      { id: "junit", path: "reports/junit.xml", content: '<testsuite tests="3"/>', mediaType: "application/xml" },
+      { id: "html", path: "reports/index.html", content: "<h1>3 passed</h1>", title: "Test report" },
+      { id: "alias", path: "reports/latest.xml", content: null },
+      { id: "missing", path: "reports/missing.txt", content: null },
+    ],
+    artifacts: { "out/result.json": '{"ok":true}', "coverage/summary.json": '{"lines":91.4}', "gone.bin": null },
+    submission: { schemaVersion: 1, submittedTo: "board", submissionId: "sub-1" },
+  });
+  symlinkSync("junit.xml", join(passed, "reports", "latest.xml"));
+  writeCurrentRun(runsDir, FAILED, {
+    startedAt: "2026-03-02T09:00:00Z",
+    status: "failed",
+    exitCode: 1,
+    labels: { suite: "e2e" },
+    artifacts: { "out/result.json": '{"ok":false}' },
+  });
+  writeLegacyRun(runsDir, LEGACY, { startedAt: "2025-06-01T08:00:00Z", reports: { "reports/summary.html": "<p>legacy</p>", "reports/gone.xml": null } });
+  writeIncompleteRun(runsDir, INCOMPLETE);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("restart recovery: every answer is rebuilt from the folders", () => {
+  it("matches the library before a SIGKILL and again after runs were added and removed while down", async () => {
+    const { runsDir } = makeRunsDir();
+    writeWorld(runsDir);
+
+    const first = await serve(["--runs-dir", runsDir]);
+    try {
+      const expected = await expectedAnswers(runsDir);
+      expect(Object.keys(expected).length).toBeGreaterThan(20);
+      expect(await servedAnswers(first.port, expected)).toEqual(expected);
+      expect(JSON.parse(expected[`/retained-runs/${PASSED}/artifacts/out/result.json`]!.body)).toEqual({ ok: true });
+    } finally {
+      await kill(first);
+    }
+    expect((await first.exited).signal).toBe("SIGKILL");
+
+    writeCurrentRun(runsDir, ADDED_FAILED, { startedAt: "2026-03-04T09:00:00Z", status: "failed", exitCode: 2 });
+    writeLegacyRun(runsDir, ADDED_LEGACY, { startedAt: "2025-07-01T08:00:00Z" });
+    rmSync(join(runsDir, FAILED), { recursive: true });
+
+    const second = await serve(["--runs-dir", runsDir]);
+    try {
+      const expected = await expectedAnswers(runsDir, [FAILED]);
+      expect(await servedAnswers(second.port, expected)).toEqual(expected);
+      const list = JSON.parse((await send(second.port, "/retained-runs")).body) as { runs: { runId: string }[] };
+      expect(list.runs.map((run) => run.runId)).toEqual([ADDED_FAILED, PASSED, ADDED_LEGACY, LEGACY]);
+      expect(JSON.parse((await send(second.port, "/retained-runs/latest?status=failed")).body)).toMatchObject({ runId: ADDED_FAILED });
+      for (const path of ["", "/reports", "/artifact-manifest", "/reports/junit", "/artifacts/out/result.json"]) {
+        const gone = await send(second.port, `/retained-runs/${FAILED}${path}`);
+        expect(gone.status, path).toBe(404);
+        expect(JSON.parse(gone.body)).toEqual({ error: { code: "RUN_NOT_FOUND", message: expect.any(String) } });
+      }
+    } finally {
+      await kill(second);
+    }
+  });
+});
+
+describe("the service never writes", () => {
+  /** A session: every endpoint, HEAD, ranges, conditionals, errors and hostile paths. */
+  async function session(port: number, runsDir: string): Promise<void> {
+    const expected = await expectedAnswers(runsDir, ["no-such-run"]);
+    expect(await servedAnswers(port, expected)).toEqual(expected);
+    const file = `/retained-runs/${PASSED}/artifacts/out/result.json`;
+    expect((await send(port, file, {}, "HEAD")).status).toBe(200);
+    expect((await send(port, file, { range: "bytes=0-3" })).status).toBe(206);
+    expect((await send(port, file, { "if-none-match": "*" })).status).toBe(304);
+    for (const [method, path] of [
+      ["POST", file],
+      ["PUT", `/retained-runs/${PASSED}/artifacts/new.txt`],
+      ["DELETE", `/retained-runs/${PASSED}`],
+      ["GET", `/retained-runs/${PASSED}/artifacts/..%2f..%2fretention-summary.json`],
+      ["GET", "/retained-runs?cursor=%ff"],
+    ] as const) {
+      const answer = await send(port, path, {}, method);
+      expect(answer.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+      expect(answer.status, `${method} ${path}`).toBeLessThan(500);
+    }
+  }
+
+  it("leaves the runs tree byte for byte unchanged (paths, types, sizes, modes, mtimes, contents)", async () => {
+    const { runsDir } = makeRunsDir();
+    writeWorld(runsDir);
+    const before = treeState(runsDir);
+    const served = await serve(["--runs-dir", runsDir]);
+    try {
+      await session(served.port, runsDir);
+      await session(served.port, runsDir);
+    } finally {
+      await kill(served);
+    }
+    expect(treeState(runsDir)).toEqual(before);
+    // The state is sensitive: a changed mtime alone changes it.
+    utimesSync(join(runsDir, PASSED, "reports", "junit.xml"), new Date(0), new Date(0));
+    expect(treeState(runsDir).hash).not.toBe(before.hash);
+  });
+
+  it("answers normally from a read-only runs directory (read-only bind mount as root, else chmod -R a-w)", async () => {
+    const { root, runsDir: source } = makeRunsDir();
+    writeWorld(source);
+    const { dir, how, restore } = readOnly(source, join(root, "read-only"));
+    try {
+      if (how === "read-only bind mount") expect(() => writeFileSync(join(dir, "probe"), "")).toThrow(/EROFS/);
+      const before = treeState(dir);
+      const served = await serve(["--runs-dir", dir]);
+      try {
+        await session(served.port, dir);
+      } finally {
+        await kill(served);
+      }
+      expect(treeState(dir), how).toEqual(before);
+    } finally {
+      restore();
+    }
+  });
+});
+
+describe("the command line refuses unsafe setups", () => {
+  it("refuses --host 0.0.0.0 without a token: exit 2, naming --token and GUIDE_BOARD_TOKEN", async () => {
+    const spawned = spawnServe(["--runs-dir", tempDir(), "--host", "0.0.0.0", "--port", "0"]);
+    expect(await exitOf(spawned)).toEqual({ code: 2, signal: null });
+    const { stdout, stderr } = spawned.output();
+    expect(stdout).not.toContain("Open ");
+    expect(stderr).toContain("--token");
+    expect(stderr).toContain("GUIDE_BOARD_TOKEN");
+  });
+
+  it.each([
+    ["--token", ["--token", "short"], {}],
+    ["GUIDE_BOARD_TOKEN", [], { GUIDE_BOARD_TOKEN: "short" }],
+  ] as const)("refuses a token shorter than 16 characters given by %s: exit 2", async (_how, args, env) => {
+    const spawned = spawnServe(["--runs-dir", tempDir(), "--host", "0.0.0.0", "--port", "0", ...args], env);
+    expect(await exitOf(spawned)).toEqual({ code: 2, signal: null });
+    expect(spawned.output().stdout).not.toContain("Open ");
+    expect(spawned.output().stderr).toMatch(/token must be at least 16 characters/);
+  });
+
+  it("with GUIDE_BOARD_TOKEN on 0.0.0.0: 401 without the token, /healthz open, 200 with it", async () => {
+    const { runsDir } = makeRunsDir();
+    writeWorld(runsDir);
+    const served = await serve(["--runs-dir", runsDir, "--host", "0.0.0.0"], { GUIDE_BOARD_TOKEN: TOKEN });
+    try {
+      expect(served.output().stdout).not.toContain(TOKEN);
+      const wrong: Record<string, string>[] = [
+        {},
+        { authorization: "Bearer wrong-token-0123456789" },
+        { authorization: TOKEN },
+        { authorization: `Basic ${TOKEN}` },
+      ];
+      for (const headers of wrong) {
+        const refused = await send(served.port, "/retained-runs", headers);
+        expect(refused.status).toBe(401);
+        expect(refused.headers["www-authenticate"]).toMatch(/^Bearer /);
+        expect(JSON.parse(refused.body)).toEqual({ error: { code: "UNAUTHORIZED", message: expect.any(String) } });
+      }
+      const artifact = await send(served.port, `/retained-runs/${PASSED}/artifacts/out/result.json`);
+      expect(artifact.status).toBe(401);
+      expect(artifact.body).not.toContain('"ok"');
+      expect((await send(served.port, "/healthz")).status).toBe(200);
+      const allowed = await send(served.port, "/retained-runs", { authorization: `Bearer ${TOKEN}` });
+      expect(allowed.status).toBe(200);
+      expect(allowed.body).toBe(toJSONText(await listRetainedRuns({ runsDir: [runsDir], limit: 100 })));
+    } finally {
+      await kill(served);
+    }
+  });
+
+  it("on loopback refuses other Host names with 421 (DNS rebinding) and answers localhost", async () => {
+    const { runsDir } = makeRunsDir();
+    writeWorld(runsDir);
+    const served = await serve(["--runs-dir", runsDir]);
+    try {
+      for (const host of ["evil.example", `evil.example:${served.port}`, "localhost.evil.example", "127.0.0.1.nip.io"]) {
+        const refused = await send(served.port, "/retained-runs", { host });
+        expect(refused.status, host).toBe(421);
+        expect(JSON.parse(refused.body)).toEqual({ error: { code: "HOST_NOT_ALLOWED", message: expect.any(String) } });
+      }
+      for (const host of [`localhost:${served.port}`, `127.0.0.1:${served.port}`, "localhost"]) {
+        const answer = await send(served.port, "/retained-runs", { host });
+        expect(answer.status, host).toBe(200);
+      }
+    } finally {
+      await kill(served);
+    }
+  });
+});
+
+describe("graceful shutdown", () => {
+  it.each(["SIGTERM", "SIGINT"] as const)("%s makes serve print 'stopped' and exit 0", async (signal) => {
+    const served = await serve(["--runs-dir", tempDir()]);
+    expect((await send(served.port, "/healthz")).status).toBe(200);
+    served.child.kill(signal);
+    expect(await exitOf(served)).toEqual({ code: 0, signal: null });
+    expect(served.output().stdout).toMatch(/^guide-board: stopped$/m);
+    expect(served.output().stderr).toBe("");
+  });
+});
