@@ -8,6 +8,7 @@ import {
   retainedRunSchema,
   RUN_STATUSES,
 } from "../src/index.ts";
+import { jobSchema } from "./jobs.ts";
 
 const retainedRunListSchema = z.object({
   runs: z.array(retainedRunSchema),
@@ -25,6 +26,8 @@ const COMPONENTS = {
   ArtifactManifest: artifactManifestSchema,
   CompatibilityMarker: compatibilityMarkerSchema,
   Error: errorSchema,
+  Job: jobSchema,
+  JobList: z.object({ enabled: z.boolean(), guides: z.array(z.string()), jobs: z.array(jobSchema) }),
 };
 
 const ref = (name: keyof typeof COMPONENTS) => ({ $ref: `#/components/schemas/${name}` });
@@ -119,6 +122,29 @@ export function createOpenAPIDocument(): Record<string, unknown> {
             "200": json({ oneOf: [ref("ArtifactManifest"), ref("CompatibilityMarker")] }, "Manifest or marker"),
             ...errors(400, 403, 404, 422),
           },
+        },
+      },
+      "/runs": {
+        get: { summary: "This process's jobs, and the guides it may start", responses: { "200": json(ref("JobList"), "Jobs") } },
+        post: {
+          summary: "Start a configured guide (nothing else can be started)",
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: { type: "object", properties: { guide: { type: "string" } }, required: ["guide"], additionalProperties: false } } },
+          },
+          responses: { "202": json(ref("Job"), "Queued or running"), ...errors(400, 401, 403, 404, 413, 415) },
+        },
+      },
+      "/runs/{jobId}": {
+        get: {
+          summary: "One job",
+          parameters: [{ name: "jobId", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "200": json(ref("Job"), "The job"), ...errors(404) },
+        },
+        delete: {
+          summary: "Cancel a queued or running job",
+          parameters: [{ name: "jobId", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "200": json(ref("Job"), "The job, cancelled"), ...errors(403, 404, 409) },
         },
       },
       "/retained-runs/{runId}/artifacts/{path}": {

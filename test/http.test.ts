@@ -943,10 +943,12 @@ describe("OpenAPI document", () => {
     expect(served.info.version).toBe(version);
   });
 
-  it("documents every route, GET only", () => {
+  it("documents every route, with GET on the read routes and POST/DELETE only on jobs", () => {
     expect(Object.keys(document.paths).sort()).toEqual(
       [
         "/healthz",
+        "/runs",
+        "/runs/{jobId}",
         "/retained-runs",
         "/retained-runs/latest",
         "/retained-runs/{runId}",
@@ -956,7 +958,10 @@ describe("OpenAPI document", () => {
         "/retained-runs/{runId}/artifacts/{path}",
       ].sort(),
     );
-    for (const operations of Object.values(document.paths)) expect(Object.keys(operations)).toEqual(["get"]);
+    for (const [path, operations] of Object.entries(document.paths)) {
+      const expected = path === "/runs" ? ["get", "post"] : path === "/runs/{jobId}" ? ["get", "delete"] : ["get"];
+      expect(Object.keys(operations), path).toEqual(expected);
+    }
   });
 
   it("points each JSON route at its component, and every $ref resolves", () => {
