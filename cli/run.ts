@@ -78,6 +78,8 @@ export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSi
     stdio: ["ignore", "pipe", "pipe"],
     detached: process.platform !== "win32", // its own process group, so a stop reaches its children
   });
+  let logError: NodeJS.ErrnoException | undefined;
+  for (const log of [logs.stdout, logs.stderr]) log.on("error", (error) => (logError ??= error));
   child.stdout.on("data", (chunk: Buffer) => _tee(chunk, logs.stdout, ctx.stdout));
   child.stderr.on("data", (chunk: Buffer) => _tee(chunk, logs.stderr, ctx.stderr));
 
@@ -105,6 +107,7 @@ export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSi
     ctx.stderr.write(message);
   }
   await Promise.all([_close(logs.stdout), _close(logs.stderr)]);
+  if (logError) throw logError; // e.g. ENOSPC: no summary, so the run stays incomplete
 
   const status: RunStatus = ended.spawnError || stoppedFor === "timeout" ? "errored" : stoppedFor === "cancel" ? "cancelled" : ended.code === 0 ? "passed" : "failed";
   const exitCode = ended.code;
@@ -227,9 +230,9 @@ function _tee(chunk: Buffer, log: WriteStream, out: { write(text: string | Buffe
 }
 
 async function _close(stream: WriteStream): Promise<void> {
-  if (stream.closed) return;
+  if (stream.closed || stream.destroyed) return;
   stream.end();
-  await once(stream, "close");
+  await once(stream, "close").catch(() => {});
 }
 
 function _signal(pid: number | undefined, signal: NodeJS.Signals): void {
