@@ -101,31 +101,6 @@ export function regularFileSize(path: string): number | null {
   }
 }
 
-/**
- * Whether `ref` names a regular file inside `runDir` (a real path). Fast path for listings: an
- * `lstat` per segment, falling back to {@link resolveInRun} only when a segment is a link.
- */
-export function isFileInRun(runDir: string, ref: unknown): boolean {
-  const check = checkRef(ref);
-  if (!check.safe) return false;
-  try {
-    let path = runDir;
-    for (const segment of check.path.split("/")) {
-      path = join(path, segment);
-      const stat = lstatSync(path, { throwIfNoEntry: false });
-      if (stat === undefined) return false;
-      if (stat.isSymbolicLink()) {
-        const resolved = resolveInRun(runDir, check.path);
-        return resolved.safe && resolved.realPath !== null && regularFileSize(resolved.realPath) !== null;
-      }
-      if (path.length - runDir.length - 1 === check.path.length) return stat.isFile();
-    }
-  } catch {
-    // Unreadable: not a file the run can offer.
-  }
-  return false;
-}
-
 /** Read-only, never through a final link, never blocking (FIFOs), never taking a terminal. */
 export const OPEN_FLAGS: number =
   constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isFileInRun } from "./paths.ts";
+import { checkRef } from "./paths.ts";
 import { runStatusSchema, toEpochMs, type ParsedSummary } from "./summary.ts";
 
 /** A manifest a run may lack: every legacy run lacks both. */
@@ -38,7 +38,9 @@ export interface RunEntry {
 
 /**
  * Builds the run object from a parsed summary. `runDir` is the run folder's real path; the only
- * file system access is a `stat` of each manifest the summary names, to report it missing.
+ * file system access: `compatibility.missing` says which manifests the summary does not declare
+ * (or declares with an unsafe path), so listing costs what reading the summaries costs. A declared
+ * manifest whose file is absent shows when it is asked for (a `file-missing` marker).
  */
 export function toRunEntry(runDir: string, parsed: ParsedSummary): RunEntry {
   const { summary } = parsed;
@@ -46,10 +48,9 @@ export function toRunEntry(runDir: string, parsed: ParsedSummary): RunEntry {
   const finishedAt = summary.finishedAt ?? null;
   const finishedAtMs = finishedAt === null ? Number.NaN : toEpochMs(finishedAt);
   const legacy = parsed.generation === "legacy";
-  const declared = legacy
-    ? {}
-    : { artifactManifest: parsed.summary.artifactManifest, submissionManifest: parsed.summary.submissionManifest };
-  const missing = MANIFEST_KINDS.filter((kind) => !isFileInRun(runDir, declared[kind]));
+  const compatibility = legacy
+    ? _compat("legacy", null, true, true)
+    : _compat(parsed.generation, parsed.summary.schemaVersion, !_declared(parsed.summary.artifactManifest), !_declared(parsed.summary.submissionManifest));
   return {
     startedAtMs,
     run: {
@@ -63,11 +64,27 @@ export function toRunEntry(runDir: string, parsed: ParsedSummary): RunEntry {
       labels: legacy ? {} : (parsed.summary.labels ?? {}),
       reportCount: summary.reports.length,
       runDir,
-      compatibility: {
-        generation: parsed.generation,
-        schemaVersion: legacy ? null : parsed.summary.schemaVersion,
-        missing,
-      },
+      compatibility,
     },
   };
+}
+
+const DEFAULT_REFS = new Set(["assessment-package/artifact-manifest.json", "submission-manifest.json"]);
+
+function _declared(ref: string | undefined): boolean {
+  return ref !== undefined && (DEFAULT_REFS.has(ref) || checkRef(ref).safe);
+}
+
+// Compatibility objects are shared (frozen): there are only a handful of distinct ones, and a
+// large index should not hold one per run.
+const COMPAT_CACHE = new Map<string, Compatibility>();
+
+function _compat(generation: Compatibility["generation"], schemaVersion: number | null, noArtifacts: boolean, noSubmission: boolean): Compatibility {
+  const key = `${generation}:${schemaVersion}:${+noArtifacts}${+noSubmission}`;
+  const cached = COMPAT_CACHE.get(key);
+  if (cached) return cached;
+  const missing = MANIFEST_KINDS.filter((kind) => (kind === "artifactManifest" ? noArtifacts : noSubmission));
+  const compatibility = Object.freeze({ generation, schemaVersion, missing: Object.freeze(missing) as ManifestKind[] });
+  if (COMPAT_CACHE.size < 64) COMPAT_CACHE.set(key, compatibility);
+  return compatibility;
 }

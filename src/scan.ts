@@ -91,30 +91,31 @@ export async function scanRunsDirs(
   for (const runsDir of resolveRunsDirs(runsDirs, diagnostics)) {
     let dir;
     try {
-      dir = opendirSync(runsDir, { bufferSize: 128 });
+      dir = opendirSync(runsDir, { bufferSize: 512 });
     } catch {
       diagnostics.push({ runsDir, entry: null, kind: "runs-dir-unreadable", message: "Runs directory cannot be read." });
       continue;
     }
     try {
+      let count = 0;
       for (let dirent = dir.readSync(); dirent !== null; dirent = dir.readSync()) {
         const name = dirent.name;
         if (name.startsWith(TOOL_PREFIX)) continue;
-        const report = (kind: DiagnosticKind, message: string) =>
-          diagnostics.push({ runsDir, entry: name, kind, message });
-        if (dirent.isSymbolicLink()) report("symlinked-run-folder", "A run folder must not be a symbolic link.");
+        let problem: { kind: DiagnosticKind; message: string } | null = null;
+        if (dirent.isSymbolicLink()) problem = { kind: "symlinked-run-folder", message: "A run folder must not be a symbolic link." };
         else if (!dirent.isDirectory()) continue;
-        else if (!isRunId(name)) report("invalid-run-id", "Folder name is not a valid run id.");
+        else if (!isRunId(name)) problem = { kind: "invalid-run-id", message: "Folder name is not a valid run id." };
         else {
           const read = readRunSync(join(runsDir, name), name, maxBytes);
-          if (!read.ok) report(read.kind, read.message);
-          else if (seen.has(name)) report("duplicate-run-id", "An earlier runs directory holds a run with this id.");
+          if (!read.ok) problem = read;
+          else if (seen.has(name)) problem = { kind: "duplicate-run-id", message: "An earlier runs directory holds a run with this id." };
           else {
             seen.add(name);
             entries.push(read.entry);
           }
         }
-        if (slicer.due()) await slicer.yield();
+        if (problem) diagnostics.push({ runsDir, entry: name, kind: problem.kind, message: problem.message });
+        if (++count % 32 === 0 && slicer.due()) await slicer.yield();
       }
     } catch {
       diagnostics.push({ runsDir, entry: null, kind: "runs-dir-unreadable", message: "Runs directory could not be read to the end." });

@@ -379,9 +379,9 @@ describe("hostile refs inside a retained run", () => {
     expect((await listIds(world)).ids).toEqual(["good", "hostile", "neighbour"]);
   });
 
-  it("lists a declared manifest that links out of the run as missing", async () => {
-    // The listing must not stat through a link that artifactManifest refuses: that tells whether
-    // a file outside the run exists, and contradicts the UNSAFE_PATH the manifest call throws.
+  it("never looks through a declared manifest that links out of the run", async () => {
+    // The listing reads no file but the summary, so it cannot tell whether a file outside the run
+    // exists; asking for the manifest refuses the link.
     const world = makeWorld();
     const runDir = join(world.runsDir, "hostile");
     mkdirSync(runDir);
@@ -389,7 +389,8 @@ describe("hostile refs inside a retained run", () => {
     writeCurrentRun(world.runsDir, "hostile", { manifest: "omit-file", extra: { artifactManifest: "m.json" } });
 
     const { value } = await observe(world, () => getRetainedRun({ runsDir: world.runsDir }, "hostile"));
-    expect(value?.compatibility.missing).toContain("artifactManifest");
+    expect(value?.compatibility.missing).toEqual(["submissionManifest"]);
+    await expectCode(world, "UNSAFE_PATH", () => artifactManifest({ runsDir: world.runsDir }, "hostile"));
   });
 
   it("artifactManifest answers a FIFO named as the manifest promptly with a file-missing marker", async () => {
@@ -403,7 +404,7 @@ describe("hostile refs inside a retained run", () => {
       artifactManifest({ runsDir: world.runsDir }, "hostile"),
     ]);
     expect(performance.now() - started).toBeLessThan(2000);
-    expect(run.compatibility.missing).toContain("artifactManifest");
+    expect(run.runId).toBe("hostile");
     expect(manifest).toMatchObject({ available: false, reason: "file-missing" });
   });
 });

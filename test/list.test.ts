@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { getRetainedRun, isGuideBoardError, latestRun, listRetainedRuns, type RetainedRun } from "../src/index.ts";
+import { artifactManifest, getRetainedRun, isGuideBoardError, latestRun, listRetainedRuns, type RetainedRun } from "../src/index.ts";
 import {
   makeRunsDir,
   writeCurrentRun,
@@ -53,7 +53,9 @@ describe("listRetainedRuns", () => {
     });
     expect(byId.current!.compatibility).toEqual({ generation: "current", schemaVersion: 2, missing: [] });
     expect(byId.newer!.compatibility).toEqual({ generation: "newer", schemaVersion: 5, missing: ["submissionManifest"] });
-    expect(byId["no-files"]!.compatibility.missing).toEqual(["artifactManifest", "submissionManifest"]);
+    // `missing` is what the summary declares; a declared file that is absent shows when asked for.
+    expect(byId["no-files"]!.compatibility.missing).toEqual(["submissionManifest"]);
+    await expect(artifactManifest({ runsDir }, "no-files")).resolves.toMatchObject({ available: false, reason: "file-missing" });
   });
 
   it("orders by instant, not by text, then by run id descending", async () => {
