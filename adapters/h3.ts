@@ -7,6 +7,7 @@ import {
   openArtifact,
   openReport,
   reportPaths,
+  type RunIndex,
   type RunsOptions,
 } from "../src/index.ts";
 import {
@@ -38,6 +39,11 @@ export interface GuideBoardAppOptions extends RunsOptions {
   allowedHosts?: "loopback" | readonly string[];
   /** Page size of `GET /retained-runs` when the request gives no `limit` (default 100). */
   defaultLimit?: number;
+  /**
+   * A live index (`createRunIndex`) to answer listings, `latest` and single runs from memory;
+   * without one every request reads the folders. Reports and manifests are always read on demand.
+   */
+  index?: RunIndex;
   /** In-memory jobs behind `/runs` (`guide-board serve` passes one when its config has guides). */
   jobs?: JobsProvider;
 }
@@ -56,6 +62,7 @@ export interface GuideBoardAppOptions extends RunsOptions {
 export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   const runs: RunsOptions = { runsDir: options.runsDir, maxSummaryBytes: options.maxSummaryBytes };
   const defaultLimit = options.defaultLimit ?? 100;
+  const index = options.index;
   const allowedHosts = options.allowedHosts === undefined || options.allowedHosts === "loopback"
     ? options.allowedHosts
     : options.allowedHosts.map((name) => name.toLowerCase());
@@ -95,13 +102,17 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   route("/openapi.json", () => jsonResult(createOpenAPIDocument()));
   route("/retained-runs", async (event) => {
     const query = parseQuery(event.url.searchParams, listQueryWireSchema);
-    return jsonResult(await listRetainedRuns({ ...runs, ...query, limit: query.limit ?? defaultLimit }));
+    const page = { ...query, limit: query.limit ?? defaultLimit };
+    return jsonResult(await (index ? index.listRetainedRuns(page) : listRetainedRuns({ ...runs, ...page })));
   });
   route("/retained-runs/latest", async (event) => {
-    const run = await latestRun({ ...runs, ...parseQuery(event.url.searchParams, latestQuerySchema) });
+    const filters = parseQuery(event.url.searchParams, latestQuerySchema);
+    const run = await (index ? index.latestRun(filters) : latestRun({ ...runs, ...filters }));
     return run === null ? errorResult("RUN_NOT_FOUND", "No retained run matches.") : jsonResult(run);
   });
-  route("/retained-runs/:runId", async (event) => jsonResult(await getRetainedRun(runs, runId(event))));
+  route("/retained-runs/:runId", async (event) =>
+    jsonResult(await (index ? index.getRetainedRun(runId(event)) : getRetainedRun(runs, runId(event)))),
+  );
   route("/retained-runs/:runId/reports", async (event) => jsonResult(await reportPaths(runs, runId(event))));
   route("/retained-runs/:runId/reports/:reportId", async (event) => {
     const { entry, file } = await openReport(runs, runId(event), param(event, "reportId"));

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { toNodeHandler } from "h3";
 import { listen } from "listhen";
 import { createGuideBoardApp } from "../adapters/h3.ts";
-import { toJSONText } from "../src/index.ts";
+import { createRunIndex, toJSONText } from "../src/index.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import type { JobsProvider } from "../adapters/jobs.ts";
 import { loadConfig } from "./config.ts";
@@ -68,8 +68,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (!loopback && options.token === undefined) {
     throw new UsageError(`refusing to listen on ${printable(host)} without a token: pass --token or set GUIDE_BOARD_TOKEN`);
   }
+  const index = createRunIndex({ runsDir: options.runsDir });
   const app = createGuideBoardApp({
     runsDir: options.runsDir,
+    index,
     token: options.token,
     allowedHosts: loopback ? "loopback" : undefined,
     jobs: options.jobs,
@@ -87,11 +89,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     isTest: true,
     autoClose: false,
   }).catch((error: Error) => {
+    index.close();
     throw new UsageError(`cannot listen on ${printable(host)}:${port} (${printable(error.message)})`);
   });
   listener.server.on("clientError", _answerClientError);
   const shownHost = host.includes(":") ? `[${host}]` : host;
-  return { url: `http://${shownHost}:${listener.address.port}/`, close: () => listener.close() };
+  return {
+    url: `http://${shownHost}:${listener.address.port}/`,
+    close: async () => {
+      index.close();
+      await listener.close();
+    },
+  };
 }
 
 /** `guide-board serve`. Resolves when `ctx.signal` aborts (SIGINT/SIGTERM from the bin). */

@@ -8,6 +8,7 @@ export {
   type LatestRunOptions,
   type RetainedRunList,
 } from "./runs.ts";
+export { createRunIndex, type RunIndex, type RunIndexOptions, type RunIndexChange } from "./run-index.ts";
 export { retainedRunSchema, compatibilitySchema, type RetainedRun, type Compatibility, type ManifestKind } from "./run.ts";
 export { runFiltersSchema, listQuerySchema, labelSelectorSchema, type RunFilters, type ListQuery } from "./query.ts";
 export { diagnosticSchema, DIAGNOSTIC_KINDS, TOOL_PREFIX, type Diagnostic, type DiagnosticKind, type ScanOptions } from "./scan.ts";

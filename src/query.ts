@@ -45,6 +45,8 @@ export interface ListQuery extends RunFilters {
 export interface CompiledQuery {
   matches(entry: RunEntry): boolean;
   limit: number;
+  /** The cursor's sort key: matching runs sort after it. */
+  after: { startedAtMs: number; runId: string } | null;
 }
 
 /** Validates a query and compiles it to a predicate; bad input throws `INVALID_OPTIONS`/`INVALID_CURSOR`. */
@@ -66,6 +68,7 @@ export function compileQuery(query: ListQuery): CompiledQuery {
   });
   const after = cursor === undefined ? null : decodeCursor(cursor);
   return {
+    after,
     limit: limit ?? Infinity,
     matches: (entry) =>
       (statuses === null || statuses.has(entry.run.status)) &&

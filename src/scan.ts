@@ -51,7 +51,7 @@ export interface ScanOptions {
 
 /** The result of reading one run folder. */
 export type RunRead =
-  | { ok: true; entry: RunEntry; parsed: ParsedSummary }
+  | { ok: true; entry: RunEntry; parsed: ParsedSummary; stamp: SummaryStamp }
   | { ok: false; kind: DiagnosticKind; message: string };
 
 
@@ -61,8 +61,9 @@ export type RunRead =
  */
 export function readRunSync(runDir: string, runId: string, maxBytes: number): RunRead {
   let text: string;
+  const stamp: SummaryStamp = { mtimeMs: 0, size: -1, ino: 0 };
   try {
-    text = _readSummary(runDir, maxBytes);
+    text = _readSummary(runDir, maxBytes, stamp);
   } catch (error) {
     return _readProblem(runDir, error, maxBytes);
   }
@@ -71,7 +72,7 @@ export function readRunSync(runDir: string, runId: string, maxBytes: number): Ru
   if (parsed.summary.runId !== runId) {
     return { ok: false, kind: "run-id-mismatch", message: "Summary runId differs from its folder name." };
   }
-  return { ok: true, entry: toRunEntry(runDir, parsed), parsed };
+  return { ok: true, entry: toRunEntry(runDir, parsed), parsed, stamp };
 }
 
 /**
@@ -149,12 +150,22 @@ export function resolveRunsDirs(runsDirs: readonly string[], diagnostics: Diagno
   return out;
 }
 
-function _readSummary(runDir: string, maxBytes: number): string {
+/** What identifies one version of a summary file: a rewrite changes at least one of these. */
+export interface SummaryStamp {
+  mtimeMs: number;
+  size: number;
+  ino: number;
+}
+
+function _readSummary(runDir: string, maxBytes: number, stamp: SummaryStamp): string {
   const fd = openSync(join(runDir, SUMMARY_FILE), OPEN_FLAGS);
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw Object.assign(new Error("not a file"), { code: "ENOTFILE" });
     if (stat.size > maxBytes) throw Object.assign(new Error("too large"), { code: "ETOOLARGE" });
+    stamp.mtimeMs = stat.mtimeMs;
+    stamp.size = stat.size;
+    stamp.ino = stat.ino;
     const buffer = Buffer.allocUnsafe(stat.size);
     let length = 0;
     while (length < buffer.length) {

@@ -1,0 +1,134 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { createRunIndex, getRetainedRun, isGuideBoardError, latestRun, listRetainedRuns, type RunIndex } from "../src/index.ts";
+import { makeRunsDir, writeCurrentRun, writeIncompleteRun, writeLegacyRun, writeSummaryText } from "./helpers/runs.ts";
+
+const indexes: RunIndex[] = [];
+afterEach(() => {
+  for (const index of indexes.splice(0)) index.close();
+});
+const open = (runsDir: string | string[], extra: object = {}) => {
+  const index = createRunIndex({ runsDir, ...extra });
+  indexes.push(index);
+  return index;
+};
+const sortDiagnostics = <T extends { list: { diagnostics: { runsDir: string; entry: string | null }[] } }>(value: T) => {
+  value.list.diagnostics.sort((a, b) => `${a.runsDir}/${a.entry}`.localeCompare(`${b.runsDir}/${b.entry}`));
+  return value;
+};
+
+/** Everything the index answers, next to what the stateless functions answer. */
+async function both(index: RunIndex, runsDir: string | string[], runIds: string[]) {
+  const answer = async (list: typeof listRetainedRuns, latest: typeof latestRun, get: (id: string) => Promise<unknown>) => ({
+    list: await list({ runsDir, limit: 3 }),
+    all: (await list({ runsDir })).runs,
+    failed: (await list({ runsDir, status: "failed" })).runs,
+    latest: await latest({ runsDir }),
+    latestFailed: await latest({ runsDir, status: "failed" }),
+    runs: await Promise.all(runIds.map((id) => get(id).then((run) => run, (error: unknown) => (isGuideBoardError(error) ? error.code : error)))),
+  });
+  const stateless = await answer(listRetainedRuns, latestRun, (id) => getRetainedRun({ runsDir }, id));
+  const indexed = await answer(
+    ((options: object) => index.listRetainedRuns(options)) as typeof listRetainedRuns,
+    ((options: object) => index.latestRun(options)) as typeof latestRun,
+    (id) => index.getRetainedRun(id),
+  );
+  return { stateless: sortDiagnostics(stateless), indexed: sortDiagnostics(indexed) };
+}
+
+describe("createRunIndex", () => {
+  it("answers like the stateless functions after a first scan", async () => {
+    const { runsDir } = makeRunsDir();
+    writeLegacyRun(runsDir, "old", { startedAt: "2025-01-01T00:00:00Z" });
+    writeCurrentRun(runsDir, "a", { startedAt: "2026-01-01T00:00:00Z", status: "failed" });
+    writeCurrentRun(runsDir, "b", { startedAt: "2026-01-02T00:00:00Z" });
+    writeIncompleteRun(runsDir, "half");
+    writeSummaryText(runsDir, "bad", "{");
+    const index = open(runsDir);
+    await index.ready();
+    const { stateless, indexed } = await both(index, runsDir, ["old", "a", "b", "half", "bad", "nope"]);
+    expect(indexed).toEqual(stateless);
+    expect(index.size).toBe(3);
+  });
+
+  it("sees a run whose summary is renamed into place, promptly, through watching", async () => {
+    const { runsDir } = makeRunsDir();
+    const index = open(runsDir, { revalidateMs: 0 });
+    await index.ready();
+    const changes: string[] = [];
+    index.onChange((change) => changes.push(`${change.type}:${change.runId}`));
+    const runDir = writeIncompleteRun(runsDir, "r1");
+    await expect.poll(() => index.listRetainedRuns().then((list) => list.diagnostics.map((d) => d.kind)), { timeout: 3000 }).toEqual(["incomplete"]);
+    writeFileSync(join(runDir, ".tmp"), JSON.stringify({ runId: "r1", status: "passed", startedAt: "2026-01-01T00:00:00Z", reports: [] }));
+    renameSync(join(runDir, ".tmp"), join(runDir, "retention-summary.json"));
+    await expect.poll(() => index.listRetainedRuns().then((list) => list.runs.map((run) => run.runId)), { timeout: 3000 }).toEqual(["r1"]);
+    expect(changes).toEqual(["added:r1"]);
+    rmSync(runDir, { recursive: true });
+    await expect.poll(() => index.size, { timeout: 3000 }).toBe(0);
+    expect(changes).toEqual(["added:r1", "removed:r1"]);
+  });
+
+  it("pages with the same cursors as the stateless listing", async () => {
+    const { runsDir } = makeRunsDir();
+    for (let i = 0; i < 12; i++) writeCurrentRun(runsDir, `r${i}`, { startedAt: `2026-01-01T00:00:${String(i % 4).padStart(2, "0")}Z` });
+    const index = open(runsDir);
+    let cursor: string | undefined;
+    do {
+      const stateless = await listRetainedRuns({ runsDir, limit: 5, cursor });
+      const indexed = await index.listRetainedRuns({ limit: 5, cursor });
+      expect(indexed).toEqual(stateless);
+      cursor = stateless.nextCursor;
+    } while (cursor);
+  });
+
+  it("stays equal to the stateless functions through random adds, removes, rewrites, corruptions and renames", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            op: fc.constantFrom("add", "remove", "rewrite", "corrupt", "rename-away", "incomplete", "add-second-dir"),
+            id: fc.integer({ min: 0, max: 7 }),
+            minute: fc.integer({ min: 0, max: 5 }),
+            status: fc.constantFrom("passed", "failed"),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        async (ops) => {
+          const one = makeRunsDir().runsDir;
+          const two = makeRunsDir().runsDir;
+          const runsDir = [one, two];
+          const index = open(runsDir, { revalidateMs: 0 });
+          await index.ready();
+          const ids = Array.from({ length: 8 }, (_, i) => `run-${i}`);
+          for (const { op, id, minute, status } of ops) {
+            const runId = ids[id]!;
+            const startedAt = `2026-01-01T00:0${minute}:00Z`;
+            if (op === "add" || op === "rewrite") writeCurrentRun(one, runId, { startedAt, status, labels: { n: String(minute) } });
+            if (op === "add-second-dir") writeCurrentRun(two, runId, { startedAt, status });
+            if (op === "remove") rmSync(join(one, runId), { recursive: true, force: true });
+            if (op === "corrupt") writeSummaryText(one, runId, '{"runId":');
+            if (op === "incomplete") {
+              rmSync(join(one, runId), { recursive: true, force: true });
+              mkdirSync(join(one, runId));
+            }
+            if (op === "rename-away") {
+              try {
+                renameSync(join(one, runId), join(one, `.guide-board-trash-${runId}`));
+                rmSync(join(one, `.guide-board-trash-${runId}`), { recursive: true });
+              } catch {
+                // nothing to rename
+              }
+            }
+            await index.refresh(); // settle: what the watcher or the revalidation would do
+            const { stateless, indexed } = await both(index, runsDir, ids);
+            expect(indexed).toEqual(stateless);
+          }
+          index.close();
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+});
