@@ -5,7 +5,7 @@ import { compareEntries, compareKeys, compileQuery, encodeCursor, type ListQuery
 import { assertRunId, isRunId } from "./run-id.ts";
 import type { RetainedRun, RunEntry } from "./run.ts";
 import { _runsOptions, type RetainedRunList, type RunsOptions } from "./runs.ts";
-import { createSlicer } from "./_slices.ts";
+import { createSlicer, sortInSlices } from "./_slices.ts";
 import { readRunSync, resolveRunsDirs, TOOL_PREFIX, type Diagnostic, type SummaryStamp } from "./scan.ts";
 import { SUMMARY_FILE } from "./summary.ts";
 
@@ -75,6 +75,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   let dirDiagnostics: Diagnostic[] = [];
   let folderWatchers = 0;
   let closed = false;
+  let bulk: RunEntry[] | null = []; // the first scan collects, then sorts once, in slices
 
   const emit = (change: RunIndexChange) => {
     for (const listener of listeners) listener(change);
@@ -111,6 +112,10 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     if (winnerAfter === undefined) winners.delete(name);
     else winners.set(name, winnerAfter);
     if (before === after) return;
+    if (bulk !== null) {
+      if (after) bulk.push(after);
+      return;
+    }
     if (before) unsort(before);
     if (after) sorted.splice(position(after), 0, after);
     emit({ type: before === null ? "added" : after === null ? "removed" : "updated", runId: name });
@@ -152,7 +157,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   const schedule = (dir: string, name: string | null) => {
     if (closed) return;
     if (name === null) {
-      void refresh();
+      if (bulk === null) void refresh();
       return;
     }
     pending.add(`${dir}\0${name}`);
@@ -160,6 +165,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   };
   const flush = () => {
     timer = undefined;
+    if (bulk !== null) return; // the first scan is still running; it re-arms the flush when done
     const batch = pending;
     pending = new Set();
     for (const key of batch) {
@@ -220,9 +226,13 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     dirDiagnostics = diagnostics;
   };
 
-  const first = refresh();
+  const first = refresh().then(async () => {
+    for (const entry of await sortInSlices(bulk!, compareEntries)) sorted.push(entry);
+    bulk = null;
+    if (pending.size > 0) timer ??= setTimeout(flush, 0);
+  });
   const interval = options.revalidateMs ?? 10_000;
-  const revalidator = interval > 0 ? setInterval(() => void refresh(), interval) : undefined;
+  const revalidator = interval > 0 ? setInterval(() => bulk === null && void refresh(), interval) : undefined;
   revalidator?.unref();
 
   const diagnostics = (): Diagnostic[] => {

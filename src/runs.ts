@@ -1,6 +1,7 @@
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import { GuideBoardError } from "./errors.ts";
+import { sortInSlices } from "./_slices.ts";
 import { compileQuery, compareEntries, encodeCursor, type ListQuery, type RunFilters } from "./query.ts";
 import { assertRunId } from "./run-id.ts";
 import type { RetainedRun, RunEntry } from "./run.ts";
@@ -50,7 +51,7 @@ export async function listRetainedRuns(options: ListRetainedRunsOptions): Promis
   const { runsDirs, maxSummaryBytes } = _runsOptions(options);
   const query = compileQuery(options);
   const { entries, diagnostics } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
-  const matching = entries.filter(query.matches).sort(compareEntries);
+  const matching = await sortInSlices(entries.filter(query.matches), compareEntries);
   const page = matching.length > query.limit ? matching.slice(0, query.limit) : matching;
   const list: RetainedRunList = { runs: page.map((entry) => entry.run), diagnostics };
   if (page.length < matching.length) list.nextCursor = encodeCursor(page[page.length - 1]!);
