@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { GuideBoardError } from "./errors.ts";
 import { isRunId } from "./run-id.ts";
-import type { RunEntry } from "./run.ts";
+import type { RunKey } from "./run.ts";
 import { describeIssue, runStatusSchema, timestampSchema, toEpochMs, type RunStatus } from "./summary.ts";
 
 /** A label selector, `key=value`; the key is everything before the first `=`. */
@@ -43,7 +43,7 @@ export interface ListQuery extends RunFilters {
 
 /** A validated query, ready to test runs against. */
 export interface CompiledQuery {
-  matches(entry: RunEntry): boolean;
+  matches(entry: RunKey): boolean;
   limit: number;
   /** The cursor's sort key: matching runs sort after it. */
   after: { startedAtMs: number; runId: string } | null;
@@ -86,12 +86,12 @@ export function compareKeys(aMs: number, aId: string, bMs: number, bId: string):
 }
 
 /** {@link compareKeys} for two run entries, for `Array.prototype.sort`. */
-export function compareEntries(a: RunEntry, b: RunEntry): number {
+export function compareEntries(a: RunKey, b: RunKey): number {
   return compareKeys(a.startedAtMs, a.run.runId, b.startedAtMs, b.run.runId);
 }
 
 /** The opaque cursor after `entry`: its sort key, not an offset, so pages stay right while runs come and go. */
-export function encodeCursor(entry: RunEntry): string {
+export function encodeCursor(entry: RunKey): string {
   return Buffer.from(`1:${entry.startedAtMs}:${entry.run.runId}`, "utf8").toString("base64url");
 }
 

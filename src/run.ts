@@ -30,10 +30,24 @@ export const retainedRunSchema = z.object({
 });
 export type RetainedRun = z.infer<typeof retainedRunSchema>;
 
-/** A run plus its sort key, as scans keep it. */
-export interface RunEntry {
-  run: RetainedRun;
+/** What sorting and filtering need of a run: its sort key, status and labels. */
+export interface RunKey {
   startedAtMs: number;
+  run: Pick<RetainedRun, "runId" | "status" | "labels">;
+}
+
+/** A run plus its sort key, as the index keeps it. */
+export interface RunEntry extends RunKey {
+  run: RetainedRun;
+}
+
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/** Only the key of a parsed summary: what a stateless listing keeps of every run (little, so it stays near the I/O floor). */
+export function toRunKey(parsed: ParsedSummary): RunKey {
+  const { summary } = parsed;
+  const labels = parsed.generation === "legacy" ? NO_LABELS : (parsed.summary.labels ?? NO_LABELS);
+  return { startedAtMs: toEpochMs(summary.startedAt), run: { runId: summary.runId, status: summary.status, labels } };
 }
 
 /**

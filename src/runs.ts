@@ -13,6 +13,7 @@ import {
   type Diagnostic,
   type DiagnosticKind,
   type ScanOptions,
+  type ScannedKey,
 } from "./scan.ts";
 import type { ParsedSummary } from "./summary.ts";
 
@@ -50,11 +51,20 @@ export interface RetainedRunList {
 export async function listRetainedRuns(options: ListRetainedRunsOptions): Promise<RetainedRunList> {
   const { runsDirs, maxSummaryBytes } = _runsOptions(options);
   const query = compileQuery(options);
-  const { entries, diagnostics } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
-  const matching = await sortInSlices(entries.filter(query.matches), compareEntries);
-  const page = matching.length > query.limit ? matching.slice(0, query.limit) : matching;
-  const list: RetainedRunList = { runs: page.map((entry) => entry.run), diagnostics };
-  if (page.length < matching.length) list.nextCursor = encodeCursor(page[page.length - 1]!);
+  const { keys, diagnostics } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
+  const matching = await sortInSlices(keys.filter(query.matches), compareEntries);
+  const runs: RetainedRun[] = [];
+  let next = 0;
+  let last: RunEntry | undefined;
+  while (next < matching.length && runs.length < query.limit) {
+    const entry = _materialize(matching[next++]!, maxSummaryBytes, diagnostics);
+    if (entry) {
+      runs.push(entry.run);
+      last = entry;
+    }
+  }
+  const list: RetainedRunList = { runs, diagnostics };
+  if (next < matching.length && last) list.nextCursor = encodeCursor(last);
   return list;
 }
 
@@ -68,12 +78,16 @@ export async function listRetainedRuns(options: ListRetainedRunsOptions): Promis
 export async function latestRun(options: LatestRunOptions): Promise<RetainedRun | null> {
   const { runsDirs, maxSummaryBytes } = _runsOptions(options);
   const query = compileQuery({ ...options, limit: undefined, cursor: undefined });
-  const { entries } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
-  let best: RunEntry | null = null;
-  for (const entry of entries) {
-    if (query.matches(entry) && (best === null || compareEntries(entry, best) < 0)) best = entry;
+  const { keys } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
+  const matching = keys.filter(query.matches);
+  while (matching.length > 0) {
+    let best = 0;
+    for (let i = 1; i < matching.length; i++) if (compareEntries(matching[i]!, matching[best]!) < 0) best = i;
+    const entry = _materialize(matching[best]!, maxSummaryBytes, []);
+    if (entry) return entry.run;
+    matching.splice(best, 1); // vanished since the scan: the next newest
   }
-  return best?.run ?? null;
+  return null;
 }
 
 /**
@@ -85,6 +99,14 @@ export async function latestRun(options: LatestRunOptions): Promise<RetainedRun 
  */
 export async function getRetainedRun(options: RunsOptions, runId: string): Promise<RetainedRun> {
   return _loadRun(options, runId).entry.run;
+}
+
+/** The full run for a scanned key: its summary read again (a folder that changed since is a diagnostic). */
+function _materialize(key: ScannedKey, maxSummaryBytes: number, diagnostics: Diagnostic[]): RunEntry | null {
+  const read = readRunSync(join(key.runsDir, key.run.runId), key.run.runId, maxSummaryBytes);
+  if (read.ok) return read.entry;
+  diagnostics.push({ runsDir: key.runsDir, entry: key.run.runId, kind: read.kind, message: read.message });
+  return null;
 }
 
 /** Reads one run with its full summary; shared by every per-run function. */

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { createSlicer } from "./_slices.ts";
 import { OPEN_FLAGS } from "./paths.ts";
 import { isRunId } from "./run-id.ts";
-import { toRunEntry, type RunEntry } from "./run.ts";
+import { toRunEntry, toRunKey, type RunEntry, type RunKey } from "./run.ts";
 import { parseSummary, SUMMARY_FILE, type ParsedSummary } from "./summary.ts";
 
 /** Why a folder (or a whole runs directory) was skipped. */
@@ -60,8 +60,23 @@ export type RunRead =
  * (not a link) whose name is `runId`. Never throws.
  */
 export function readRunSync(runDir: string, runId: string, maxBytes: number): RunRead {
-  let text: string;
   const stamp: SummaryStamp = { mtimeMs: 0, size: -1, ino: 0 };
+  const read = _readParsed(runDir, runId, maxBytes, stamp);
+  return read.ok ? { ok: true, parsed: read.parsed, stamp, entry: toRunEntry(runDir, read.parsed) } : read;
+}
+
+/** A run key found by a scan, and the runs directory it is in. */
+export interface ScannedKey extends RunKey {
+  runsDir: string;
+}
+
+function _readParsed(
+  runDir: string,
+  runId: string,
+  maxBytes: number,
+  stamp: SummaryStamp | null,
+): { ok: true; parsed: ParsedSummary; stamp: SummaryStamp | null } | { ok: false; kind: DiagnosticKind; message: string } {
+  let text: string;
   try {
     text = _readSummary(runDir, maxBytes, stamp);
   } catch (error) {
@@ -72,20 +87,21 @@ export function readRunSync(runDir: string, runId: string, maxBytes: number): Ru
   if (parsed.summary.runId !== runId) {
     return { ok: false, kind: "run-id-mismatch", message: "Summary runId differs from its folder name." };
   }
-  return { ok: true, entry: toRunEntry(runDir, parsed), parsed, stamp };
+  return { ok: true, parsed, stamp };
 }
 
 /**
- * Scans runs directories in order. The first directory holding a retained run with a given id
- * wins; a later one is a `duplicate-run-id` diagnostic. Reads synchronously in slices so a long
- * scan never holds the event loop for long.
+ * Scans runs directories in order and keeps only each retained run's key (sort key, status,
+ * labels): the full run objects are built for the runs a caller returns. The first directory
+ * holding a retained run with a given id wins; a later one is a `duplicate-run-id` diagnostic.
+ * Reads synchronously in slices so a long scan never holds the event loop for long.
  */
 export async function scanRunsDirs(
   runsDirs: readonly string[],
   options: ScanOptions = {},
-): Promise<{ entries: RunEntry[]; diagnostics: Diagnostic[] }> {
+): Promise<{ keys: ScannedKey[]; diagnostics: Diagnostic[] }> {
   const maxBytes = options.maxSummaryBytes ?? DEFAULT_MAX_SUMMARY_BYTES;
-  const entries: RunEntry[] = [];
+  const keys: ScannedKey[] = [];
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
   const slicer = createSlicer();
@@ -107,12 +123,14 @@ export async function scanRunsDirs(
         else if (!dirent.isDirectory()) continue;
         else if (!isRunId(name)) problem = { kind: "invalid-run-id", message: "Folder name is not a valid run id." };
         else {
-          const read = readRunSync(join(runsDir, name), name, maxBytes);
+          const read = _readParsed(join(runsDir, name), name, maxBytes, null);
           if (!read.ok) problem = read;
           else if (seen.has(name)) problem = { kind: "duplicate-run-id", message: "An earlier runs directory holds a run with this id." };
           else {
             seen.add(name);
-            entries.push(read.entry);
+            const key = toRunKey(read.parsed) as ScannedKey;
+            key.runsDir = runsDir;
+            keys.push(key);
           }
         }
         if (problem) diagnostics.push({ runsDir, entry: name, kind: problem.kind, message: problem.message });
@@ -124,7 +142,7 @@ export async function scanRunsDirs(
       dir.closeSync();
     }
   }
-  return { entries, diagnostics };
+  return { keys, diagnostics };
 }
 
 /**
@@ -157,15 +175,23 @@ export interface SummaryStamp {
   ino: number;
 }
 
-function _readSummary(runDir: string, maxBytes: number, stamp: SummaryStamp): string {
+function _readSummary(runDir: string, maxBytes: number, stamp: SummaryStamp | null): string {
   const fd = openSync(join(runDir, SUMMARY_FILE), OPEN_FLAGS);
   try {
+    // A scan needs no stamp: it reads into a shared buffer and asks fstat only when the read
+    // looks odd (nothing, an error, or too much), which keeps a cold listing near the I/O floor.
+    if (stamp === null) {
+      const text = _readQuick(fd, maxBytes);
+      if (text !== null) return text;
+    }
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw Object.assign(new Error("not a file"), { code: "ENOTFILE" });
     if (stat.size > maxBytes) throw Object.assign(new Error("too large"), { code: "ETOOLARGE" });
-    stamp.mtimeMs = stat.mtimeMs;
-    stamp.size = stat.size;
-    stamp.ino = stat.ino;
+    if (stamp !== null) {
+      stamp.mtimeMs = stat.mtimeMs;
+      stamp.size = stat.size;
+      stamp.ino = stat.ino;
+    }
     const buffer = Buffer.allocUnsafe(stat.size);
     let length = 0;
     while (length < buffer.length) {
@@ -177,6 +203,30 @@ function _readSummary(runDir: string, maxBytes: number, stamp: SummaryStamp): st
   } finally {
     closeSync(fd);
   }
+}
+
+let shared = Buffer.allocUnsafe(64 * 1024);
+
+/** Reads a whole small file into the shared buffer; `null` when fstat must decide. */
+function _readQuick(fd: number, maxBytes: number): string | null {
+  let length = 0;
+  try {
+    for (;;) {
+      if (length === shared.length) {
+        if (length >= maxBytes) return null;
+        const bigger = Buffer.allocUnsafe(Math.min(shared.length * 2, maxBytes + 1));
+        shared.copy(bigger, 0, 0, length);
+        shared = bigger;
+      }
+      const n = readSync(fd, shared, length, shared.length - length, length);
+      if (n === 0) break;
+      length += n;
+      if (length > maxBytes) return null;
+    }
+  } catch {
+    return null;
+  }
+  return length === 0 ? null : shared.toString("utf8", 0, length);
 }
 
 function _readProblem(runDir: string, error: unknown, maxBytes: number): RunRead & { ok: false } {
