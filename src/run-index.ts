@@ -69,6 +69,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   const folders = new Map<string, Map<string, FolderState>>(); // runs dir → folder name → state
   const sorted: RunEntry[] = []; // the winning entry of each run id, newest first
   const winners = new Map<string, string>(); // run id → runs dir it comes from
+  const problems = new Map<string, Diagnostic>(); // "dir\0name" → why that folder is not listed
   const listeners = new Set<(change: RunIndexChange) => void>();
   const dirWatchers: FSWatcher[] = [];
   let dirs: string[] = [];
@@ -111,6 +112,12 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     const after = winnerAfter === undefined ? null : folders.get(winnerAfter)!.get(name)!.entry;
     if (winnerAfter === undefined) winners.delete(name);
     else winners.set(name, winnerAfter);
+    for (const d of folders.keys()) {
+      const folder = folders.get(d)!.get(name);
+      const diagnostic = folder?.problem ?? (folder?.entry && d !== winnerAfter ? _duplicate(d, name) : null);
+      if (diagnostic) problems.set(`${d}\0${name}`, diagnostic);
+      else problems.delete(`${d}\0${name}`);
+    }
     if (before === after) return;
     if (bulk !== null) {
       if (after) bulk.push(after);
@@ -235,18 +242,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   const revalidator = interval > 0 ? setInterval(() => bulk === null && void refresh(), interval) : undefined;
   revalidator?.unref();
 
-  const diagnostics = (): Diagnostic[] => {
-    const out = [...dirDiagnostics];
-    for (const dir of dirs) {
-      for (const [name, state] of folders.get(dir)!) {
-        if (state.problem) out.push(state.problem);
-        else if (state.entry && winners.get(name) !== dir) {
-          out.push({ runsDir: dir, entry: name, kind: "duplicate-run-id", message: "An earlier runs directory holds a run with this id." });
-        }
-      }
-    }
-    return out;
-  };
+  const diagnostics = (): Diagnostic[] => [...dirDiagnostics, ...problems.values()];
 
   return {
     ready: () => first,
@@ -320,6 +316,10 @@ function _firstAfter(sorted: RunEntry[], after: { startedAtMs: number; runId: st
     else high = mid;
   }
   return low;
+}
+
+function _duplicate(runsDir: string, entry: string): Diagnostic {
+  return { runsDir, entry, kind: "duplicate-run-id", message: "An earlier runs directory holds a run with this id." };
 }
 
 function _problem(runsDir: string, entry: string, kind: Diagnostic["kind"], message: string): FolderState {
