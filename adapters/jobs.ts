@@ -77,15 +77,16 @@ async function _readJsonBody(event: H3Event): Promise<{ value: unknown } | { err
   const type = event.req.headers.get("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) return { error: errorResult("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.") };
   const declared = Number(event.req.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) return { error: errorResult("BODY_TOO_LARGE", `Bodies are at most ${MAX_BODY_BYTES} bytes.`) };
+  if (declared > MAX_BODY_BYTES) return { error: errorResult("BODY_TOO_LARGE", `Bodies are at most ${MAX_BODY_BYTES} bytes.`, { connection: "close" }) };
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = event.req.body?.getReader();
   for (let next = await reader?.read(); next && !next.done; next = await reader!.read()) {
     size += next.value.byteLength;
     if (size > MAX_BODY_BYTES) {
-      await reader!.cancel();
-      return { error: errorResult("BODY_TOO_LARGE", `Bodies are at most ${MAX_BODY_BYTES} bytes.`) };
+      // Stop reading without tearing the socket down under the server; close it after answering.
+      reader!.releaseLock();
+      return { error: errorResult("BODY_TOO_LARGE", `Bodies are at most ${MAX_BODY_BYTES} bytes.`, { connection: "close" }) };
     }
     chunks.push(next.value);
   }

@@ -92,7 +92,12 @@ export function loadConfig(cwd: string, path?: string): LoadedConfig {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
-    const what = issue.code === "unrecognized_keys" ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}` : issue.message;
+    const what =
+      issue.code === "unrecognized_keys"
+        ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`
+        : issue.code === "invalid_key"
+          ? (issue.issues[0]?.message ?? issue.message)
+          : issue.message;
     throw new UsageError(`${file}: ${field}: ${what}`);
   }
   const dir = dirname(file);

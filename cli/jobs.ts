@@ -18,6 +18,8 @@ export interface JobManagerOptions {
   maxConcurrentJobs: number;
   /** The `guide-board` bin to start; defaults to this package's. */
   bin?: string;
+  /** Awaited before a job is reported finished, so its run is already listed (the service refreshes its index). */
+  settle?: () => Promise<void>;
 }
 
 /**
@@ -56,7 +58,18 @@ export function createJobManager(options: JobManagerOptions): JobsProvider & { r
         child,
         cancel: () => {
           cancelled = true;
-          child.kill("SIGTERM"); // `guide-board run` stops its command and retains the run as cancelled
+          // `guide-board run` stops its command and retains the run as cancelled, once it has
+          // set up: its run folder exists. A signal before that would just kill it.
+          const runDir = join(options.runsDir, job.runId);
+          const stop = () => child.exitCode === null && child.kill("SIGTERM");
+          if (existsSync(runDir)) return void stop();
+          const wait = setInterval(() => {
+            if (existsSync(runDir) || child.exitCode !== null) {
+              clearInterval(wait);
+              stop();
+            }
+          }, 25);
+          wait.unref();
         },
       });
       Object.assign(job, { state: "running", startedAt: now() });
@@ -68,8 +81,10 @@ export function createJobManager(options: JobManagerOptions): JobsProvider & { r
       child.once("exit", (code, signal) => {
         running.delete(job.jobId);
         cancelled ||= code === 130 || signal === "SIGTERM";
-        finish(job, cancelled ? "cancelled" : code === 0 ? "succeeded" : "failed", code);
         pump();
+        void Promise.resolve(options.settle?.())
+          .catch(() => {})
+          .then(() => finish(job, cancelled ? "cancelled" : code === 0 ? "succeeded" : "failed", code));
       });
     }
   };

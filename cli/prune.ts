@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } f
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { listRetainedRuns, runStatusSchema, toJSONText, TOOL_PREFIX, type RetainedRun, type RunStatus } from "../src/index.ts";
+import { toEpochMs } from "../src/summary.ts";
 import { randomSuffix } from "./_write.ts";
 import { loadConfig, parseDuration, type Retention } from "./config.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
@@ -31,7 +32,7 @@ export function planPrune(runs: RetainedRun[], policy: Retention, now: number, i
   runs.forEach((run, rank) => {
     const ofStatus = (seen.get(run.status) ?? 0) + 1;
     seen.set(run.status, ofStatus);
-    const age = now - Date.parse(run.finishedAt ?? run.startedAt);
+    const age = now - toEpochMs(run.finishedAt ?? run.startedAt);
     const why: string[] = [];
     if (policy.keepLast !== undefined && rank >= policy.keepLast) why.push(`beyond the newest ${policy.keepLast}`);
     if (policy.maxAge !== undefined && age > policy.maxAge) why.push(`older than ${_days(policy.maxAge)}`);
@@ -108,9 +109,10 @@ export async function pruneCommand(args: string[], ctx: CliContext): Promise<num
           failed.push({ ...decision, reason: `could not remove: ${(error as NodeJS.ErrnoException).code ?? "error"}` });
         }
       }
-      for (const runsDir of new Set(runs.map((run) => dirname(run.runDir)))) _emptyTrash(runsDir);
+      for (const runsDir of runsDirs) if (existsSync(runsDir)) _emptyTrash(runsDir);
     }
-    const result = { dryRun: values["dry-run"], removed: values["dry-run"] ? [...remove, ...incomplete] : removed, failed, kept: runs.length - remove.length };
+    const removedRuns = values["dry-run"] ? remove.length : removed.filter((d) => remove.includes(d)).length;
+    const result = { dryRun: values["dry-run"], removed: values["dry-run"] ? [...remove, ...incomplete] : removed, failed, kept: runs.length - removedRuns };
     if (json) ctx.stdout.write(toJSONText(result));
     else _print(result, policy, ctx);
     return failed.length > 0 ? EXIT.notFound : EXIT.ok;

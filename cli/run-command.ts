@@ -84,6 +84,7 @@ export async function runCommand(args: string[], ctx: CliContext & { signal?: Ab
       { runsDir: runsDir!, command, cwd, env: { ..._stringEnv(ctx.env), ...env }, labels, timeoutMs, runId: values["run-id"] },
       ctx,
       ctx.signal,
+      json,
     );
     await reportOutcome(outcome, runsDir!, ctx, json);
     return outcome.cliExitCode;

@@ -54,7 +54,7 @@ export interface RunOutcome {
  * record, and `retention-summary.json` last, atomically. `signal` cancels: the command is stopped
  * and the run is still retained, as `cancelled`.
  */
-export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSignal): Promise<RunOutcome> {
+export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSignal, json = false): Promise<RunOutcome> {
   mkdirSync(spec.runsDir, { recursive: true });
   const { runId, runDir } = _createRunDir(spec.runsDir, spec.runId);
   const reportsDir = join(runDir, "reports");
@@ -80,7 +80,8 @@ export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSi
   });
   let logError: NodeJS.ErrnoException | undefined;
   for (const log of [logs.stdout, logs.stderr]) log.on("error", (error) => (logError ??= error));
-  child.stdout.on("data", (chunk: Buffer) => _tee(chunk, logs.stdout, ctx.stdout));
+  // With --json, stdout carries only the run object: the command's output goes to stderr.
+  child.stdout.on("data", (chunk: Buffer) => _tee(chunk, logs.stdout, json ? ctx.stderr : ctx.stdout));
   child.stderr.on("data", (chunk: Buffer) => _tee(chunk, logs.stderr, ctx.stderr));
 
   let stoppedFor: "timeout" | "cancel" | null = null;
@@ -163,7 +164,7 @@ function _createRunDir(runsDir: string, wanted: string | undefined): { runId: st
 function _collectReports(reportsDir: string, ctx: CliContext) {
   const { files, skipped } = walkFiles(reportsDir);
   _warnSkipped("reports", skipped, ctx);
-  const taken = new Map<string, number>();
+  const used = new Set<string>();
   return files.flatMap((file) => {
     const ref = `reports/${file}`;
     if (!checkRef(ref).safe) {
@@ -171,9 +172,10 @@ function _collectReports(reportsDir: string, ctx: CliContext) {
       return [];
     }
     const base = _idFromPath(file);
-    const n = (taken.get(base) ?? 0) + 1;
-    taken.set(base, n);
-    return [{ id: n === 1 ? base : `${base}-${n}`, path: ref, mediaType: mediaTypeOf(file) }];
+    let id = base;
+    for (let n = 2; used.has(id); n++) id = `${base}-${n}`;
+    used.add(id);
+    return [{ id, path: ref, mediaType: mediaTypeOf(file) }];
   });
 }
 

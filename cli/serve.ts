@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { toNodeHandler } from "h3";
 import { listen } from "listhen";
 import { createGuideBoardApp } from "../adapters/h3.ts";
-import { createRunIndex, toJSONText } from "../src/index.ts";
+import { createRunIndex, toJSONText, type RunIndex } from "../src/index.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import type { JobsProvider } from "../adapters/jobs.ts";
 import { loadConfig } from "./config.ts";
@@ -50,6 +50,8 @@ export interface ServeOptions {
   runsDir: string[];
   /** Offers `/runs` to start these jobs; absent: starting runs is off. */
   jobs?: JobsProvider;
+  /** The index to answer from (closed with the server); one is created when absent. */
+  index?: RunIndex;
   port?: number;
   host?: string;
   token?: string;
@@ -68,7 +70,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (!loopback && options.token === undefined) {
     throw new UsageError(`refusing to listen on ${printable(host)} without a token: pass --token or set GUIDE_BOARD_TOKEN`);
   }
-  const index = createRunIndex({ runsDir: options.runsDir });
+  const index = options.index ?? createRunIndex({ runsDir: options.runsDir });
   const app = createGuideBoardApp({
     runsDir: options.runsDir,
     index,
@@ -117,11 +119,19 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
     const runsDir = runsDirsOf(values, ctx, () => config.runsDir);
     const token = values.token ?? ctx.env.GUIDE_BOARD_TOKEN;
     const guides = Object.keys(config.guides);
+    const index = createRunIndex({ runsDir });
     const jobs =
       guides.length > 0 && config.path !== null
-        ? createJobManager({ guides, runsDir: runsDir[0]!, configPath: config.path, cwd: ctx.cwd, maxConcurrentJobs: config.maxConcurrentJobs })
+        ? createJobManager({
+            guides,
+            runsDir: runsDir[0]!,
+            configPath: config.path,
+            cwd: ctx.cwd,
+            maxConcurrentJobs: config.maxConcurrentJobs,
+            settle: () => index.refresh(), // a finished job's run is listed before the job says so
+          })
         : undefined;
-    const server = await startServer({ runsDir, port, host: values.host, token: token === "" ? undefined : token, jobs });
+    const server = await startServer({ runsDir, port, host: values.host, token: token === "" ? undefined : token, jobs, index });
     ctx.stdout.write(`guide-board: serving ${printable(runsDir.join(", "))}\n`);
     if (jobs) ctx.stdout.write(`guide-board: POST /runs may start: ${printable(guides.join(", "))}\n`);
     ctx.stdout.write(`Open ${server.url}\n`);

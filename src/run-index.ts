@@ -77,6 +77,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   let folderWatchers = 0;
   let closed = false;
   let bulk: RunEntry[] | null = []; // the first scan collects, then sorts once, in slices
+  let missingTimer: NodeJS.Timeout | undefined;
 
   const emit = (change: RunIndexChange) => {
     for (const listener of listeners) listener(change);
@@ -200,6 +201,16 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       }
     }
     dirs = resolved;
+    // A configured runs directory that does not exist yet is looked for every second.
+    if (resolved.length < new Set(runsDirs).size) {
+      missingTimer ??= setInterval(() => {
+        if (resolveRunsDirs(runsDirs).length > dirs.length && bulk === null) void refresh();
+      }, 1000);
+      missingTimer.unref();
+    } else if (missingTimer) {
+      clearInterval(missingTimer);
+      missingTimer = undefined;
+    }
     for (const [dir, states] of folders) {
       if (dirs.includes(dir)) continue;
       for (const name of [...states.keys()]) swap(dir, name, null);
@@ -297,6 +308,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     close() {
       closed = true;
       clearInterval(revalidator);
+      clearInterval(missingTimer);
       clearTimeout(timer);
       for (const watcher of dirWatchers.splice(0)) watcher.close();
       for (const states of folders.values()) for (const state of states.values()) state.watcher?.close();

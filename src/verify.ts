@@ -27,8 +27,9 @@ export type VerifyResult = z.infer<typeof verifyResultSchema>;
 
 /**
  * Re-hashes a run's artifacts (streamed) against its manifest and reports every missing file,
- * size or sha256 mismatch, unsafe entry, and extra file in the manifest's folder that the manifest
- * does not list (links and special files count as extra; they are never followed). Reads only.
+ * size or sha256 mismatch, unsafe entry, and extra regular file in the manifest's folder that the
+ * manifest does not list (links and special files are never followed and, as when the run was
+ * recorded, not counted). Reads only.
  * A run without a manifest throws `ARTIFACT_NOT_FOUND`.
  *
  * @example
@@ -78,7 +79,10 @@ async function _hash(runDir: string, ref: string): Promise<{ size: number; sha25
   return { size, sha256: hash.digest("hex") };
 }
 
-/** Every entry below `root` that is not a folder (links and special files included), as relative POSIX paths. */
+/**
+ * Regular files below `root`, as relative POSIX paths; links and special files are left out, as
+ * `guide-board run` leaves them out of the manifest (it warns about them when it records).
+ */
 function _filesBelow(root: string, prefix = ""): string[] {
   let names: string[];
   try {
@@ -89,6 +93,6 @@ function _filesBelow(root: string, prefix = ""): string[] {
   return names.flatMap((name) => {
     const path = prefix + name;
     const stat = lstatSync(join(root, path), { throwIfNoEntry: false });
-    return stat?.isDirectory() ? _filesBelow(root, `${path}/`) : [path];
+    return stat?.isDirectory() ? _filesBelow(root, `${path}/`) : stat?.isFile() ? [path] : [];
   });
 }
