@@ -60,6 +60,7 @@ describe("exports", () => {
         "checkRef",
         "compatibilityMarkerSchema",
         "compatibilitySchema",
+        "createRunIndex",
         "currentSummarySchema",
         "diagnosticSchema",
         "getRetainedRun",
