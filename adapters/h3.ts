@@ -44,6 +44,12 @@ export interface GuideBoardAppOptions extends RunsOptions {
    * without one every request reads the folders. Reports and manifests are always read on demand.
    */
   index?: RunIndex;
+  /**
+   * Origins allowed to call the API from a browser (CORS), exactly as browsers send them
+   * (`https://dash.example.com`). Off unless given; credentials (cookies) are never allowed — the
+   * API uses bearer tokens.
+   */
+  corsOrigins?: readonly string[];
   /** In-memory jobs behind `/runs` (`guide-board serve` passes one when its config has guides). */
   jobs?: JobsProvider;
 }
@@ -63,6 +69,7 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   const runs: RunsOptions = { runsDir: options.runsDir, maxSummaryBytes: options.maxSummaryBytes };
   const defaultLimit = options.defaultLimit ?? 100;
   const index = options.index;
+  const corsOrigins = new Set(options.corsOrigins ?? []);
   const allowedHosts = options.allowedHosts === undefined || options.allowedHosts === "loopback"
     ? options.allowedHosts
     : options.allowedHosts.map((name) => name.toLowerCase());
@@ -73,24 +80,30 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
     const byMethod = typeof handlers === "function" ? { GET: handlers } : handlers;
     const allow = ["GET", "HEAD", "POST", "DELETE"].filter((m) => (m === "HEAD" ? byMethod.GET : byMethod[m as "GET"])).join(", ");
     app.all(path, async (event) => {
+      const origin = event.req.headers.get("origin");
+      const cors = origin !== null && corsOrigins.has(origin) ? _corsHeaders(origin) : null;
+      const send = (result: HttpResult) => _send(cors ? { ...result, headers: { ...result.headers, ...cors } } : result);
       const method = event.req.method;
       const host = event.req.headers.get("host");
       if (allowedHosts !== undefined && !(allowedHosts === "loopback" ? isLoopbackHost(host) : _listedHost(host, allowedHosts))) {
-        return _send(errorResult("HOST_NOT_ALLOWED", "This server does not answer for that host name."));
+        return send(errorResult("HOST_NOT_ALLOWED", "This server does not answer for that host name."));
+      }
+      if (method === "OPTIONS" && cors && event.req.headers.has("access-control-request-method")) {
+        return send({ status: 204, headers: { "access-control-allow-methods": allow, "access-control-allow-headers": CORS_REQUEST_HEADERS, "access-control-max-age": "600" }, body: null });
       }
       const handler = method === "HEAD" ? byMethod.GET : byMethod[method as "GET"];
-      if (!handler) return _send(errorResult("METHOD_NOT_ALLOWED", `Allowed methods: ${allow}.`, { allow }));
+      if (!handler) return send(errorResult("METHOD_NOT_ALLOWED", `Allowed methods: ${allow}.`, { allow }));
       if (!open && options.token !== undefined && !hasBearerToken(event.req.headers.get("authorization"), options.token)) {
-        return _send(errorResult("UNAUTHORIZED", "A valid bearer token is required.", { "www-authenticate": 'Bearer realm="guide-board"' }));
+        return send(errorResult("UNAUTHORIZED", "A valid bearer token is required.", { "www-authenticate": 'Bearer realm="guide-board"' }));
       }
-      if (method !== "GET" && method !== "HEAD" && !_sameOrigin(event.req.headers)) {
-        return _send(errorResult("FORBIDDEN_ORIGIN", "Cross-origin requests may not change anything."));
+      if (method !== "GET" && method !== "HEAD" && !cors && !_sameOrigin(event.req.headers)) {
+        return send(errorResult("FORBIDDEN_ORIGIN", "Cross-origin requests may not change anything."));
       }
       try {
-        return _send(await handler(event));
+        return send(await handler(event));
       } catch (error) {
-        if (error instanceof URIError) return _send(errorResult("BAD_REQUEST", "Malformed percent-encoding in the path."));
-        return _send(toErrorResult(error));
+        if (error instanceof URIError) return send(errorResult("BAD_REQUEST", "Malformed percent-encoding in the path."));
+        return send(toErrorResult(error));
       }
     });
   };
@@ -141,6 +154,16 @@ function _h3ErrorResult(error: HTTPError): HttpResult {
 function _send(result: HttpResult): HTTPResponse {
   // A Node stream body is piped by h3's Node runtime (srvx) without a web-stream detour.
   return new HTTPResponse(result.body as ConstructorParameters<typeof HTTPResponse>[0], { status: result.status, headers: result.headers });
+}
+
+const CORS_REQUEST_HEADERS = "authorization, content-type, range, if-none-match, if-modified-since, if-range";
+
+function _corsHeaders(origin: string): Record<string, string> {
+  return {
+    "access-control-allow-origin": origin,
+    vary: "Origin",
+    "access-control-expose-headers": "content-length, content-range, content-disposition, etag, last-modified, location",
+  };
 }
 
 /** A state-changing request must not come from another origin (a page on another site). */

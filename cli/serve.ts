@@ -22,6 +22,7 @@ const SERVE_OPTIONS = {
   host: { type: "string" },
   token: { type: "string" },
   config: { type: "string" },
+  "cors-origin": { type: "string", multiple: true },
 } as const;
 
 const HELP = `Usage: guide-board serve [options]
@@ -37,6 +38,8 @@ Options:
                    at least ${MIN_TOKEN_LENGTH} characters; prefer the variable: arguments show in ps)
   --config FILE    config file (default ./guide-board.config.json); with guides in it,
                    POST /runs may start them (never anything else)
+  --cors-origin O  let pages from origin O (e.g. https://dash.example.com) call the API
+                   from a browser (repeatable; CORS is off by default)
   -h, --help       show this help`;
 
 /** A running server. */
@@ -52,6 +55,8 @@ export interface ServeOptions {
   jobs?: JobsProvider;
   /** The index to answer from (closed with the server); one is created when absent. */
   index?: RunIndex;
+  /** Origins allowed to call the API from a browser. */
+  corsOrigins?: string[];
   port?: number;
   host?: string;
   token?: string;
@@ -77,6 +82,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     token: options.token,
     allowedHosts: loopback ? "loopback" : undefined,
     jobs: options.jobs,
+    corsOrigins: options.corsOrigins,
   });
   const port = options.port ?? DEFAULT_PORT;
   const listener = await listen(toNodeHandler(app), {
@@ -131,7 +137,11 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
             settle: () => index.refresh(), // a finished job's run is listed before the job says so
           })
         : undefined;
-    const server = await startServer({ runsDir, port, host: values.host, token: token === "" ? undefined : token, jobs, index });
+    const corsOrigins = values["cors-origin"] ?? [];
+    for (const origin of corsOrigins) {
+      if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new UsageError(`--cors-origin takes an origin such as https://dash.example.com, got '${printable(origin)}'`);
+    }
+    const server = await startServer({ runsDir, port, host: values.host, token: token === "" ? undefined : token, jobs, index, corsOrigins });
     ctx.stdout.write(`guide-board: serving ${printable(runsDir.join(", "))}\n`);
     if (jobs) ctx.stdout.write(`guide-board: POST /runs may start: ${printable(guides.join(", "))}\n`);
     ctx.stdout.write(`Open ${server.url}\n`);
