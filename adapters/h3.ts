@@ -24,7 +24,9 @@ import {
   type HttpErrorCode,
   type HttpResult,
 } from "./_http.ts";
+import { eventsResult } from "./events.ts";
 import { mountJobRoutes, type JobsProvider } from "./jobs.ts";
+import { uiResult } from "./ui/page.ts";
 import { createOpenAPIDocument } from "./openapi.ts";
 
 /** Options of {@link createGuideBoardApp}. */
@@ -50,6 +52,11 @@ export interface GuideBoardAppOptions extends RunsOptions {
    * API uses bearer tokens.
    */
   corsOrigins?: readonly string[];
+  /**
+   * Serve the run browser page at `/` (and its script and stylesheet under `/ui/`). Off by
+   * default when embedded; `guide-board serve` turns it on.
+   */
+  ui?: boolean;
   /** In-memory jobs behind `/runs` (`guide-board serve` passes one when its config has guides). */
   jobs?: JobsProvider;
 }
@@ -138,6 +145,12 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
     return fileResult(event.req, file, { mediaType: entry.mediaType, etag, disposition: contentDisposition("attachment", entry.path) });
   });
   mountJobRoutes(route, options.jobs, param);
+  route("/events", (event) =>
+    event.req.method === "HEAD" ? { status: 200, headers: { "content-type": "text/event-stream; charset=utf-8" }, body: null } : eventsResult(index),
+  );
+  if (options.ui) {
+    for (const path of ["", "ui/app.js", "ui/app.css"]) route(`/${path}`, () => uiResult(path)!, true);
+  }
   route("/**", () => errorResult("NOT_FOUND", "No such route."));
   return app;
 }

@@ -23,6 +23,7 @@ const SERVE_OPTIONS = {
   token: { type: "string" },
   config: { type: "string" },
   "cors-origin": { type: "string", multiple: true },
+  "no-ui": { type: "boolean", default: false },
 } as const;
 
 const HELP = `Usage: guide-board serve [options]
@@ -40,6 +41,7 @@ Options:
                    POST /runs may start them (never anything else)
   --cors-origin O  let pages from origin O (e.g. https://dash.example.com) call the API
                    from a browser (repeatable; CORS is off by default)
+  --no-ui          do not serve the run browser page at /
   -h, --help       show this help`;
 
 /** A running server. */
@@ -57,6 +59,8 @@ export interface ServeOptions {
   index?: RunIndex;
   /** Origins allowed to call the API from a browser. */
   corsOrigins?: string[];
+  /** Serve the run browser at `/` (default `true`). */
+  ui?: boolean;
   port?: number;
   host?: string;
   token?: string;
@@ -83,6 +87,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     allowedHosts: loopback ? "loopback" : undefined,
     jobs: options.jobs,
     corsOrigins: options.corsOrigins,
+    ui: options.ui ?? true,
   });
   const port = options.port ?? DEFAULT_PORT;
   const listener = await listen(toNodeHandler(app), {
@@ -141,7 +146,7 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
     for (const origin of corsOrigins) {
       if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new UsageError(`--cors-origin takes an origin such as https://dash.example.com, got '${printable(origin)}'`);
     }
-    const server = await startServer({ runsDir, port, host: values.host, token: token === "" ? undefined : token, jobs, index, corsOrigins });
+    const server = await startServer({ runsDir, port, host: values.host, token: token === "" ? undefined : token, jobs, index, corsOrigins, ui: !values["no-ui"] });
     ctx.stdout.write(`guide-board: serving ${printable(runsDir.join(", "))}\n`);
     if (jobs) ctx.stdout.write(`guide-board: POST /runs may start: ${printable(guides.join(", "))}\n`);
     ctx.stdout.write(`Open ${server.url}\n`);

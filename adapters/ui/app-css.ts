@@ -1,0 +1,39 @@
+/** The run browser's stylesheet: readable without colour (statuses are words, not hues). */
+export const APP_CSS = `
+:root { color-scheme: light dark; --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg: #fff; --accent: #0969da; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9198a1; --line: #3d444d; --bg: #0d1117; --accent: #4493f8; } }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.5 system-ui, sans-serif; color: var(--fg); background: var(--bg); }
+header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 1rem 2rem; padding: .75rem 1.5rem; border-bottom: 1px solid var(--line); }
+header h1 { margin: 0; font-size: 1.25rem; }
+header h1 a { color: inherit; text-decoration: none; }
+nav { display: flex; gap: 1rem; }
+a { color: var(--accent); }
+a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, summary:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+main { padding: 1rem 1.5rem 3rem; }
+main:focus { outline: none; }
+.skip { position: absolute; left: -999px; }
+.skip:focus { left: 1rem; top: .5rem; background: var(--bg); padding: .25rem .5rem; }
+.live { margin: 0 0 0 auto; color: var(--muted); font-size: .875rem; }
+form.filters { display: flex; flex-wrap: wrap; gap: .75rem 1.25rem; align-items: end; margin: 0 0 1rem; }
+label { display: flex; flex-direction: column; font-size: .875rem; color: var(--muted); gap: .2rem; }
+input, select, button { font: inherit; padding: .3rem .5rem; border: 1px solid var(--line); border-radius: 6px; background: var(--bg); color: var(--fg); }
+button { cursor: pointer; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }
+caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-weight: 600; }
+td.mono, code { font-family: ui-monospace, monospace; font-size: .85rem; word-break: break-all; }
+.status::before { content: "● "; }
+.status-passed::before { content: "✓ "; }
+.status-failed::before { content: "✗ "; }
+.status-errored::before { content: "! "; }
+.status-cancelled::before { content: "■ "; }
+.note { border-left: 4px solid var(--line); padding: .5rem .75rem; margin: .75rem 0; }
+.error { border-left-color: #cf222e; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+dt { color: var(--muted); }
+dd { margin: 0; }
+iframe.report { width: 100%; height: 60vh; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+.muted { color: var(--muted); }
+`;
