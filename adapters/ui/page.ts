@@ -25,6 +25,7 @@ const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>guide-board</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="ui/app.css">
 <script src="ui/app.js" defer></script>
 </head>
