@@ -54,6 +54,8 @@ export function mountJobRoutes(route: Route, jobs: JobsProvider | undefined, par
       if ("error" in body) return body.error;
       const parsed = startBodySchema.safeParse(body.value);
       if (!parsed.success) return errorResult("INVALID_BODY", 'Expected exactly { "guide": NAME }: a request names a configured guide and nothing else.');
+      // Only a configured name ever reaches the provider (never "__proto__" and the like).
+      if (!jobs.guides().includes(parsed.data.guide)) return errorResult("GUIDE_NOT_FOUND", "No guide with that name is configured.");
       const started = jobs.start(parsed.data.guide);
       if (!started) return errorResult("GUIDE_NOT_FOUND", "No guide with that name is configured.");
       return jsonResult(started, 202, { location: `runs/${started.jobId}` });

@@ -20,7 +20,7 @@ export const runFiltersSchema = z.object({
 /** Filters plus keyset pagination. */
 export const listQuerySchema = runFiltersSchema.extend({
   limit: z.number().int().min(1).optional(),
-  cursor: z.string().max(1024).optional(),
+  cursor: z.string().optional(),
 });
 
 /** Filters on retained runs; all given filters must match. */
@@ -97,6 +97,7 @@ export function encodeCursor(entry: RunKey): string {
 
 /** Decodes a cursor made by {@link encodeCursor}; anything else throws `INVALID_CURSOR`. */
 export function decodeCursor(cursor: string): { startedAtMs: number; runId: string } {
+  if (cursor.length > 1024) throw new GuideBoardError("INVALID_CURSOR", "Invalid cursor: pass the nextCursor of a previous page.");
   const match = /^1:(-?\d{1,16}(?:\.\d{1,20})?):(.+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
   if (!match || !isRunId(match[2]) || !/^[A-Za-z0-9_-]*$/.test(cursor)) {
     throw new GuideBoardError("INVALID_CURSOR", "Invalid cursor: pass the nextCursor of a previous page.");
