@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, closeSync, fsyncSync, openSync, readdirSync, renameSync, writeSync } from "node:fs";
+import { createReadStream, closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 
@@ -25,14 +25,19 @@ export function writeFileAtomic(dir: string, name: string, content: string): voi
   const temporary = join(dir, `.${name}.tmp-${randomSuffix()}`);
   const fd = openSync(temporary, "wx", 0o644);
   try {
-    const bytes = Buffer.from(content, "utf8");
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      const bytes = Buffer.from(content, "utf8");
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, join(dir, name));
+  } catch (error) {
+    rmSync(temporary, { force: true }); // a full disk keeps no half-written temp file
+    throw error;
   }
-  renameSync(temporary, join(dir, name));
   fsyncDir(dir);
 }
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { GuideBoardError } from "./errors.ts";
 import { mediaTypeOf } from "./media-type.ts";
-import { checkRef, readInRun, regularFileSize, resolveInRun, UNSAFE_REASONS, unsafePathError } from "./paths.ts";
+import { checkRef, readInRun, regularFileSize, resolveInRun, runGone, UNSAFE_REASONS, unsafePathError } from "./paths.ts";
 import { createSlicer } from "./_slices.ts";
 import { compatibilitySchema, type Compatibility } from "./run.ts";
 import { _loadRun, type RunsOptions } from "./runs.ts";
@@ -189,7 +189,7 @@ async function _readJson(runDir: string, ref: string, kind: "artifact" | "submis
     runDir,
     ref,
     MAX_MANIFEST_BYTES[kind],
-    () => _invalid(kind, "not a readable regular file"),
+    () => (runGone(runDir) ? _vanished(runDir) : _invalid(kind, "not a readable regular file")),
     (size) => _invalid(kind, `${size} bytes is over the ${MAX_MANIFEST_BYTES[kind]}-byte limit`),
   );
   try {
@@ -197,6 +197,11 @@ async function _readJson(runDir: string, ref: string, kind: "artifact" | "submis
   } catch {
     throw _invalid(kind, "not valid JSON");
   }
+}
+
+function _vanished(runDir: string): GuideBoardError {
+  const runId = runDir.slice(runDir.lastIndexOf("/") + 1);
+  return new GuideBoardError("RUN_NOT_FOUND", `No retained run ${runId} (vanished).`, { runId, reason: "vanished" });
 }
 
 function _invalid(kind: "artifact" | "submission", why: string): GuideBoardError {

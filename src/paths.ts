@@ -84,7 +84,8 @@ export function resolveInRun(runDir: string, ref: unknown): ResolvedRef {
   } catch {
     // Nothing readable there now; but a dangling link must not point out of the run either,
     // or the ref would leave the run as soon as its target appears.
-    if (_danglingEscapes(runDir, absolutePath)) return { safe: false, path: check.path, reason: "escapes-run" };
+    // (A run folder that vanished meanwhile — pruned mid-request — is just missing, not unsafe.)
+    if (!runGone(runDir) && _danglingEscapes(runDir, absolutePath)) return { safe: false, path: check.path, reason: "escapes-run" };
     return { safe: true, path: check.path, absolutePath, realPath: null };
   }
   if (!isInside(runDir, realPath)) return { safe: false, path: check.path, reason: "escapes-run" };
@@ -140,7 +141,8 @@ export async function openInRun(
     if (!stat.isFile()) throw notFound();
     const opened = _openedPath(handle.fd);
     if (opened === null ? stat.ino !== before.ino || stat.dev !== before.dev : !isInside(runDir, opened)) {
-      throw unsafePathError(resolved.path, "escapes-run");
+      // Either way nothing is read; a run pruned after the check is "not found", not an attack.
+      throw runGone(runDir) ? notFound() : unsafePathError(resolved.path, "escapes-run");
     }
     return { handle, stat, realPath: resolved.realPath };
   } catch (error) {
@@ -165,6 +167,15 @@ export async function readInRun(
     return buffer.toString("utf8", 0, bytesRead);
   } finally {
     await file.handle.close();
+  }
+}
+
+/** Whether a run folder (a real path) has gone, or is no longer itself: renamed away or deleted. */
+export function runGone(runDir: string): boolean {
+  try {
+    return realpathSync.native(runDir) !== runDir;
+  } catch {
+    return true;
   }
 }
 

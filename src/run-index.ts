@@ -71,7 +71,9 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   const winners = new Map<string, string>(); // run id → runs dir it comes from
   const problems = new Map<string, Diagnostic>(); // "dir\0name" → why that folder is not listed
   const listeners = new Set<(change: RunIndexChange) => void>();
-  const dirWatchers: FSWatcher[] = [];
+  // One watcher per runs directory, with the identity (device:inode) of the folder it watches: a
+  // directory moved away, or replaced at the same path (a remount, a restore), is noticed.
+  const dirWatchers = new Map<string, { watcher: FSWatcher; identity: string }>();
   let dirs: string[] = [];
   let dirDiagnostics: Diagnostic[] = [];
   let folderWatchers = 0;
@@ -188,13 +190,23 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     const diagnostics: Diagnostic[] = [];
     const resolved = resolveRunsDirs(runsDirs, diagnostics);
     const slicer = createSlicer();
+    for (const [dir, { watcher, identity }] of dirWatchers) {
+      if (!resolved.includes(dir) || _identity(dir) !== identity) {
+        watcher.close();
+        dirWatchers.delete(dir);
+      }
+    }
     for (const dir of resolved) {
       if (!folders.has(dir)) folders.set(dir, new Map());
-      if (options.watch !== false && !dirWatchers.some((w) => (w as FSWatcher & { dir?: string }).dir === dir)) {
+      if (options.watch !== false && !closed && !dirWatchers.has(dir)) {
+        const identity = _identity(dir);
         try {
-          const watcher = Object.assign(watch(dir, { persistent: false }, (_type, name) => schedule(dir, name?.toString() ?? null)), { dir });
+          const watcher = watch(dir, { persistent: false }, (_type, name) =>
+            // An event about the directory itself (moved away, replaced) means: look at everything.
+            schedule(dir, _identity(dir) === identity ? (name?.toString() ?? null) : null),
+          );
           watcher.on("error", () => {});
-          dirWatchers.push(watcher);
+          dirWatchers.set(dir, { watcher, identity });
         } catch {
           // Watching is not available here: revalidation keeps the index fresh.
         }
@@ -310,7 +322,8 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       clearInterval(revalidator);
       clearInterval(missingTimer);
       clearTimeout(timer);
-      for (const watcher of dirWatchers.splice(0)) watcher.close();
+      for (const { watcher } of dirWatchers.values()) watcher.close();
+      dirWatchers.clear();
       for (const states of folders.values()) for (const state of states.values()) state.watcher?.close();
       listeners.clear();
     },
@@ -349,6 +362,15 @@ function _stamp(runDir: string): SummaryStamp | null {
 
 function _sameStamp(a: SummaryStamp | null, b: SummaryStamp): boolean {
   return a !== null && a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
+}
+
+function _identity(dir: string): string {
+  try {
+    const stat = statSync(dir);
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return "gone";
+  }
 }
 
 function _lstat(path: string) {

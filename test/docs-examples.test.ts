@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as library from "../src/index.ts";
 
@@ -48,5 +48,20 @@ describe("examples/runs", () => {
       expect(reports.every((report) => report.exists)).toBe(true);
     }
     expect(checked).toBe(3);
+  });
+});
+
+describe("links", () => {
+  it("every relative link in README, docs/ and examples/README points at a file that exists", () => {
+    const files = ["README.md", "CONTRIBUTING.md", "examples/README.md", ...readdirSync(join(root, "docs")).map((name) => `docs/${name}`)];
+    const broken: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(join(root, file), "utf8");
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(target!)) continue;
+        if (!existsSync(join(root, dirname(file), target!))) broken.push(`${file} → ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 });

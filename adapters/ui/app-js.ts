@@ -89,6 +89,7 @@ export const APP_JS = String.raw`(function () {
 
   // The list of runs, with filters, paging, and this server's jobs.
   function listView(params) {
+    var view = current.view;
     var status = STATUSES.indexOf(params.get("status")) >= 0 ? params.get("status") : "";
     var label = params.get("label") || "";
     var statusSelect = el("select", { name: "status", id: "filter-status" }, [el("option", { value: "", text: "any" })].concat(
@@ -159,6 +160,9 @@ export const APP_JS = String.raw`(function () {
           ]);
         })));
         jobs.replaceChildren.apply(jobs, children);
+        // A job's state can change with no run changing (queued → running): look again while one is active.
+        var active = list.jobs.some(function (job) { return job.state === "queued" || job.state === "running"; });
+        if (active) setTimeout(function () { if (current.view === view) renderJobs(); }, 2000);
       });
     }
     current.refresh = function () { return Promise.all([page(), renderJobs()]); };
@@ -242,6 +246,8 @@ export const APP_JS = String.raw`(function () {
   }
 
   function askToken() {
+    current.refresh = null; // nothing behind the form to refresh
+    if (document.getElementById("token")) return; // one form, however many requests were refused
     var input = el("input", { type: "password", id: "token", autocomplete: "off", required: true });
     show([
       el("h2", { text: "This server needs a token" }),
@@ -278,13 +284,16 @@ export const APP_JS = String.raw`(function () {
       if (current.refresh) current.refresh().then(function () { live.textContent = "Updated " + new Date().toLocaleTimeString(); });
     }, 250);
   }
+  var poller = null;
   function poll() {
-    setInterval(changed, 5000);
+    if (!poller) poller = setInterval(changed, 5000);
     live.textContent = "Refreshing every 5 s";
   }
   function listen() {
     api("events").then(function (res) {
       if (res.status !== 200 || !res.body) { poll(); return; }
+      clearInterval(poller);
+      poller = null;
       live.textContent = "Live";
       var reader = res.body.getReader();
       var decoder = new TextDecoder();
@@ -300,9 +309,11 @@ export const APP_JS = String.raw`(function () {
         });
       }
       return read();
-    }).catch(function () { poll(); });
+    }).catch(function (error) { if (error.message !== "unauthorized") poll(); });
   }
 
+  // The skip link moves focus only: its "#main" is not a route, and must not replace the view.
+  document.querySelector("a.skip").addEventListener("click", function (event) { event.preventDefault(); main.focus(); });
   addEventListener("hashchange", route);
   route();
   listen();
