@@ -29,6 +29,9 @@ import { mountJobRoutes, type JobsProvider } from "./jobs.ts";
 import { uiResult } from "./ui/page.ts";
 import { createOpenAPIDocument } from "./openapi.ts";
 
+export { createOpenAPIDocument };
+export type { JobsProvider, Job } from "./jobs.ts";
+
 /** Options of {@link createGuideBoardApp}. */
 export interface GuideBoardAppOptions extends RunsOptions {
   /** Require `Authorization: Bearer <token>` on every route but `/healthz` (compared in constant time). */
