@@ -136,12 +136,16 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   route("/retained-runs/:runId", async (event) =>
     jsonResult(await (index ? index.getRetainedRun(runId(event)) : getRetainedRun(runs, runId(event)))),
   );
-  route("/retained-runs/:runId/reports", async (event) => jsonResult(await reportPaths(runs, runId(event))));
+  route("/retained-runs/:runId/reports", async (event) =>
+    jsonResult(await (index ? index.reportPaths(runId(event)) : reportPaths(runs, runId(event)))),
+  );
   route("/retained-runs/:runId/reports/:reportId", async (event) => {
     const { entry, file } = await openReport(runs, runId(event), param(event, "reportId"));
     return fileResult(event.req, file, { mediaType: entry.mediaType, disposition: contentDisposition("inline", entry.path) });
   });
-  route("/retained-runs/:runId/artifact-manifest", async (event) => jsonResult(await artifactManifest(runs, runId(event))));
+  route("/retained-runs/:runId/artifact-manifest", async (event) =>
+    jsonResult(await (index ? index.artifactManifest(runId(event)) : artifactManifest(runs, runId(event)))),
+  );
   route("/retained-runs/:runId/artifacts/**:path", async (event) => {
     const { entry, file } = await openArtifact(runs, runId(event), param(event, "path"));
     const etag = file.stat.size === entry.size ? `"sha256-${entry.sha256}"` : undefined;

@@ -1,6 +1,8 @@
 import { lstatSync, opendirSync, statSync, watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { GuideBoardError } from "./errors.ts";
+import { artifactManifest, type ArtifactManifest, type CompatibilityMarker } from "./manifest.ts";
+import { reportPaths, type ReportList } from "./reports.ts";
 import { compareEntries, compareKeys, compileQuery, encodeCursor, type ListQuery, type RunFilters } from "./query.ts";
 import { assertRunId, isRunId } from "./run-id.ts";
 import type { RetainedRun, RunEntry } from "./run.ts";
@@ -30,6 +32,10 @@ export interface RunIndex {
   listRetainedRuns(query?: ListQuery): Promise<RetainedRunList>;
   latestRun(filters?: RunFilters): Promise<RetainedRun | null>;
   getRetainedRun(runId: string): Promise<RetainedRun>;
+  /** {@link reportPaths} for a run the index holds, read from its folder on demand. */
+  reportPaths(runId: string): Promise<ReportList>;
+  /** {@link artifactManifest} for a run the index holds, read from its folder on demand. */
+  artifactManifest(runId: string): Promise<ArtifactManifest | CompatibilityMarker>;
   /** Re-checks every folder now (what the periodic revalidation does). */
   refresh(): Promise<void>;
   /** Calls `listener` for every run added, updated or removed; returns the unsubscribe function. */
@@ -267,6 +273,18 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
 
   const diagnostics = (): Diagnostic[] => [...dirDiagnostics, ...problems.values()];
 
+  /** The run the index holds for `runId` and its runs directory, or `RUN_NOT_FOUND` with a reason. */
+  const held = async (runId: string): Promise<{ run: RetainedRun; runsDir: string }> => {
+    await first;
+    assertRunId(runId);
+    const dir = winners.get(runId);
+    const entry = dir === undefined ? undefined : folders.get(dir)?.get(runId)?.entry;
+    if (entry) return { run: entry.run, runsDir: dir! };
+    const reason = [...dirs].reverse().map((d) => folders.get(d)?.get(runId)?.problem?.kind).find(Boolean) ?? "absent";
+    const why = reason === "absent" ? "" : ` (${reason})`;
+    throw new GuideBoardError("RUN_NOT_FOUND", `No retained run ${runId}${why}.`, { runId, reason });
+  };
+
   return {
     ready: () => first,
     get size() {
@@ -298,16 +316,10 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       const compiled = compileQuery({ ...filters, limit: undefined, cursor: undefined });
       return sorted.find((entry) => compiled.matches(entry))?.run ?? null;
     },
-    async getRetainedRun(runId) {
-      await first;
-      assertRunId(runId);
-      const dir = winners.get(runId);
-      const entry = dir === undefined ? undefined : folders.get(dir)?.get(runId)?.entry;
-      if (entry) return entry.run;
-      const reason = [...dirs].reverse().map((d) => folders.get(d)?.get(runId)?.problem?.kind).find(Boolean) ?? "absent";
-      const why = reason === "absent" ? "" : ` (${reason})`;
-      throw new GuideBoardError("RUN_NOT_FOUND", `No retained run ${runId}${why}.`, { runId, reason });
-    },
+    getRetainedRun: async (runId) => (await held(runId)).run,
+    // Reports and manifests are never kept: read from the run's own runs directory when asked.
+    reportPaths: async (runId) => reportPaths({ runsDir: (await held(runId)).runsDir, maxSummaryBytes }, runId),
+    artifactManifest: async (runId) => artifactManifest({ runsDir: (await held(runId)).runsDir, maxSummaryBytes }, runId),
     refresh: async () => {
       await first;
       flush();

@@ -2,7 +2,16 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { createRunIndex, getRetainedRun, isGuideBoardError, latestRun, listRetainedRuns, type RunIndex } from "../src/index.ts";
+import {
+  artifactManifest,
+  createRunIndex,
+  getRetainedRun,
+  isGuideBoardError,
+  latestRun,
+  listRetainedRuns,
+  reportPaths,
+  type RunIndex,
+} from "../src/index.ts";
 import { makeRunsDir, writeCurrentRun, writeIncompleteRun, writeLegacyRun, writeSummaryText } from "./helpers/runs.ts";
 
 const indexes: RunIndex[] = [];
@@ -29,13 +38,18 @@ async function both(index: RunIndex, runsDir: string | string[], runIds: string[
     latestFailed: await latest({ runsDir, status: "failed" }),
     runs: await Promise.all(runIds.map((id) => get(id).then((run) => run, (error: unknown) => (isGuideBoardError(error) ? error.code : error)))),
   });
+  const settle = (promise: Promise<unknown>) => promise.then((value) => value, (error: unknown) => (isGuideBoardError(error) ? error.code : error));
+  const files = async (reports: (id: string) => Promise<unknown>, manifest: (id: string) => Promise<unknown>) =>
+    Promise.all(runIds.map(async (id) => [await settle(reports(id)), await settle(manifest(id))]));
   const stateless = await answer(listRetainedRuns, latestRun, (id) => getRetainedRun({ runsDir }, id));
   const indexed = await answer(
     ((options: object) => index.listRetainedRuns(options)) as typeof listRetainedRuns,
     ((options: object) => index.latestRun(options)) as typeof latestRun,
     (id) => index.getRetainedRun(id),
   );
-  return { stateless: sortDiagnostics(stateless), indexed: sortDiagnostics(indexed) };
+  const statelessFiles = await files((id) => reportPaths({ runsDir }, id), (id) => artifactManifest({ runsDir }, id));
+  const indexedFiles = await files((id) => index.reportPaths(id), (id) => index.artifactManifest(id));
+  return { stateless: { ...sortDiagnostics(stateless), files: statelessFiles }, indexed: { ...sortDiagnostics(indexed), files: indexedFiles } };
 }
 
 describe("createRunIndex", () => {
