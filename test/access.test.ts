@@ -1,13 +1,13 @@
 // Who may use the service: no token beyond loopback, the bearer token on every route but
 // /healthz (and nowhere else: not in the query, not in another scheme), POST /runs starting
 // configured guides only whatever the body says, and CORS off unless configured.
-import { request, type IncomingHttpHeaders } from "node:http";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGuideBoardApp } from "../adapters/h3.ts";
 import type { Job, JobsProvider } from "../adapters/jobs.ts";
 import { UsageError } from "../cli/context.ts";
 import { startServer, type RunningServer } from "../cli/serve.ts";
+import { rawRequest } from "./helpers/http.ts";
 import { makeRunsDir, writeCurrentRun } from "./helpers/runs.ts";
 
 const TOKEN = "access-test-token-0123456789abcdef";
@@ -47,28 +47,9 @@ function recordingJobs(): JobsProvider & { started: string[] } {
 const { runsDir } = makeRunsDir();
 writeCurrentRun(runsDir, RUN, { startedAt: "2026-02-01T00:00:00Z" });
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 /** One request on a new connection to 127.0.0.1, the path sent as written. */
-function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method, agent: false, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    for (const [name, value] of Object.entries(headers)) req.setHeader(name, value);
-    if (body !== undefined) req.setHeader("content-length", Buffer.byteLength(body));
-    req.on("timeout", () => req.destroy(new Error(`no answer to ${method} ${path} within 10 s`)));
-    req.on("error", reject);
-    req.end(body);
-  });
-}
+const send = (port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+  rawRequest(port, path, { method, headers, body });
 
 function expectError(answer: { status: number; body: string }, status: number, code: string): void {
   expect(answer.status, answer.body).toBe(status);

@@ -2,16 +2,13 @@
 // built bin's `guide-board serve` on a generated runs directory (runs of every status, a legacy
 // run, a run whose HTML report is hostile) in a project whose config holds one quick guide.
 // Every test leaves a screenshot under test-results/screenshots/.
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { assertBuilt, ROOT, startServe, type Served } from "./helpers/bin.ts";
 import { sha256, tempDir, writeCurrentRun, writeLegacyRun, writeManyRuns } from "./helpers/runs.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "guide-board.mjs");
 const SHOTS = join(ROOT, "test-results", "screenshots");
 const TOKEN = "browser-token-0123456789abcdef";
 /** How long a process may take to start, or a short job to finish, on a busy machine. */
@@ -91,55 +88,19 @@ const GUIDES = {
 // ---------------------------------------------------------------------------------------------
 // Servers: the built bin, as users start it
 
-interface Server {
-  child: ChildProcess;
-  url: string;
+interface Server extends Served {
   origin: string;
-  exited: Promise<unknown>;
-}
-
-const servers = new Set<ChildProcess>();
-
-/** The environment without any GUIDE_BOARD_* variable of the machine running the tests. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  for (const key of Object.keys(env)) if (key.startsWith("GUIDE_BOARD_")) delete env[key];
-  return { ...env, ...extra };
 }
 
 /** Starts `guide-board serve --port 0 ...args` in `cwd` and waits for its "Open <url>" line. */
 async function serve(cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-  servers.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  const exited = new Promise((resolve) => child.on("exit", resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "Open <url>" line within ${PATIENCE_MS} ms: ${stdout} ${stderr}`)), PATIENCE_MS);
-    child.stdout!.setEncoding("utf8").on("data", (text: string) => {
-      stdout += text;
-      const match = /^Open (http:\/\/\S+)$/m.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited before listening: ${stdout} ${stderr}`));
-    });
-  });
-  return { child, url, origin: new URL(url).origin, exited };
+  const served = await startServe(args, { cwd, env, timeoutMs: PATIENCE_MS });
+  return { ...served, origin: new URL(served.url).origin };
 }
 
+/** SIGTERM (SIGKILL after 5 s), then waits for the exit. */
 async function stop(server: Server | undefined): Promise<void> {
-  if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;
-  server.child.kill("SIGTERM");
-  const killed = setTimeout(() => server.child.kill("SIGKILL"), 5000);
-  await server.exited;
-  clearTimeout(killed);
-  servers.delete(server.child);
+  await server?.stop("SIGTERM");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,9 +171,7 @@ const hashOf = (page: Page) => new URL(page.url()).hash;
 const eventually = <T>(read: () => T, timeout = 5000) => expect.poll(read, { timeout, interval: 50 });
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, "dist", "cli.js"))) {
-    throw new Error("dist/cli.js is missing: run npm run build before these tests (npm test does).");
-  }
+  assertBuilt();
   mkdirSync(SHOTS, { recursive: true });
   cwd = tempDir("gb-browser-");
   runsDir = join(cwd, "runs");
@@ -240,7 +199,6 @@ afterEach(async () => {
 afterAll(async () => {
   await browser?.close(); // (undefined when beforeAll failed before launching it)
   await Promise.all([stop(plain), stop(guarded)]);
-  for (const child of servers) child.kill("SIGKILL");
   // Jobs run detached from the server; one still running (after a failure) names its pid here.
   for (const name of runsDir && existsSync(runsDir) ? readdirSync(runsDir) : []) {
     const writer = join(runsDir, name, ".guide-board-writer.json");

@@ -6,12 +6,12 @@
 // JSON error shape and leak nothing, and the server must answer /healthz after each one.
 import { randomUUID } from "node:crypto";
 import { readFileSync, symlinkSync } from "node:fs";
-import { request, type IncomingHttpHeaders } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Job, JobsProvider } from "../adapters/jobs.ts";
 import { startServer, type RunningServer } from "../cli/serve.ts";
+import { rawRequest, type RawAnswer } from "./helpers/http.ts";
 import { makeRunsDir, writeCurrentRun, writeFile } from "./helpers/runs.ts";
 
 const TARGET = "2026-02-01T00-00-00Z-target";
@@ -287,35 +287,16 @@ const CONTROLS: [path: string, body: string][] = [
 // ---------------------------------------------------------------------------------------------
 // Requests and checks
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 /** Sends `path` exactly as written, on a new connection, and reads the whole answer. */
-function send(method: string, path: string, headers: HeaderMap = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method, agent: false, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    for (const [name, value] of Object.entries(headers)) req.setHeader(name, value);
-    req.on("timeout", () => req.destroy(new Error(`no answer to ${method} ${path.slice(0, 80)} within 10 s`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
+const send = (method: string, path: string, headers: HeaderMap = {}) => rawRequest(port, path, { method, headers });
 
 /** Exactly `{ "error": { "code", "message" } }` as JSON, and nothing a client should not see. */
-function expectErrorShape(answer: Answer): void {
+function expectErrorShape(answer: RawAnswer): void {
   expect(answer.headers["content-type"]).toMatch(/^application\/json\b/);
   expect(JSON.parse(answer.body)).toStrictEqual({ error: { code: expect.stringMatching(/^[A-Z_]+$/), message: expect.any(String) } });
 }
 
-function expectNothingLeaked(answer: Answer, path: string): void {
+function expectNothingLeaked(answer: RawAnswer, path: string): void {
   expect(answer.body).not.toContain(SIBLING_CANARY);
   expect(answer.body).not.toContain(OUTSIDE_CANARY);
   expect(answer.body).not.toContain("CANARY-");

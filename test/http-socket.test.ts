@@ -3,10 +3,10 @@
 // already-parsed URL; only a socket shows what Node's parser, srvx and h3 make of the raw bytes.
 import { randomUUID } from "node:crypto";
 import { readFileSync, symlinkSync } from "node:fs";
-import { request, type IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../cli/serve.ts";
+import { rawRequest, type RawAnswer } from "./helpers/http.ts";
 import { makeRunsDir, writeCurrentRun, writeFile } from "./helpers/runs.ts";
 
 const NORMAL = "2026-02-01T00-00-00Z-normal";
@@ -73,26 +73,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 /** Sends `path` exactly as written, on a new connection, and reads the whole answer. */
-function send(method: string, path: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method, headers, agent: false, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer to ${method} ${path.slice(0, 80)} within 10 s`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
+const send = (method: string, path: string, headers: Record<string, string> = {}) => rawRequest(port, path, { method, headers });
 
 /** Asserts `body` is exactly `{ "error": { "code", "message" } }` and leaks no stack or file path. */
 function expectErrorShape(body: string): void {
@@ -102,7 +84,7 @@ function expectErrorShape(body: string): void {
   expect(body).not.toContain(root);
 }
 
-function expectNoCanary(answer: Answer): void {
+function expectNoCanary(answer: RawAnswer): void {
   expect(answer.body).not.toContain(SIBLING_CANARY);
   expect(answer.body).not.toContain(OUTSIDE_CANARY);
   expect(answer.body).not.toContain("CANARY-");

@@ -2,35 +2,27 @@
 // whose guide-board.config.json holds guides. Jobs are real `guide-board run NAME` processes; what
 // they retain is read back over HTTP. Requests that try to smuggle anything but a guide name
 // must be refused and start nothing.
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { request, type IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertBuilt, isAlive, startServe, type Served } from "./helpers/bin.ts";
+import { rawRequest } from "./helpers/http.ts";
 import { tempDir } from "./helpers/runs.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "guide-board.mjs");
 const TOKEN = "jobs-token-0123456789abcdef";
 /** How long a process may take to start, stop or finish a short job on a busy machine. */
 const PATIENCE_MS = 20_000;
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, "dist", "cli.js"))) {
-    throw new Error("dist/cli.js is missing: run npm run build before these tests (npm test does).");
-  }
-});
+beforeAll(assertBuilt);
 
 // ---------------------------------------------------------------------------------------------
-// Projects and processes. Job processes are detached from the server (that is the point), so
-// cleanup finds them through the run folders: the writer file names `guide-board run`'s pid, and
-// every guide here writes its command's pid to command.pid.
+// Projects and processes (servers: test/helpers/bin.ts). Job processes are detached from the
+// server (that is the point), so cleanup finds them through the run folders: the writer file
+// names `guide-board run`'s pid, and every guide here writes its command's pid to command.pid.
 
-const servers = new Set<ChildProcess>();
 const runsDirs: string[] = [];
 afterAll(() => {
-  for (const server of servers) if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
   for (const runsDir of runsDirs) {
     for (const name of existsSync(runsDir) ? readdirSync(runsDir) : []) {
       for (const file of [".guide-board-writer.json", "command.pid"]) {
@@ -46,15 +38,6 @@ function pidIn(file: string): number | undefined {
   const text = readFileSync(file, "utf8").trim();
   const pid = text.startsWith("{") ? (JSON.parse(text) as { pid?: unknown }).pid : Number(text);
   return typeof pid === "number" && pid > 0 ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 const writesPid = 'echo $$ > "$GUIDE_BOARD_RUN_DIR/command.pid"';
@@ -76,50 +59,10 @@ function project(config: Record<string, unknown> | null = CONFIG, options: { cre
   return { cwd, runsDir };
 }
 
-interface Server {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<unknown>;
-}
-
-/** The environment without any GUIDE_BOARD_* variable of the machine running the tests. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  for (const key of Object.keys(env)) if (key.startsWith("GUIDE_BOARD_")) delete env[key];
-  return { ...env, ...extra };
-}
-
 /** Starts `guide-board serve --port 0 ...args` in `cwd` and waits for its "Open <url>" line. */
-async function serve(cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-  servers.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  const exited = new Promise((resolve) => child.on("exit", resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "Open <url>" line within ${PATIENCE_MS} ms: ${stdout} ${stderr}`)), PATIENCE_MS);
-    child.stdout!.setEncoding("utf8").on("data", (text: string) => {
-      stdout += text;
-      const match = /^Open (http:\/\/\S+)$/m.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited before listening: ${stdout} ${stderr}`));
-    });
-  });
-  return { child, port: Number(new URL(url).port), exited };
-}
+const serve = (cwd: string, args: string[] = [], env: Record<string, string> = {}) => startServe(args, { cwd, env, timeoutMs: PATIENCE_MS });
 
-async function kill(server: Server): Promise<void> {
-  server.child.kill("SIGKILL");
-  await server.exited;
-  servers.delete(server.child);
-}
+const kill = (server: Served) => server.stop("SIGKILL");
 
 // ---------------------------------------------------------------------------------------------
 // Requests, always to 127.0.0.1 on a new connection
@@ -131,31 +74,15 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-function send(port: number, method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer[] } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const headers = { ...options.headers };
-    if (typeof options.body === "string") headers["content-length"] ??= String(Buffer.byteLength(options.body));
-    const req = request({ host: "127.0.0.1", port, path, method, headers, agent: false, timeout: PATIENCE_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let body: Record<string, unknown> = {};
-        try {
-          body = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          // Not JSON: the test looks at `text`.
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-      });
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer to ${method} ${path} within ${PATIENCE_MS} ms`)));
-    req.on("error", reject);
-    if (Array.isArray(options.body)) for (const chunk of options.body) req.write(chunk); // chunked: no Content-Length
-    else if (options.body !== undefined) req.write(options.body);
-    req.end();
-  });
+async function send(port: number, method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer[] } = {}): Promise<Answer> {
+  const { status, headers, body: text } = await rawRequest(port, path, { method, ...options, timeoutMs: PATIENCE_MS });
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Not JSON: the test looks at `text`.
+  }
+  return { status, headers, text, body };
 }
 
 const JSON_TYPE = { "content-type": "application/json" };

@@ -5,15 +5,13 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { main } from "../cli/index.ts";
 import { planPrune, type PruneDecision } from "../cli/prune.ts";
 import { getRetainedRun, isGuideBoardError, listRetainedRuns, toJSONText, verifyArtifacts, type RetainedRun, type RunStatus } from "../src/index.ts";
+import { assertBuilt, BIN, cleanEnv } from "./helpers/bin.ts";
 import { makeRunsDir, sha256, tempDir, writeCurrentRun, writeFile, writeIncompleteRun, writeLegacyRun } from "./helpers/runs.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "guide-board.mjs");
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -388,11 +386,9 @@ describe("guide-board verify", () => {
       fs.writeFileSync(path.join(dir, "nested", "deeper", "b.bin"), Buffer.alloc(4096, 7));
       fs.writeFileSync(path.join(dir, "c.txt"), "see");
     `;
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-    for (const key of Object.keys(env)) if (key.startsWith("GUIDE_BOARD_")) delete env[key];
     const child = spawnSync(process.execPath, [BIN, "run", "--runs-dir", runsDir, "--json", "--", process.execPath, "-e", script], {
       cwd: tempDir(),
-      env,
+      env: cleanEnv(),
       encoding: "utf8",
       timeout: 20_000,
     });
@@ -401,9 +397,7 @@ describe("guide-board verify", () => {
   }
 
   beforeAll(() => {
-    if (!existsSync(join(ROOT, "dist", "cli.js"))) {
-      throw new Error("dist/cli.js is missing: run npm run build before these tests (npm test does).");
-    }
+    assertBuilt();
     recorded.push(record(), record());
   });
 

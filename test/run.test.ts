@@ -1,10 +1,8 @@
 // `guide-board run` as users run it: the built bin in a child process, in temp folders. Every
 // outcome (passed, failed, timed out, could not start, cancelled, killed) is checked on disk and
 // through the library; manifests are checked against hashes computed here, independently.
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   artifactManifest,
@@ -16,85 +14,30 @@ import {
   submissionManifest,
   toJSONText,
 } from "../src/index.ts";
+import { assertBuilt, isAlive, runBin as spawnBin } from "./helpers/bin.ts";
 import { sha256, tempDir } from "./helpers/runs.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "guide-board.mjs");
 /** How long a child may take to start or stop on a busy machine. */
 const PATIENCE_MS = 15_000;
 /** A run id as `run` makes them: the UTC start time, then a random suffix. */
 const GENERATED_ID = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[a-z0-9]{6}$/;
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, "dist", "cli.js"))) {
-    throw new Error("dist/cli.js is missing: run npm run build before these tests (npm test does).");
-  }
-});
+beforeAll(assertBuilt);
 
 // ---------------------------------------------------------------------------------------------
-// Processes: every child and every command's pid file is cleaned up, whatever a test did
+// Processes: every child (test/helpers/bin.ts) and every command's pid file is cleaned up,
+// whatever a test did
 
-const children = new Set<ChildProcess>();
 const pidFiles = new Set<string>();
 afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   for (const file of pidFiles) {
     const pid = readPid(file);
     if (pid !== undefined && isAlive(pid)) process.kill(pid, "SIGKILL");
   }
 });
 
-/** The environment without any GUIDE_BOARD_* variable of the machine running the tests. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  for (const key of Object.keys(env)) if (key.startsWith("GUIDE_BOARD_")) delete env[key];
-  return { ...env, ...extra };
-}
-
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Spawned {
-  child: ChildProcess;
-  output: () => { stdout: string; stderr: string };
-  /** Resolves when the bin exits (fails the test, killing it, after `PATIENCE_MS`). */
-  finished: () => Promise<Finished>;
-}
-
 /** Spawns `node bin/guide-board.mjs ...args` in `cwd`. */
-function bin(args: string[], cwd: string, env: Record<string, string> = {}): Spawned {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  const closed = new Promise<Finished>((resolve) => {
-    child.on("close", (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  const finished = async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`guide-board ${args.join(" ")} did not exit within ${PATIENCE_MS} ms: ${JSON.stringify({ stdout, stderr })}`));
-      }, PATIENCE_MS);
-    });
-    try {
-      return await Promise.race([closed, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  return { child, output: () => ({ stdout, stderr }), finished };
-}
+const bin = (args: string[], cwd: string, env: Record<string, string> = {}) => spawnBin(args, { cwd, env, timeoutMs: PATIENCE_MS });
 
 /** Runs the bin to the end. */
 const runBin = (args: string[], cwd: string, env?: Record<string, string>) => bin(args, cwd, env).finished();
@@ -106,15 +49,6 @@ const nodeCommand = (code: string) => [process.execPath, "-e", code];
 function sleeper(pidFile: string): string[] {
   pidFiles.add(pidFile);
   return ["sh", "-c", 'echo $$ > "$1"; exec sleep 30', "sh", pidFile];
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Polls `check` until it returns something other than `undefined`/`false`. */

@@ -1,13 +1,11 @@
 // `guide-board serve` as users run it: the built bin in a child process, spoken to over a socket.
 // Restarts rebuild every answer from the run folders alone; the service never writes into them;
 // the command line refuses unsafe setups; signals stop it cleanly.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
-import { request, type IncomingHttpHeaders } from "node:http";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { STATUS_BY_CODE } from "../adapters/_http.ts";
 import {
   artifactManifest,
@@ -22,124 +20,35 @@ import {
   type OpenedFile,
   type RunsOptions,
 } from "../src/index.ts";
+import { assertBuilt, ROOT, runBin, startServe, type Served, type Spawned } from "./helpers/bin.ts";
+import { rawRequest } from "./helpers/http.ts";
 import { makeRunsDir, tempDir, writeCurrentRun, writeIncompleteRun, writeLegacyRun } from "./helpers/runs.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "guide-board.mjs");
 const TOKEN = "s3cret-token-0123456789abcdef";
 /** How long a child may take to start or stop on a busy machine. */
 const PATIENCE_MS = 20_000;
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, "dist", "cli.js"))) {
-    throw new Error("dist/cli.js is missing: run npm run build before these tests (npm test does).");
-  }
-});
+beforeAll(assertBuilt);
 
 // ---------------------------------------------------------------------------------------------
-// The child process
+// The child process (test/helpers/bin.ts), spoken to on a new connection to 127.0.0.1
 
-interface Served {
-  child: ChildProcess;
-  url: string;
-  port: number;
-  output: () => { stdout: string; stderr: string };
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-});
-
-/** The environment without any GUIDE_BOARD_* variable of the machine running the tests. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  for (const key of Object.keys(env)) if (key.startsWith("GUIDE_BOARD_")) delete env[key];
-  return { ...env, ...extra };
-}
-
-/** Spawns `node bin/guide-board.mjs serve ...args`; `exited` resolves with its exit code or signal. */
-function spawnServe(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, "serve", ...args], { cwd: ROOT, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on("exit", (code, signal) => {
-      children.delete(child);
-      // Let the pipes drain so the last lines are in `stdout`/`stderr`.
-      setTimeout(() => resolve({ code, signal }), 50);
-    });
-  });
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
+/** Spawns `node bin/guide-board.mjs serve ...args` in the repo. */
+const spawnServe = (args: string[], env: Record<string, string> = {}) => runBin(["serve", ...args], { cwd: ROOT, env, timeoutMs: PATIENCE_MS });
 
 /** Starts the service and waits for its "Open <url>" line. */
-async function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
-  const spawned = spawnServe([...args, "--port", "0"], env);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "Open <url>" line within ${PATIENCE_MS} ms: ${JSON.stringify(spawned.output())}`)), PATIENCE_MS);
-    const look = () => {
-      const match = /^Open (http:\/\/\S+)$/m.exec(spawned.output().stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    spawned.child.stdout!.on("data", look);
-    void spawned.exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited (${code ?? signal}) before listening: ${JSON.stringify(spawned.output())}`));
-    });
-  });
-  return { ...spawned, url, port: Number(new URL(url).port) };
+const serve = (args: string[], env: Record<string, string> = {}) => startServe(args, { cwd: ROOT, env, timeoutMs: PATIENCE_MS });
+
+/** Waits for a child to exit and its output to drain, failing (and killing it) after `PATIENCE_MS`. */
+async function exitOf(spawned: Spawned) {
+  const { code, signal } = await spawned.finished();
+  return { code, signal };
 }
 
-/** Waits for a child to exit, failing (and killing it) after `PATIENCE_MS`. */
-async function exitOf(served: Pick<Served, "child" | "exited">) {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      served.child.kill("SIGKILL");
-      reject(new Error(`the process did not exit within ${PATIENCE_MS} ms`));
-    }, PATIENCE_MS);
-  });
-  try {
-    return await Promise.race([served.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const kill = (served: Served) => served.stop("SIGKILL");
 
-async function kill(served: Served): Promise<void> {
-  served.child.kill("SIGKILL");
-  await exitOf(served);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Requests (always to 127.0.0.1, on a new connection)
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-function send(port: number, path: string, headers: Record<string, string> = {}, method = "GET"): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method, headers, agent: false, timeout: PATIENCE_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer to ${method} ${path} within ${PATIENCE_MS} ms`)));
-    req.on("error", reject);
-    req.end();
-  });
+function send(port: number, path: string, headers: Record<string, string> = {}, method = "GET") {
+  return rawRequest(port, path, { method, headers, timeoutMs: PATIENCE_MS });
 }
 
 // ---------------------------------------------------------------------------------------------

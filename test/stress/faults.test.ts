@@ -4,7 +4,7 @@
 // must follow from them, and no retained run may lie about its artifacts.
 //
 // Each scenario prints one summary line (`[faults] …`) with its figures for docs/reliability.md.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   existsSync,
@@ -19,10 +19,8 @@ import {
   statfsSync,
   writeFileSync,
 } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STATUS_BY_CODE } from "../../adapters/_http.ts";
 import {
@@ -39,10 +37,10 @@ import {
   type OpenedFile,
   type RunsOptions,
 } from "../../src/index.ts";
+import { assertBuilt, ROOT, runBin, startServe, type Finished, type Spawned } from "../helpers/bin.ts";
+import { rawRequest } from "../helpers/http.ts";
 import { makeRunsDir, tempDir, writeCurrentRun, writeIncompleteRun, writeLegacyRun, writeSummaryText } from "../helpers/runs.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "bin", "guide-board.mjs");
 /** How long a child may take to start or stop on a busy machine. */
 const PATIENCE_MS = 20_000;
 /** The index re-checks every folder this often (createRunIndex's default `revalidateMs`). */
@@ -50,22 +48,16 @@ const REVALIDATE_MS = 10_000;
 /** "Within a few seconds": what a watched change may take to show in the service. */
 const FEW_SECONDS_MS = 3_000;
 
-beforeAll(() => {
-  if (!existsSync(join(ROOT, "dist", "cli.js"))) {
-    throw new Error("dist/cli.js is missing: run npm run build before these tests (npm test does).");
-  }
-});
+beforeAll(assertBuilt);
 
 // ---------------------------------------------------------------------------------------------
-// Processes and mounts: whatever a test did, every child, every command `run` started in its own
-// process group, and every tmpfs is gone after the file.
+// Processes and mounts: whatever a test did, every child (test/helpers/bin.ts), every command
+// `run` started in its own process group, and every tmpfs is gone after the file.
 
-const children = new Set<ChildProcess>();
 /** Files holding the pid of a command that `guide-board run` started detached (its process group). */
 const pidFiles = new Set<string>();
 const mounts = new Set<string>();
 afterAll(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   for (const file of pidFiles) killGroup(readPid(file));
   for (const dir of mounts) unmount(dir);
 });
@@ -86,61 +78,9 @@ function killGroup(pid: number | undefined): void {
   }
 }
 
-/** The environment without any GUIDE_BOARD_* variable of the machine running the tests. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  for (const key of Object.keys(env)) if (key.startsWith("GUIDE_BOARD_")) delete env[key];
-  return env;
-}
-
-interface Finished {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Spawned {
-  child: ChildProcess;
-  output: () => { stdout: string; stderr: string };
-  /** Resolves when the bin has exited and its pipes closed (kills it and fails after `PATIENCE_MS`). */
-  finished: () => Promise<Finished>;
-}
-
-/** Spawns `node [nodeArgs] bin/guide-board.mjs ...args`, as users run it. */
-function bin(args: string[], options: { cwd?: string; nodeArgs?: string[]; env?: Record<string, string> } = {}): Spawned {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
-    cwd: options.cwd ?? ROOT,
-    env: { ...cleanEnv(), ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  const closed = new Promise<Finished>((resolve) => {
-    child.on("close", (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  const finished = async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`guide-board ${args.join(" ")} did not exit within ${PATIENCE_MS} ms: ${JSON.stringify({ stdout, stderr })}`));
-      }, PATIENCE_MS);
-    });
-    try {
-      return await Promise.race([closed, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  return { child, output: () => ({ stdout, stderr }), finished };
-}
+/** Spawns `node [nodeArgs] bin/guide-board.mjs ...args` (in the repo unless told), as users run it. */
+const bin = (args: string[], options: { cwd?: string; nodeArgs?: string[]; env?: Record<string, string> } = {}): Spawned =>
+  runBin(args, { ...options, cwd: options.cwd ?? ROOT, timeoutMs: PATIENCE_MS });
 
 /** Polls `check` until it returns something other than `undefined`/`false`. */
 async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = PATIENCE_MS, everyMs = 20): Promise<T> {
@@ -172,12 +112,12 @@ interface Served extends Spawned {
 
 /** `guide-board serve` on 127.0.0.1, any free port; resolves once it prints its URL. */
 async function serve(runsDir: string): Promise<Served> {
-  const spawned = bin(["serve", "--runs-dir", runsDir, "--host", "127.0.0.1", "--port", "0"]);
-  const url = await until("serve to print its URL", () => {
-    if (spawned.child.exitCode !== null) throw new Error(`serve exited before listening: ${JSON.stringify(spawned.output())}`);
-    return /^Open (http:\/\/127\.0\.0\.1:\d+)\/$/m.exec(spawned.output().stdout)?.[1];
+  const served = await startServe(["--runs-dir", runsDir, "--host", "127.0.0.1"], {
+    cwd: ROOT,
+    timeoutMs: PATIENCE_MS,
+    urlPattern: /^Open (http:\/\/127\.0\.0\.1:\d+)\/$/m,
   });
-  return { ...spawned, base: url, port: Number(new URL(url).port) };
+  return { ...served, base: served.url };
 }
 
 async function sigkill(served: Spawned): Promise<Finished> {
@@ -188,18 +128,9 @@ async function sigkill(served: Spawned): Promise<Finished> {
 }
 
 /** One GET on a new connection, the body byte for byte. */
-function get(port: number, path: string): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, agent: false, timeout: PATIENCE_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer to GET ${path} within ${PATIENCE_MS} ms`)));
-    req.on("error", reject);
-    req.end();
-  });
+async function get(port: number, path: string): Promise<{ status: number; body: Buffer }> {
+  const { status, bytes } = await rawRequest(port, path, { timeoutMs: PATIENCE_MS });
+  return { status, body: bytes };
 }
 
 // ---------------------------------------------------------------------------------------------

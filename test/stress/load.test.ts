@@ -3,11 +3,10 @@
 // answer is checked against the library's schemas and against what this file knows it wrote;
 // afterwards the service agrees with the folders, its memory is back near where it started, and
 // nothing but the writer and the pruner touched the runs directory.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, watch, writeFileSync } from "node:fs";
-import { Agent, get, type IncomingHttpHeaders } from "node:http";
+import { Agent } from "node:http";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -28,10 +27,10 @@ import {
   toJSONText,
   type RetainedRun,
 } from "../../src/index.ts";
+import { ROOT, runBin, startServe, type Finished, type Spawned } from "../helpers/bin.ts";
+import { rawRequest, type RawAnswer } from "../helpers/http.ts";
 import { makeRunsDir, sha256, writeCurrentRun, writeLegacyRun } from "../helpers/runs.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BIN = join(ROOT, "bin", "guide-board.mjs");
 const WALL_START = performance.now();
 
 /** The main load phase; `STRESS_LOAD_SECONDS` tunes it (default 20 s). */
@@ -134,55 +133,37 @@ function fail(text: string): void {
 const children = new Set<ChildProcess>();
 const commandPids = new Map<ChildProcess, number>();
 
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  for (const key of Object.keys(env)) if (key.startsWith("GUIDE_BOARD_")) delete env[key];
-  return env;
+/** Keeps `spawned` in `children` until it closes, noting the recorded command's pid once it prints it. */
+function track(spawned: Spawned): Promise<Finished> {
+  const { child, output } = spawned;
+  children.add(child);
+  child.stderr!.on("data", () => {
+    const pid = /command-pid (\d+)/.exec(output().stderr)?.[1];
+    if (pid !== undefined && !commandPids.has(child)) commandPids.set(child, Number(pid));
+  });
+  return spawned.closed.then((finished) => {
+    children.delete(child);
+    commandPids.delete(child);
+    return finished;
+  });
 }
 
 /** `node bin/guide-board.mjs ...args`; resolves with its exit code and output. */
-function bin(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: root, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr!.setEncoding("utf8").on("data", (text: string) => {
-    stderr += text;
-    const pid = /command-pid (\d+)/.exec(stderr)?.[1];
-    if (pid !== undefined && !commandPids.has(child)) commandPids.set(child, Number(pid));
-  });
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    child.once("close", (code) => {
-      children.delete(child);
-      commandPids.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-  return { child, done };
+function bin(args: string[]): { child: ChildProcess; done: Promise<Finished> } {
+  const spawned = runBin(args, { cwd: root, timeoutMs: PATIENCE_MS });
+  return { child: spawned.child, done: track(spawned) };
 }
 
 let server: { child: ChildProcess; pid: number; port: number };
 
 async function serve(): Promise<typeof server> {
-  const { child, done } = bin(["serve", "--runs-dir", runsDir, "--host", "127.0.0.1", "--port", "0"]);
-  let stdout = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "Open <url>" line within ${PATIENCE_MS} ms: ${stdout}`)), PATIENCE_MS);
-    child.stdout!.on("data", (text: string) => {
-      stdout += text;
-      const match = /^Open (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    void done.then(({ code, stderr }) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited (${code}) before listening: ${stdout} ${stderr}`));
-    });
+  const served = await startServe(["--runs-dir", runsDir, "--host", "127.0.0.1"], {
+    cwd: root,
+    timeoutMs: PATIENCE_MS,
+    urlPattern: /^Open (http:\/\/127\.0\.0\.1:\d+\/)$/m,
   });
-  return { child, pid: child.pid!, port: Number(new URL(url).port) };
+  void track(served);
+  return { child: served.child, pid: served.child.pid!, port: served.port };
 }
 
 /** Records one run with the real bin under a run id chosen here, so readers can ask for it while it is written. */
@@ -226,24 +207,9 @@ async function pool(count: number, concurrency: number, work: (n: number) => Pro
 
 const agent = new Agent({ keepAlive: true, maxSockets: READERS });
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
+type Answer = RawAnswer;
 
-function send(path: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = get({ host: "127.0.0.1", port: server.port, path, agent, timeout: PATIENCE_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${PATIENCE_MS} ms`)));
-    req.on("error", reject);
-  });
-}
+const send = (path: string): Promise<Answer> => rawRequest(server.port, path, { agent, timeoutMs: PATIENCE_MS });
 
 const listSchema = z.strictObject({ runs: z.array(retainedRunSchema), diagnostics: z.array(diagnosticSchema), nextCursor: z.string().optional() });
 const errorSchema = z.strictObject({ error: z.strictObject({ code: z.string(), message: z.string() }) });
