@@ -5,6 +5,7 @@ import {
   GuideBoardError,
   isGuideBoardError,
   labelSelectorSchema,
+  mediaTypeOf,
   runStatusSchema,
   toJSONText,
   type ContainedFile,
@@ -214,11 +215,27 @@ export function isLoopbackHost(host: string | null): boolean {
   return name === "localhost" || name.endsWith(".localhost") || name === "::1" || /^127(?:\.\d{1,3}){3}$/.test(name);
 }
 
-/** `inline` or `attachment` with an ASCII fallback name and the UTF-8 name. */
+const MEDIA_TYPE = /^[!#$%&'*+.^\w`|~-]+\/[!#$%&'*+.^\w`|~-]+(?:\s*;\s*[\x20-\x7e]*)?$/;
+
+/**
+ * A media type from a run folder, if it is a well-formed, printable-ASCII one; otherwise the type
+ * of the file's extension. A run's own text never reaches a header unchecked.
+ */
+export function safeMediaType(given: string, path: string): string {
+  return given.length <= 256 && MEDIA_TYPE.test(given) ? given : mediaTypeOf(_wellFormed(path));
+}
+
+/** `inline` or `attachment` with an ASCII fallback name and the UTF-8 name; never throws. */
 export function contentDisposition(kind: "inline" | "attachment", path: string): string {
-  const name = path.slice(path.lastIndexOf("/") + 1);
+  const name = _wellFormed(path.slice(path.lastIndexOf("/") + 1)); // a lone surrogate would make encodeURIComponent throw
   const ascii = name.replace(/[^\x20-\x7e]|["\\%]/g, "_");
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+function _wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, "\ufffd");
 }
 
 function _notModified(headers: Headers, etag: string, mtime: Date): boolean {

@@ -20,6 +20,7 @@ import {
   latestQuerySchema,
   listQueryWireSchema,
   parseQuery,
+  safeMediaType,
   toErrorResult,
   type HttpErrorCode,
   type HttpResult,
@@ -141,7 +142,7 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   );
   route("/retained-runs/:runId/reports/:reportId", async (event) => {
     const { entry, file } = await openReport(runs, runId(event), param(event, "reportId"));
-    return fileResult(event.req, file, { mediaType: entry.mediaType, disposition: contentDisposition("inline", entry.path) });
+    return fileResult(event.req, file, { mediaType: safeMediaType(entry.mediaType, entry.path), disposition: contentDisposition("inline", entry.path) });
   });
   route("/retained-runs/:runId/artifact-manifest", async (event) =>
     jsonResult(await (index ? index.artifactManifest(runId(event)) : artifactManifest(runs, runId(event)))),
@@ -149,7 +150,7 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   route("/retained-runs/:runId/artifacts/**:path", async (event) => {
     const { entry, file } = await openArtifact(runs, runId(event), param(event, "path"));
     const etag = file.stat.size === entry.size ? `"sha256-${entry.sha256}"` : undefined;
-    return fileResult(event.req, file, { mediaType: entry.mediaType, etag, disposition: contentDisposition("attachment", entry.path) });
+    return fileResult(event.req, file, { mediaType: safeMediaType(entry.mediaType, entry.path), etag, disposition: contentDisposition("attachment", entry.path) });
   });
   mountJobRoutes(route, options.jobs, param);
   route("/events", (event) =>

@@ -22,6 +22,9 @@ import { WRITER_FILE } from "./prune.ts";
 /** The file a command may write to record a submission (see docs/run-layout.md). */
 export const SUBMISSION_RECORD = "submission-record.json";
 
+/** How long output pipes held by the command's leftovers may keep draining after it exits. */
+const PIPE_GRACE_MS = 1000;
+
 /** How long a stopped command gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 5000;
 
@@ -81,12 +84,14 @@ export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSi
   let logError: NodeJS.ErrnoException | undefined;
   for (const log of [logs.stdout, logs.stderr]) log.on("error", (error) => (logError ??= error));
   // With --json, stdout carries only the run object: the command's output goes to stderr.
+  const drained = new Promise((resolve) => child.once("close", resolve));
   child.stdout.on("data", (chunk: Buffer) => _tee(chunk, logs.stdout, json ? ctx.stderr : ctx.stdout));
   child.stderr.on("data", (chunk: Buffer) => _tee(chunk, logs.stderr, ctx.stderr));
 
   let stoppedFor: "timeout" | "cancel" | null = null;
+  let exited = false;
   const stop = (why: "timeout" | "cancel") => {
-    if (stoppedFor !== null || child.exitCode !== null || child.signalCode !== null) return;
+    if (stoppedFor !== null || exited) return;
     stoppedFor = why;
     _signal(child.pid, "SIGTERM");
     setTimeout(() => _signal(child.pid, "SIGKILL"), KILL_GRACE_MS).unref();
@@ -96,10 +101,20 @@ export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSi
   signal?.addEventListener("abort", onAbort, { once: true });
   if (signal?.aborted) onAbort();
 
+  // The command's end is its own exit. Something it left running in the background may hold the
+  // output pipes open: give them a moment to drain, then stop reading them.
   const ended = await new Promise<{ code: number | null; spawnError?: NodeJS.ErrnoException }>((done) => {
     child.once("error", (error: NodeJS.ErrnoException) => done({ code: null, spawnError: error }));
-    child.once("close", (code) => done({ code }));
+    child.once("exit", (code) => done({ code }));
   });
+  exited = true;
+  if (!ended.spawnError) {
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((resolve) => (grace = setTimeout(resolve, PIPE_GRACE_MS)))]);
+    clearTimeout(grace);
+    child.stdout.destroy();
+    child.stderr.destroy();
+  }
   clearTimeout(timer);
   signal?.removeEventListener("abort", onAbort);
   if (ended.spawnError) {

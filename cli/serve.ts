@@ -111,6 +111,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     url: `http://${shownHost}:${listener.address.port}/`,
     close: async () => {
       index.close();
+      // Live-update streams never end by themselves: give requests a moment, then close them all.
+      setTimeout(() => listener.server.closeAllConnections?.(), 1000).unref();
       await listener.close();
     },
   };

@@ -157,7 +157,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   };
 
   const watchFolder = (dir: string, name: string, state: FolderState) => {
-    if (options.watch === false || folderWatchers >= MAX_FOLDER_WATCHERS) return;
+    if (closed || options.watch === false || folderWatchers >= MAX_FOLDER_WATCHERS) return;
     try {
       state.watcher = watch(join(dir, name), { persistent: false }, () => schedule(dir, name));
       state.watcher.on("error", () => {});
@@ -191,7 +191,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   };
 
   let scanning: Promise<void> | null = null;
-  const refresh = () => (scanning ??= revalidate().finally(() => (scanning = null)));
+  const refresh = () => (closed ? Promise.resolve() : (scanning ??= revalidate().finally(() => (scanning = null))));
   const revalidate = async () => {
     const diagnostics: Diagnostic[] = [];
     const resolved = resolveRunsDirs(runsDirs, diagnostics);
@@ -220,7 +220,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     }
     dirs = resolved;
     // A configured runs directory that does not exist yet is looked for every second.
-    if (resolved.length < new Set(runsDirs).size) {
+    if (resolved.length < new Set(runsDirs).size && !closed) {
       missingTimer ??= setInterval(() => {
         if (resolveRunsDirs(runsDirs).length > dirs.length && bulk === null) void refresh();
       }, 1000);
@@ -251,6 +251,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
           const known = states.get(dirent.name);
           apply(dir, dirent.name, known?.entry ? _stamp(join(dir, dirent.name)) : undefined);
           if (++count % 32 === 0 && slicer.due()) await slicer.yield();
+          if (closed) return;
         }
       } catch {
         diagnostics.push({ runsDir: dir, entry: null, kind: "runs-dir-unreadable", message: "Runs directory could not be read to the end." });

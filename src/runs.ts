@@ -58,7 +58,7 @@ export async function listRetainedRuns(options: ListRetainedRunsOptions): Promis
   let last: RunEntry | undefined;
   while (next < matching.length && runs.length < query.limit) {
     const entry = _materialize(matching[next++]!, maxSummaryBytes, diagnostics);
-    if (entry) {
+    if (entry && query.matches(entry)) { // (a summary rewritten since the scan may no longer match)
       runs.push(entry.run);
       last = entry;
     }
@@ -84,7 +84,7 @@ export async function latestRun(options: LatestRunOptions): Promise<RetainedRun 
     let best = 0;
     for (let i = 1; i < matching.length; i++) if (compareEntries(matching[i]!, matching[best]!) < 0) best = i;
     const entry = _materialize(matching[best]!, maxSummaryBytes, []);
-    if (entry) return entry.run;
+    if (entry && query.matches(entry)) return entry.run;
     matching.splice(best, 1); // vanished since the scan: the next newest
   }
   return null;
