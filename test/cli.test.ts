@@ -13,13 +13,9 @@ import {
   toJSONText,
 } from "../src/index.ts";
 import { makeRunsDir, tempDir, writeCurrentRun, writeLegacyRun, writeManyRuns, writeSummaryText } from "./helpers/runs.ts";
+import { EXAMPLES, FAILED, INCOMPLETE, LEGACY, PASSED } from "./helpers/examples.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const EXAMPLES = join(ROOT, "examples", "runs");
-const LEGACY = "2025-03-14T08-30-00Z-legacy1";
-const PASSED = "2026-11-20T09-00-00Z-k3x9";
-const FAILED = "2026-11-21T14-15-00Z-p7q2";
-const INCOMPLETE = "2026-11-22T07-45-00Z-m1n4";
 const COMMANDS = ["list", "latest", "show", "reports", "manifest"] as const;
 
 // Same set of characters the CLI's `printable` escapes: C0/C1 controls and bidi overrides.

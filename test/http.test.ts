@@ -1,6 +1,5 @@
 import { readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { H3 } from "h3";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -31,13 +30,8 @@ import {
   writeManyRuns,
   writeSummaryText,
 } from "./helpers/runs.ts";
+import { EXAMPLES, FAILED, INCOMPLETE, LEGACY, PASSED } from "./helpers/examples.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const EXAMPLES = join(ROOT, "examples", "runs");
-const LEGACY = "2025-03-14T08-30-00Z-legacy1";
-const PASSED = "2026-11-20T09-00-00Z-k3x9";
-const FAILED = "2026-11-21T14-15-00Z-p7q2";
-const INCOMPLETE = "2026-11-22T07-45-00Z-m1n4";
 
 const examplesApp = createGuideBoardApp({ runsDir: EXAMPLES });
 const examples = { runsDir: EXAMPLES };
