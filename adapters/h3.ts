@@ -154,7 +154,7 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   });
   mountJobRoutes(route, options.jobs, param);
   route("/events", (event) =>
-    event.req.method === "HEAD" ? { status: 200, headers: { "content-type": "text/event-stream; charset=utf-8" }, body: null } : eventsResult(index),
+    event.req.method === "HEAD" && index ? { status: 200, headers: { "content-type": "text/event-stream; charset=utf-8" }, body: null } : eventsResult(index),
   );
   if (options.ui) {
     for (const path of ["", "ui/app.js", "ui/app.css"]) route(`/${path}`, () => uiResult(path)!, true);

@@ -44,6 +44,8 @@ const HOSTILE_MARKS = /hostile(-beacon|=1|\.invalid)/i;
 const HOSTILE_LABEL = `<img src="/hostile-beacon" onerror="window.top.HOSTILE = 2">`;
 
 const BIG = "x".repeat(2048);
+const LONE_SURROGATE_ID = "odd\ud800";
+const LONE_SURROGATE_PATH = "odd/\udc00.bin";
 const RESULT = '{"ok":true}';
 
 /** Run ids, oldest first; each starts a day after the one before. */
@@ -76,8 +78,10 @@ function writeFixtures(runsDir: string): void {
     reports: [
       { id: "junit", path: "reports/junit.xml", content: "<testsuite/>", mediaType: "application/xml" },
       { id: "hostile", path: "reports/hostile.html", content: HOSTILE_HTML, mediaType: "text/html", title: "Hostile HTML report" },
+      // Ids and paths that are not well-formed Unicode have no URL: the page says so and carries on.
+      { id: LONE_SURROGATE_ID, path: "reports/odd.txt", content: "odd", mediaType: "text/plain" },
     ],
-    artifacts: { "out/result.json": RESULT, "logs/big.txt": BIG },
+    artifacts: { "out/result.json": RESULT, "logs/big.txt": BIG, [LONE_SURROGATE_PATH]: "odd" },
   });
 }
 
@@ -289,11 +293,13 @@ describe("the run browser (no token)", () => {
     expect(await cells(page, "section[aria-labelledby=reports-title] table")).toEqual([
       ["junit", "application/xml", "12 B", "ok", "View Open in a new tab"],
       ["Hostile HTML report", "text/html", `${Buffer.byteLength(HOSTILE_HTML)} B`, "ok", "View Open in a new tab"],
+      [LONE_SURROGATE_ID, "text/plain", "3 B", "no URL: its id is not valid Unicode", ""],
     ]);
     expect(await artifacts.locator("caption").textContent()).toBe(`Artifacts of ${IDS.hostile}`);
     expect(await cells(page, "section[aria-labelledby=manifest-title] table")).toEqual([
       ["out/result.json", "11 B", sha256(RESULT), "ok"],
       ["logs/big.txt", "2.0 KiB", sha256(BIG), "ok"],
+      [LONE_SURROGATE_PATH, "3 B", sha256("odd"), "no URL: its path is not valid Unicode"],
     ]);
     expect(await artifacts.getByRole("link", { name: "out/result.json" }).getAttribute("href")).toBe(
       `retained-runs/${IDS.hostile}/artifacts/out/result.json`,

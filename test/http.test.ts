@@ -9,6 +9,7 @@ import {
   artifactManifest,
   artifactManifestSchema,
   compatibilityMarkerSchema,
+  createRunIndex,
   diagnosticSchema,
   getRetainedRun,
   isGuideBoardError,
@@ -856,6 +857,48 @@ describe("path parameters are percent-decoded once, separators kept encoded", ()
     const answer = await request(app, path);
     expect(answer.status).toBe(200);
     expect(answer.text).toBe(text);
+  });
+});
+
+describe("GET /events", () => {
+  it("streams one change event per run added, from the index", async () => {
+    const { runsDir } = makeRunsDir();
+    const index = createRunIndex({ runsDir, revalidateMs: 0 });
+    try {
+      await index.ready();
+      const app = createGuideBoardApp({ runsDir, index });
+      const head = await request(app, "/events", { method: "HEAD" });
+      expect([head.status, head.headers.get("content-type"), head.text]).toEqual([200, "text/event-stream; charset=utf-8", ""]);
+
+      const response = await app.request("/events");
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
+      expect(response.headers.get("cache-control")).toBe("no-cache");
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = "";
+      const until = async (wanted: string) => {
+        while (!text.includes(wanted)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`stream ended before ${JSON.stringify(wanted)}; got ${JSON.stringify(text)}`);
+          text += decoder.decode(value, { stream: true });
+        }
+      };
+      await until("retry: 3000\n\n");
+      writeCurrentRun(runsDir, "r-live");
+      await until('data: {"type":"added","runId":"r-live"}\n\n');
+      expect(text).toContain('event: change\ndata: {"type":"added","runId":"r-live"}\n\n');
+      await reader.cancel();
+    } finally {
+      index.close();
+    }
+  });
+
+  it("is 404 for GET and HEAD without an index (the run browser then polls)", async () => {
+    const app = createGuideBoardApp({ runsDir: EXAMPLES });
+    expectError(await request(app, "/events"), 404, "NOT_FOUND");
+    const head = await request(app, "/events", { method: "HEAD" });
+    expect([head.status, head.text]).toEqual([404, ""]);
   });
 });
 

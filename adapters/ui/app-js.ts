@@ -28,6 +28,10 @@ export const APP_JS = String.raw`(function () {
       return res;
     });
   }
+  /** A path segment for a URL, or null when the text is not well-formed Unicode (a lone surrogate) and so has no URL. */
+  function urlPart(text) {
+    try { return encodeURIComponent(text); } catch (e) { return null; }
+  }
   function getJSON(path) {
     return api(path).then(function (res) { return res.json().then(function (body) { return { status: res.status, body: body }; }); });
   }
@@ -206,10 +210,11 @@ export const APP_JS = String.raw`(function () {
         if (r.status !== 200) { reports.append(note(errorText(r.body), "error")); return; }
         if (!r.body.reports.length) { reports.append(el("p", { text: "This run lists no reports." })); return; }
         reports.append(table("Reports of " + run.runId, ["Report", "Type", "Size", "State", ""], r.body.reports.map(function (report) {
-          var url = base + "/reports/" + encodeURIComponent(report.id);
-          var state = report.unsafe ? "refused: unsafe path (" + report.reason + ")" : report.exists ? "ok" : "missing";
+          var id = urlPart(report.id);
+          var url = base + "/reports/" + id;
+          var state = report.unsafe ? "refused: unsafe path (" + report.reason + ")" : !report.exists ? "missing" : id === null ? "no URL: its id is not valid Unicode" : "ok";
           var actions = el("td");
-          if (!report.unsafe && report.exists) {
+          if (!report.unsafe && report.exists && id !== null) {
             actions.append(el("button", { type: "button", text: "View", "aria-label": "View " + report.id, onclick: function () { viewInFrame(url, viewer, "Report " + report.id); } }));
             if (!token()) actions.append(document.createTextNode(" "), el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: "Open in a new tab" }));
           }
@@ -227,11 +232,13 @@ export const APP_JS = String.raw`(function () {
         }
         if (!m.body.artifacts.length) { manifest.append(el("p", { text: "The manifest lists no artifacts." })); return; }
         manifest.append(table("Artifacts of " + run.runId, ["Path", "Size", "SHA-256", "State"], m.body.artifacts.map(function (a) {
-          var url = base + "/artifacts/" + a.path.split("/").map(encodeURIComponent).join("/");
+          var parts = a.path.split("/").map(urlPart);
+          var addressable = parts.indexOf(null) === -1;
+          var url = base + "/artifacts/" + parts.join("/");
           var pathCell = el("td", { class: "mono" });
-          if (!a.unsafe && a.exists) pathCell.append(el("a", { href: url, text: a.path, onclick: function (event) { if (token()) { event.preventDefault(); download(url, a.path.split("/").pop()); } } }));
+          if (!a.unsafe && a.exists && addressable) pathCell.append(el("a", { href: url, text: a.path, onclick: function (event) { if (token()) { event.preventDefault(); download(url, a.path.split("/").pop()); } } }));
           else pathCell.textContent = a.path;
-          return el("tr", {}, [pathCell, el("td", { text: bytes(a.size) }), el("td", { class: "mono", text: a.sha256 }), el("td", { text: a.unsafe ? "refused: unsafe path" : a.exists ? "ok" : "missing" })]);
+          return el("tr", {}, [pathCell, el("td", { text: bytes(a.size) }), el("td", { class: "mono", text: a.sha256 }), el("td", { text: a.unsafe ? "refused: unsafe path" : !a.exists ? "missing" : addressable ? "ok" : "no URL: its path is not valid Unicode" })]);
         })));
       });
       current.refresh = null;
