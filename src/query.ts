@@ -90,7 +90,10 @@ export function compareEntries(a: RunKey, b: RunKey): number {
   return compareKeys(a.startedAtMs, a.run.runId, b.startedAtMs, b.run.runId);
 }
 
-/** The opaque cursor after `entry`: its sort key, not an offset, so pages stay right while runs come and go. */
+/**
+ * The opaque cursor after `entry`: its sort key, not an offset, so pages stay right while runs come
+ * and go. The instant is the number as JavaScript prints it (`1e-7` within a microsecond of 1970).
+ */
 export function encodeCursor(entry: RunKey): string {
   return Buffer.from(`1:${entry.startedAtMs}:${entry.run.runId}`, "utf8").toString("base64url");
 }
@@ -98,7 +101,7 @@ export function encodeCursor(entry: RunKey): string {
 /** Decodes a cursor made by {@link encodeCursor}; anything else throws `INVALID_CURSOR`. */
 export function decodeCursor(cursor: string): { startedAtMs: number; runId: string } {
   if (cursor.length > 1024) throw new GuideBoardError("INVALID_CURSOR", "Invalid cursor: pass the nextCursor of a previous page.");
-  const match = /^1:(-?\d{1,16}(?:\.\d{1,20})?):(.+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  const match = /^1:(-?\d{1,16}(?:\.\d{1,20})?(?:e-\d{1,3})?):(.+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
   if (!match || !isRunId(match[2]) || !/^[A-Za-z0-9_-]*$/.test(cursor)) {
     throw new GuideBoardError("INVALID_CURSOR", "Invalid cursor: pass the nextCursor of a previous page.");
   }

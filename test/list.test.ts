@@ -134,6 +134,19 @@ describe("listRetainedRuns", () => {
     expect(rest).toEqual(["run-00005", "run-00004", "run-00002", "run-00001", "run-00000"]);
   });
 
+  it("pages through start times within a microsecond of 1970, whose instants print with an exponent", async () => {
+    const { runsDir } = makeRunsDir();
+    const starts = {
+      before: "1969-12-31T23:59:59.9999999999Z", // -1e-7 ms, printed "-1.0000000005838672e-7"
+      epoch: "1970-01-01T00:00:00Z",
+      after: "1970-01-01T00:00:00.0000000001Z", // 1e-7 ms, printed "1e-7"
+      later: "1970-01-01T00:00:01Z",
+    };
+    for (const [id, startedAt] of Object.entries(starts)) writeCurrentRun(runsDir, id, { startedAt });
+    expect(await walk(runsDir, 1)).toEqual(["later", "after", "epoch", "before"]);
+    expect(await walk(runsDir, 1, { status: "passed" })).toEqual(["later", "after", "epoch", "before"]);
+  });
+
   it("pages correctly through runs that share a start time", async () => {
     const { runsDir } = makeRunsDir();
     for (const id of ["a", "b", "c", "d", "e"]) writeCurrentRun(runsDir, id, { startedAt: "2026-01-01T00:00:00Z" });
