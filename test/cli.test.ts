@@ -2,17 +2,16 @@ import { mkdirSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { main } from "../cli/index.ts";
 import {
   artifactManifest,
   getRetainedRun,
-  isGuideBoardError,
   latestRun,
   listRetainedRuns,
   reportPaths,
   toJSONText,
 } from "../src/index.ts";
 import { makeRunsDir, tempDir, writeCurrentRun, writeLegacyRun, writeManyRuns, writeSummaryText } from "./helpers/runs.ts";
+import { libraryErrorText, runCli } from "./helpers/cli.ts";
 import { EXAMPLES, FAILED, INCOMPLETE, LEGACY, PASSED } from "./helpers/examples.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -22,39 +21,13 @@ const COMMANDS = ["list", "latest", "show", "reports", "manifest"] as const;
 // eslint-disable-next-line no-control-regex
 const UNPRINTABLE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process with captured streams; no environment unless given, cwd is the repo. */
-async function cli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main({
-    args,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: options.env ?? {},
-    cwd: options.cwd ?? ROOT,
-  });
-  return { code, stdout, stderr };
-}
+/** Runs the CLI in-process; no environment unless given, cwd is the repo. */
+const cli = (args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) =>
+  runCli(args, { env: options.env, cwd: options.cwd ?? ROOT });
 
 /** `cli` with `--runs-dir` pointing at the bundled example runs. */
 const examples = (...args: string[]) => cli([...args, "--runs-dir", EXAMPLES]);
 
-/** The `--json` error body for whatever `fn` throws, as the library would serialize it. */
-async function errorText(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-  } catch (error) {
-    if (isGuideBoardError(error)) return toJSONText(error.toJSON());
-    throw error;
-  }
-  throw new Error("expected the library call to throw");
-}
 
 /** The run ids in the first column of a `runs list` table (header dropped). */
 const idsOf = (table: string) =>
@@ -244,7 +217,7 @@ describe("runs list", () => {
   it("rejects a forged cursor with exit 2 and INVALID_CURSOR", async () => {
     const { code, stdout } = await examples("runs", "list", "--cursor", "not-a-cursor", "--json");
     expect(code).toBe(2);
-    expect(stdout).toBe(await errorText(() => listRetainedRuns({ runsDir: [EXAMPLES], cursor: "not-a-cursor" })));
+    expect(stdout).toBe(await libraryErrorText(() => listRetainedRuns({ runsDir: [EXAMPLES], cursor: "not-a-cursor" })));
     expect(JSON.parse(stdout).error.code).toBe("INVALID_CURSOR");
   });
 
@@ -350,7 +323,7 @@ describe("runs show", () => {
     expect(text).toEqual({ code: 1, stdout: "", stderr: "guide-board: No retained run 2026-01-01T00-00-00Z-none.\n" });
     const json = await examples("runs", "show", "2026-01-01T00-00-00Z-none", "--json");
     expect(json.code).toBe(1);
-    expect(json.stdout).toBe(await errorText(() => getRetainedRun({ runsDir: [EXAMPLES] }, "2026-01-01T00-00-00Z-none")));
+    expect(json.stdout).toBe(await libraryErrorText(() => getRetainedRun({ runsDir: [EXAMPLES] }, "2026-01-01T00-00-00Z-none")));
     expect(JSON.parse(json.stdout)).toEqual({
       error: { code: "RUN_NOT_FOUND", message: "No retained run 2026-01-01T00-00-00Z-none." },
     });
@@ -381,7 +354,7 @@ describe("invalid run ids", () => {
     const json = await examples("runs", command, "../x", "--json");
     expect(json.code).toBe(2);
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { code: "INVALID_RUN_ID" } });
-    expect(json.stdout).toBe(await errorText(() => getRetainedRun({ runsDir: [EXAMPLES] }, "../x")));
+    expect(json.stdout).toBe(await libraryErrorText(() => getRetainedRun({ runsDir: [EXAMPLES] }, "../x")));
   });
 
   it.each([".", "..", "-rf", "a/b", "a\u001b[31m"])("refuses %j as a run id (exit 2)", async (runId) => {
@@ -444,7 +417,7 @@ describe("runs reports", () => {
   it("exits 1 with RUN_NOT_FOUND for an unknown run", async () => {
     const { code, stdout } = await examples("runs", "reports", "nope", "--json");
     expect(code).toBe(1);
-    expect(stdout).toBe(await errorText(() => reportPaths({ runsDir: [EXAMPLES] }, "nope")));
+    expect(stdout).toBe(await libraryErrorText(() => reportPaths({ runsDir: [EXAMPLES] }, "nope")));
   });
 });
 
@@ -506,7 +479,7 @@ describe("runs manifest", () => {
     writeCurrentRun(runsDir, "r1", { rawArtifacts: [{ path: "x", size: -1, sha256: "nope" }] });
     const { code, stdout, stderr } = await cli(["runs", "manifest", "r1", "--runs-dir", runsDir, "--json"]);
     expect(code).toBe(1);
-    expect(stdout).toBe(await errorText(() => artifactManifest({ runsDir: [runsDir] }, "r1")));
+    expect(stdout).toBe(await libraryErrorText(() => artifactManifest({ runsDir: [runsDir] }, "r1")));
     expect(JSON.parse(stdout).error.code).toBe("MANIFEST_INVALID");
     expect(stderr).toMatch(/^guide-board: The run's artifact manifest is invalid: .*\n$/);
   });

@@ -4,7 +4,6 @@ import { fileURLToPath } from "node:url";
 import type { H3 } from "h3";
 import { describe, expect, it } from "vitest";
 import { createGuideBoardApp } from "../adapters/h3.ts";
-import { main } from "../cli/index.ts";
 import { toJSONText } from "../src/index.ts";
 import {
   makeRunsDir,
@@ -14,20 +13,14 @@ import {
   writeManyRuns,
   writeSummaryText,
 } from "./helpers/runs.ts";
+import { runCli } from "./helpers/cli.ts";
 import { EXAMPLES, FAILED, INCOMPLETE, LEGACY, PASSED } from "./helpers/examples.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** The CLI's `--json` stdout and exit code for `args` on `runsDir`. */
 async function cliJson(runsDir: string, args: string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = "";
-  const code = await main({
-    args: [...args, "--json", "--runs-dir", runsDir],
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: () => true },
-    env: {},
-    cwd: ROOT,
-  });
+  const { code, stdout } = await runCli([...args, "--json", "--runs-dir", runsDir], { cwd: ROOT });
   return { code, stdout };
 }
 

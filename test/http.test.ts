@@ -12,7 +12,6 @@ import {
   createRunIndex,
   diagnosticSchema,
   getRetainedRun,
-  isGuideBoardError,
   latestRun,
   listRetainedRuns,
   reportListSchema,
@@ -30,7 +29,9 @@ import {
   writeLegacyRun,
   writeManyRuns,
   writeSummaryText,
+  writeUnsafeReportsRun,
 } from "./helpers/runs.ts";
+import { libraryErrorText } from "./helpers/cli.ts";
 import { EXAMPLES, FAILED, INCOMPLETE, LEGACY, PASSED } from "./helpers/examples.ts";
 
 
@@ -66,16 +67,6 @@ async function request(app: H3, path: string, init: RequestInit = {}): Promise<A
 
 const get = (path: string, init: RequestInit = {}) => request(examplesApp, path, init);
 
-/** The wire error body for whatever `fn` throws, as the library serializes it. */
-async function libraryError(fn: () => Promise<unknown>): Promise<string> {
-  try {
-    await fn();
-  } catch (error) {
-    if (isGuideBoardError(error)) return toJSONText(error.toJSON());
-    throw error;
-  }
-  throw new Error("expected the library call to throw");
-}
 
 /** Asserts the JSON error shape, status and code; returns the message. */
 function expectError(answer: Answer, status: number, code: string): string {
@@ -278,7 +269,7 @@ describe("query validation", () => {
     for (const cursor of ["not-a-cursor!", "bm9wZQ", Buffer.from("1:0:../x").toString("base64url"), ""]) {
       const answer = await get(`/retained-runs?${query({ cursor })}`);
       expectError(answer, 400, "INVALID_CURSOR");
-      expect(answer.text).toBe(await libraryError(() => listRetainedRuns({ ...examples, cursor })));
+      expect(answer.text).toBe(await libraryErrorText(() => listRetainedRuns({ ...examples, cursor })));
     }
   });
 });
@@ -295,7 +286,7 @@ describe("errors", () => {
   it.each(perRun(".hidden"))("GET %s → 400 INVALID_RUN_ID", async (path) => {
     const answer = await get(path);
     expectError(answer, 400, "INVALID_RUN_ID");
-    expect(answer.text).toBe(await libraryError(() => getRetainedRun(examples, ".hidden")));
+    expect(answer.text).toBe(await libraryErrorText(() => getRetainedRun(examples, ".hidden")));
   });
 
   it("answers 400 INVALID_RUN_ID for an over-long id", async () => {
@@ -306,13 +297,13 @@ describe("errors", () => {
   it.each(perRun("no-such-run"))("GET %s → 404 RUN_NOT_FOUND with the library's body", async (path) => {
     const answer = await get(path);
     expectError(answer, 404, "RUN_NOT_FOUND");
-    expect(answer.text).toBe(await libraryError(() => getRetainedRun(examples, "no-such-run")));
+    expect(answer.text).toBe(await libraryErrorText(() => getRetainedRun(examples, "no-such-run")));
   });
 
   it("answers 404 RUN_NOT_FOUND for an incomplete run, saying why", async () => {
     const answer = await get(`/retained-runs/${INCOMPLETE}`);
     expect(expectError(answer, 404, "RUN_NOT_FOUND")).toContain("(incomplete)");
-    expect(answer.text).toBe(await libraryError(() => getRetainedRun(examples, INCOMPLETE)));
+    expect(answer.text).toBe(await libraryErrorText(() => getRetainedRun(examples, INCOMPLETE)));
   });
 
   it("answers 404 REPORT_NOT_FOUND for an unknown report id and for a listed report whose file is missing", async () => {
@@ -598,18 +589,9 @@ describe("report files", () => {
 
   it("answers 403 UNSAFE_PATH for an unsafe ref and for a link out of the run folder, never the file", async () => {
     const { root, runsDir } = makeRunsDir();
-    writeFileSync(join(root, "canary.txt"), "CANARY-outside");
-    const runDir = writeCurrentRun(runsDir, "r", {
-      reports: [
-        { id: "up", path: "../../canary.txt", content: null },
-        { id: "abs", path: join(root, "canary.txt"), content: null },
-        { id: "link", path: "reports/link.txt", content: null },
-      ],
-    });
-    writeFile(join(runDir, "reports", ".keep"), "");
-    symlinkSync(join(root, "canary.txt"), join(runDir, "reports", "link.txt"));
+    const unsafe = writeUnsafeReportsRun(root, runsDir);
     const app = createGuideBoardApp({ runsDir });
-    for (const id of ["up", "abs", "link"]) {
+    for (const [id] of unsafe) {
       const answer = await request(app, `/retained-runs/r/reports/${id}`);
       expectError(answer, 403, "UNSAFE_PATH");
       expect(answer.text).not.toContain("CANARY");
@@ -820,7 +802,7 @@ describe("manifests", () => {
     for (const runId of ["corrupt", "wrong"]) {
       const answer = await request(app, `/retained-runs/${runId}/artifact-manifest`);
       expectError(answer, 422, "MANIFEST_INVALID");
-      expect(answer.text).toBe(await libraryError(() => artifactManifest({ runsDir }, runId)));
+      expect(answer.text).toBe(await libraryErrorText(() => artifactManifest({ runsDir }, runId)));
       expectError(await request(app, `/retained-runs/${runId}/artifacts/out/result.json`), 422, "MANIFEST_INVALID");
     }
   });
@@ -830,7 +812,7 @@ describe("manifests", () => {
     writeCurrentRun(runsDir, "r", { extra: { artifactManifest: "../elsewhere/artifact-manifest.json" } });
     const answer = await request(createGuideBoardApp({ runsDir }), "/retained-runs/r/artifact-manifest");
     expectError(answer, 403, "UNSAFE_PATH");
-    expect(answer.text).toBe(await libraryError(() => artifactManifest({ runsDir }, "r")));
+    expect(answer.text).toBe(await libraryErrorText(() => artifactManifest({ runsDir }, "r")));
   });
 });
 

@@ -6,34 +6,17 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync,
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { main } from "../cli/index.ts";
 import { planPrune, type PruneDecision } from "../cli/prune.ts";
 import { getRetainedRun, isGuideBoardError, listRetainedRuns, toJSONText, verifyArtifacts, type RetainedRun, type RunStatus } from "../src/index.ts";
 import { assertBuilt, BIN, cleanEnv } from "./helpers/bin.ts";
+import { runCli } from "./helpers/cli.ts";
 import { makeRunsDir, sha256, tempDir, writeCurrentRun, writeFile, writeIncompleteRun, writeLegacyRun } from "./helpers/runs.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process with captured streams and no environment. */
-async function cli(args: string[], cwd: string = tempDir()): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main({
-    args,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-    cwd,
-  });
-  return { code, stdout, stderr };
-}
+/** Runs the CLI in-process with no environment, in a fresh folder unless given. */
+const cli = (args: string[], cwd: string = tempDir()) => runCli(args, { cwd });
 
 /** Whether `runId` is (still) a retained run; anything but RUN_NOT_FOUND fails the test. */
 async function isRetained(runsDir: string, runId: string): Promise<boolean> {

@@ -2,7 +2,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { artifactManifest, isGuideBoardError, reportPaths, submissionManifest } from "../src/index.ts";
-import { makeRunsDir, sha256, writeCurrentRun, writeFile, writeLegacyRun } from "./helpers/runs.ts";
+import { makeRunsDir, sha256, writeCurrentRun, writeFile, writeLegacyRun, writeUnsafeReportsRun } from "./helpers/runs.ts";
 
 describe("reportPaths", () => {
   it("resolves current refs with ids, media types, sizes and existence", async () => {
@@ -52,18 +52,9 @@ describe("reportPaths", () => {
 
   it("marks unsafe refs and never resolves them", async () => {
     const { root, runsDir } = makeRunsDir();
-    writeFileSync(join(root, "canary.txt"), "CANARY-outside");
-    const runDir = writeCurrentRun(runsDir, "r", {
-      reports: [
-        { id: "up", path: "../../canary.txt", content: null },
-        { id: "abs", path: join(root, "canary.txt"), content: null },
-        { id: "bs", path: "reports\\..\\..\\canary.txt", content: null },
-        { id: "link", path: "reports/link.txt", content: null },
-      ],
-    });
-    mkdirSync(join(runDir, "reports"));
-    symlinkSync(join(root, "canary.txt"), join(runDir, "reports", "link.txt"));
+    const unsafe = writeUnsafeReportsRun(root, runsDir);
     const { reports } = await reportPaths({ runsDir }, "r");
+    expect(reports.map((r) => [r.id, r.reason])).toEqual(unsafe);
     expect(reports.map((r) => [r.id, r.unsafe, r.reason, "absolutePath" in r, r.exists])).toEqual([
       ["up", true, "parent-segment", false, false],
       ["abs", true, "absolute", false, false],

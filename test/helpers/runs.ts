@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll } from "vitest";
@@ -123,6 +123,27 @@ export function writeCurrentRun(runsDir: string, runId: string, spec: CurrentRun
     ...spec.extra,
   };
   return writeSummaryText(runsDir, runId, JSON.stringify(summary));
+}
+
+/**
+ * Run `r` whose reports all point at `<root>/canary.txt` (content `CANARY-outside`), outside the
+ * runs directory: by `..`, by absolute path, by backslashes, and through a link in `reports/`.
+ * Returns the report ids with the reason each is unsafe.
+ */
+export function writeUnsafeReportsRun(root: string, runsDir: string): [id: string, reason: string][] {
+  const canary = join(root, "canary.txt");
+  writeFileSync(canary, "CANARY-outside");
+  const runDir = writeCurrentRun(runsDir, "r", {
+    reports: [
+      { id: "up", path: "../../canary.txt", content: null },
+      { id: "abs", path: canary, content: null },
+      { id: "bs", path: "reports\\..\\..\\canary.txt", content: null },
+      { id: "link", path: "reports/link.txt", content: null },
+    ],
+  });
+  mkdirSync(join(runDir, "reports"));
+  symlinkSync(canary, join(runDir, "reports", "link.txt"));
+  return [["up", "parent-segment"], ["abs", "absolute"], ["bs", "backslash"], ["link", "escapes-run"]];
 }
 
 /** A folder with some output but no summary: in progress or abandoned. */
