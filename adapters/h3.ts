@@ -153,9 +153,7 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
     return fileResult(event.req, file, { mediaType: safeMediaType(entry.mediaType, entry.path), etag, disposition: contentDisposition("attachment", entry.path) });
   });
   mountJobRoutes(route, options.jobs, param);
-  route("/events", (event) =>
-    event.req.method === "HEAD" && index ? { status: 200, headers: { "content-type": "text/event-stream; charset=utf-8" }, body: null } : eventsResult(index),
-  );
+  route("/events", (event) => eventsResult(index, event.req.method));
   if (options.ui) {
     for (const path of ["", "ui/app.js", "ui/app.css"]) route(`/${path}`, () => uiResult(path)!, true);
   }

@@ -211,7 +211,7 @@ export const APP_JS = String.raw`(function () {
         if (!r.body.reports.length) { reports.append(el("p", { text: "This run lists no reports." })); return; }
         reports.append(table("Reports of " + run.runId, ["Report", "Type", "Size", "State", ""], r.body.reports.map(function (report) {
           var id = urlPart(report.id);
-          var url = base + "/reports/" + id;
+          var url = id === null ? null : base + "/reports/" + id;
           var state = report.unsafe ? "refused: unsafe path (" + report.reason + ")" : !report.exists ? "missing" : id === null ? "no URL: its id is not valid Unicode" : "ok";
           var actions = el("td");
           if (!report.unsafe && report.exists && id !== null) {
@@ -234,7 +234,7 @@ export const APP_JS = String.raw`(function () {
         manifest.append(table("Artifacts of " + run.runId, ["Path", "Size", "SHA-256", "State"], m.body.artifacts.map(function (a) {
           var parts = a.path.split("/").map(urlPart);
           var addressable = parts.indexOf(null) === -1;
-          var url = base + "/artifacts/" + parts.join("/");
+          var url = addressable ? base + "/artifacts/" + parts.join("/") : null;
           var pathCell = el("td", { class: "mono" });
           if (!a.unsafe && a.exists && addressable) pathCell.append(el("a", { href: url, text: a.path, onclick: function (event) { if (token()) { event.preventDefault(); download(url, a.path.split("/").pop()); } } }));
           else pathCell.textContent = a.path;
