@@ -166,7 +166,11 @@ export function fileResult(
   if (range !== null && _ifRangeHolds(request.headers.get("if-range"), etag, mtime)) {
     const parsed = parseRange(range, size);
     if (parsed === "unsatisfiable") {
-      return done(errorResult("RANGE_NOT_SATISFIABLE", "Requested range is outside the file.", { "content-range": `bytes */${size}` }));
+      return done(
+        errorResult("RANGE_NOT_SATISFIABLE", "Requested range is outside the file.", {
+          "content-range": `bytes */${size}`,
+        }),
+      );
     }
     if (parsed !== null) {
       [start, end] = parsed;
@@ -175,9 +179,14 @@ export function fileResult(
     }
   }
   headers["content-length"] = String(end - start + 1);
-  if (request.method === "HEAD" || size === 0) return done({ status, headers, body: request.method === "HEAD" ? null : "" });
+  if (request.method === "HEAD" || size === 0)
+    return done({ status, headers, body: request.method === "HEAD" ? null : "" });
   // Large chunks: fewer trips through the stream machinery for big artifacts.
-  return { status, headers, body: file.handle.createReadStream({ start, end, autoClose: true, highWaterMark: 512 * 1024 }) };
+  return {
+    status,
+    headers,
+    body: file.handle.createReadStream({ start, end, autoClose: true, highWaterMark: 512 * 1024 }),
+  };
 }
 
 /**

@@ -81,31 +81,58 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   const defaultLimit = options.defaultLimit ?? 100;
   const index = options.index;
   const corsOrigins = new Set(options.corsOrigins ?? []);
-  const allowedHosts = options.allowedHosts === undefined || options.allowedHosts === "loopback"
-    ? options.allowedHosts
-    : options.allowedHosts.map((name) => name.toLowerCase());
+  const allowedHosts =
+    options.allowedHosts === undefined || options.allowedHosts === "loopback"
+      ? options.allowedHosts
+      : options.allowedHosts.map((name) => name.toLowerCase());
   const app = new H3({ onError: (error) => _send(_h3ErrorResult(error)) });
 
   type Handler = (event: H3Event) => Promise<HttpResult> | HttpResult;
-  const route = (path: string, handlers: Handler | Partial<Record<"GET" | "POST" | "DELETE", Handler>>, open = false) => {
+  const route = (
+    path: string,
+    handlers: Handler | Partial<Record<"GET" | "POST" | "DELETE", Handler>>,
+    open = false,
+  ) => {
     const byMethod = typeof handlers === "function" ? { GET: handlers } : handlers;
-    const allow = ["GET", "HEAD", "POST", "DELETE"].filter((m) => (m === "HEAD" ? byMethod.GET : byMethod[m as "GET"])).join(", ");
+    const allow = ["GET", "HEAD", "POST", "DELETE"]
+      .filter((m) => (m === "HEAD" ? byMethod.GET : byMethod[m as "GET"]))
+      .join(", ");
     app.all(path, async (event) => {
       const origin = event.req.headers.get("origin");
       const cors = origin !== null && corsOrigins.has(origin) ? _corsHeaders(origin) : null;
-      const send = (result: HttpResult) => _send(cors ? { ...result, headers: { ...result.headers, ...cors } } : result);
+      const send = (result: HttpResult) =>
+        _send(cors ? { ...result, headers: { ...result.headers, ...cors } } : result);
       const method = event.req.method;
       const host = event.req.headers.get("host");
-      if (allowedHosts !== undefined && !(allowedHosts === "loopback" ? isLoopbackHost(host) : _listedHost(host, allowedHosts))) {
+      if (
+        allowedHosts !== undefined &&
+        !(allowedHosts === "loopback" ? isLoopbackHost(host) : _listedHost(host, allowedHosts))
+      ) {
         return send(errorResult("HOST_NOT_ALLOWED", "This server does not answer for that host name."));
       }
       if (method === "OPTIONS" && cors && event.req.headers.has("access-control-request-method")) {
-        return send({ status: 204, headers: { "access-control-allow-methods": allow, "access-control-allow-headers": CORS_REQUEST_HEADERS, "access-control-max-age": "600" }, body: null });
+        return send({
+          status: 204,
+          headers: {
+            "access-control-allow-methods": allow,
+            "access-control-allow-headers": CORS_REQUEST_HEADERS,
+            "access-control-max-age": "600",
+          },
+          body: null,
+        });
       }
       const handler = method === "HEAD" ? byMethod.GET : byMethod[method as "GET"];
       if (!handler) return send(errorResult("METHOD_NOT_ALLOWED", `Allowed methods: ${allow}.`, { allow }));
-      if (!open && options.token !== undefined && !hasBearerToken(event.req.headers.get("authorization"), options.token)) {
-        return send(errorResult("UNAUTHORIZED", "A valid bearer token is required.", { "www-authenticate": 'Bearer realm="guide-board"' }));
+      if (
+        !open &&
+        options.token !== undefined &&
+        !hasBearerToken(event.req.headers.get("authorization"), options.token)
+      ) {
+        return send(
+          errorResult("UNAUTHORIZED", "A valid bearer token is required.", {
+            "www-authenticate": 'Bearer realm="guide-board"',
+          }),
+        );
       }
       if (method !== "GET" && method !== "HEAD" && !cors && !_sameOrigin(event.req.headers)) {
         return send(errorResult("FORBIDDEN_ORIGIN", "Cross-origin requests may not change anything."));
@@ -113,7 +140,8 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
       try {
         return send(await handler(event));
       } catch (error) {
-        if (error instanceof URIError) return send(errorResult("BAD_REQUEST", "Malformed percent-encoding in the path."));
+        if (error instanceof URIError)
+          return send(errorResult("BAD_REQUEST", "Malformed percent-encoding in the path."));
         return send(toErrorResult(error));
       }
     });
@@ -142,7 +170,10 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   );
   route("/retained-runs/:runId/reports/:reportId", async (event) => {
     const { entry, file } = await openReport(runs, runId(event), param(event, "reportId"));
-    return fileResult(event.req, file, { mediaType: safeMediaType(entry.mediaType, entry.path), disposition: contentDisposition("inline", entry.path) });
+    return fileResult(event.req, file, {
+      mediaType: safeMediaType(entry.mediaType, entry.path),
+      disposition: contentDisposition("inline", entry.path),
+    });
   });
   route("/retained-runs/:runId/artifact-manifest", async (event) =>
     jsonResult(await (index ? index.artifactManifest(runId(event)) : artifactManifest(runs, runId(event)))),
@@ -150,7 +181,11 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   route("/retained-runs/:runId/artifacts/**:path", async (event) => {
     const { entry, file } = await openArtifact(runs, runId(event), param(event, "path"));
     const etag = file.stat.size === entry.size ? `"sha256-${entry.sha256}"` : undefined;
-    return fileResult(event.req, file, { mediaType: safeMediaType(entry.mediaType, entry.path), etag, disposition: contentDisposition("attachment", entry.path) });
+    return fileResult(event.req, file, {
+      mediaType: safeMediaType(entry.mediaType, entry.path),
+      etag,
+      disposition: contentDisposition("attachment", entry.path),
+    });
   });
   mountJobRoutes(route, options.jobs, param);
   route("/events", (event) => eventsResult(index, event.req.method));
@@ -162,7 +197,11 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
 }
 
 /** Status codes of errors raised by h3 itself (malformed URLs, unmatched routes) → our codes. */
-const H3_ERROR_CODES: Record<number, HttpErrorCode> = { 400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED" };
+const H3_ERROR_CODES: Record<number, HttpErrorCode> = {
+  400: "BAD_REQUEST",
+  404: "NOT_FOUND",
+  405: "METHOD_NOT_ALLOWED",
+};
 
 function _h3ErrorResult(error: HTTPError): HttpResult {
   const code = error.unhandled ? "INTERNAL_ERROR" : H3_ERROR_CODES[error.status];
@@ -172,7 +211,10 @@ function _h3ErrorResult(error: HTTPError): HttpResult {
 
 function _send(result: HttpResult): HTTPResponse {
   // A Node stream body is piped by h3's Node runtime (srvx) without a web-stream detour.
-  return new HTTPResponse(result.body as ConstructorParameters<typeof HTTPResponse>[0], { status: result.status, headers: result.headers });
+  return new HTTPResponse(result.body as ConstructorParameters<typeof HTTPResponse>[0], {
+    status: result.status,
+    headers: result.headers,
+  });
 }
 
 const CORS_REQUEST_HEADERS = "authorization, content-type, range, if-none-match, if-modified-since, if-range";
@@ -181,7 +223,8 @@ function _corsHeaders(origin: string): Record<string, string> {
   return {
     "access-control-allow-origin": origin,
     vary: "Origin",
-    "access-control-expose-headers": "content-length, content-range, content-disposition, etag, last-modified, location",
+    "access-control-expose-headers":
+      "content-length, content-range, content-disposition, etag, last-modified, location",
   };
 }
 

@@ -44,7 +44,11 @@ type Route = (
 ) => void;
 
 /** Registers `/runs` and `/runs/{jobId}` on the adapter's router. */
-export function mountJobRoutes(route: Route, jobs: JobsProvider | undefined, param: (event: H3Event, name: string) => string): void {
+export function mountJobRoutes(
+  route: Route,
+  jobs: JobsProvider | undefined,
+  param: (event: H3Event, name: string) => string,
+): void {
   const job = (event: H3Event) => (jobs ? jobs.get(param(event, "jobId")) : undefined);
   route("/runs", {
     GET: () => jsonResult({ enabled: jobs !== undefined, guides: jobs?.guides() ?? [], jobs: jobs?.list() ?? [] }),
@@ -53,9 +57,14 @@ export function mountJobRoutes(route: Route, jobs: JobsProvider | undefined, par
       const body = await _readJsonBody(event);
       if ("error" in body) return body.error;
       const parsed = startBodySchema.safeParse(body.value);
-      if (!parsed.success) return errorResult("INVALID_BODY", 'Expected exactly { "guide": NAME }: a request names a configured guide and nothing else.');
+      if (!parsed.success)
+        return errorResult(
+          "INVALID_BODY",
+          'Expected exactly { "guide": NAME }: a request names a configured guide and nothing else.',
+        );
       // Only a configured name ever reaches the provider (never "__proto__" and the like).
-      if (!jobs.guides().includes(parsed.data.guide)) return errorResult("GUIDE_NOT_FOUND", "No guide with that name is configured.");
+      if (!jobs.guides().includes(parsed.data.guide))
+        return errorResult("GUIDE_NOT_FOUND", "No guide with that name is configured.");
       const started = jobs.start(parsed.data.guide);
       if (!started) return errorResult("GUIDE_NOT_FOUND", "No guide with that name is configured.");
       return jsonResult(started, 202, { location: `runs/${started.jobId}` });
@@ -77,9 +86,13 @@ export function mountJobRoutes(route: Route, jobs: JobsProvider | undefined, par
 
 async function _readJsonBody(event: H3Event): Promise<{ value: unknown } | { error: HttpResult }> {
   const type = event.req.headers.get("content-type") ?? "";
-  if (!/^application\/json\s*(;|$)/i.test(type)) return { error: errorResult("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.") };
+  if (!/^application\/json\s*(;|$)/i.test(type))
+    return { error: errorResult("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.") };
   const declared = Number(event.req.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) return { error: errorResult("BODY_TOO_LARGE", `Bodies are at most ${MAX_BODY_BYTES} bytes.`, { connection: "close" }) };
+  if (declared > MAX_BODY_BYTES)
+    return {
+      error: errorResult("BODY_TOO_LARGE", `Bodies are at most ${MAX_BODY_BYTES} bytes.`, { connection: "close" }),
+    };
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = event.req.body?.getReader();
@@ -88,7 +101,9 @@ async function _readJsonBody(event: H3Event): Promise<{ value: unknown } | { err
     if (size > MAX_BODY_BYTES) {
       // Stop reading without tearing the socket down under the server; close it after answering.
       reader!.releaseLock();
-      return { error: errorResult("BODY_TOO_LARGE", `Bodies are at most ${MAX_BODY_BYTES} bytes.`, { connection: "close" }) };
+      return {
+        error: errorResult("BODY_TOO_LARGE", `Bodies are at most ${MAX_BODY_BYTES} bytes.`, { connection: "close" }),
+      };
     }
     chunks.push(next.value);
   }

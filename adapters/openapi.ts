@@ -48,10 +48,22 @@ const runIdParam = {
   schema: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" },
 };
 const filterParams = [
-  { name: "status", in: "query", schema: { type: "array", items: { enum: RUN_STATUSES } }, explode: true, description: "Any of these statuses (repeat the parameter)" },
+  {
+    name: "status",
+    in: "query",
+    schema: { type: "array", items: { enum: RUN_STATUSES } },
+    explode: true,
+    description: "Any of these statuses (repeat the parameter)",
+  },
   { name: "since", in: "query", schema: { type: "string", format: "date-time" }, description: "Started at or after" },
   { name: "until", in: "query", schema: { type: "string", format: "date-time" }, description: "Started before" },
-  { name: "label", in: "query", schema: { type: "array", items: { type: "string", pattern: "^[^=]+=" } }, explode: true, description: "key=value; all must match (repeat the parameter)" },
+  {
+    name: "label",
+    in: "query",
+    schema: { type: "array", items: { type: "string", pattern: "^[^=]+=" } },
+    explode: true,
+    description: "key=value; all must match (repeat the parameter)",
+  },
 ];
 
 /**
@@ -125,12 +137,24 @@ export function createOpenAPIDocument(): Record<string, unknown> {
         },
       },
       "/runs": {
-        get: { summary: "This process's jobs, and the guides it may start", responses: { "200": json(ref("JobList"), "Jobs") } },
+        get: {
+          summary: "This process's jobs, and the guides it may start",
+          responses: { "200": json(ref("JobList"), "Jobs") },
+        },
         post: {
           summary: "Start a configured guide (nothing else can be started)",
           requestBody: {
             required: true,
-            content: { "application/json": { schema: { type: "object", properties: { guide: { type: "string" } }, required: ["guide"], additionalProperties: false } } },
+            content: {
+              "application/json": {
+                schema: {
+                  type: "object",
+                  properties: { guide: { type: "string" } },
+                  required: ["guide"],
+                  additionalProperties: false,
+                },
+              },
+            },
           },
           responses: { "202": json(ref("Job"), "Queued or running"), ...errors(400, 401, 403, 404, 413, 415) },
         },
@@ -150,7 +174,16 @@ export function createOpenAPIDocument(): Record<string, unknown> {
       "/retained-runs/{runId}/artifacts/{path}": {
         get: {
           summary: "One artifact listed in the manifest",
-          parameters: [runIdParam, { name: "path", in: "path", required: true, schema: { type: "string" }, description: "Path as listed in the manifest; may contain /" }],
+          parameters: [
+            runIdParam,
+            {
+              name: "path",
+              in: "path",
+              required: true,
+              schema: { type: "string" },
+              description: "Path as listed in the manifest; may contain /",
+            },
+          ],
           responses: file("The artifact"),
         },
       },

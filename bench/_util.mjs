@@ -34,7 +34,9 @@ export function report(title, rows) {
   console.log("| benchmark | value | baseline, same run | ratio | target | result |");
   console.log("|---|---|---|---|---|---|");
   for (const row of rows) {
-    console.log(`| ${row.name} | ${row.value} | ${row.baseline ?? "—"} | ${row.ratio ?? "—"} | ${row.target} | ${QUICK ? "(quick: not judged)" : row.pass ? "pass" : "FAIL"} |`);
+    console.log(
+      `| ${row.name} | ${row.value} | ${row.baseline ?? "—"} | ${row.ratio ?? "—"} | ${row.target} | ${QUICK ? "(quick: not judged)" : row.pass ? "pass" : "FAIL"} |`,
+    );
   }
   return rows.every((row) => row.pass);
 }

@@ -16,10 +16,19 @@ export function generateRuns(runsDir, count, { start = Date.UTC(2025, 0, 1) } = 
     const finishedAt = new Date(started.getTime() + 30_000 + (i % 97) * 1000).toISOString();
     let summary;
     if (i % 10 === 0) {
-      summary = { runId, status, startedAt: started.toISOString(), finishedAt, reports: ["reports/index.html", "reports/junit.xml"] };
+      summary = {
+        runId,
+        status,
+        startedAt: started.toISOString(),
+        finishedAt,
+        reports: ["reports/index.html", "reports/junit.xml"],
+      };
     } else {
       mkdirSync(join(runDir, "assessment-package"), { recursive: true });
-      writeFileSync(join(runDir, "assessment-package", "artifact-manifest.json"), JSON.stringify({ schemaVersion: 1, artifacts: [] }));
+      writeFileSync(
+        join(runDir, "assessment-package", "artifact-manifest.json"),
+        JSON.stringify({ schemaVersion: 1, artifacts: [] }),
+      );
       summary = {
         schemaVersion: 2,
         runId,

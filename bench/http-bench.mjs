@@ -34,7 +34,9 @@ async function withServer(kind, dir, work) {
 
 const load = (url) =>
   new Promise((resolve, reject) =>
-    autocannon({ url, connections: CONNECTIONS, duration: SECONDS }, (error, result) => (error ? reject(error) : resolve(result))),
+    autocannon({ url, connections: CONNECTIONS, duration: SECONDS }, (error, result) =>
+      error ? reject(error) : resolve(result),
+    ),
   );
 
 const download = (url) =>
@@ -95,8 +97,24 @@ for (let i = 0; i < BIG / chunk.length; i++) {
   hash.update(chunk);
 }
 closeSync(fd);
-writeFileSync(join(runDir, "assessment-package", "artifact-manifest.json"), JSON.stringify({ schemaVersion: 1, artifacts: [{ path: "big.bin", size: BIG, sha256: hash.digest("hex") }] }));
-writeFileSync(join(runDir, "retention-summary.json"), JSON.stringify({ schemaVersion: 2, runId: "big-run", status: "passed", startedAt: "2026-01-01T00:00:00Z", exitCode: 0, command: [], labels: {}, reports: [], artifactManifest: "assessment-package/artifact-manifest.json" }));
+writeFileSync(
+  join(runDir, "assessment-package", "artifact-manifest.json"),
+  JSON.stringify({ schemaVersion: 1, artifacts: [{ path: "big.bin", size: BIG, sha256: hash.digest("hex") }] }),
+);
+writeFileSync(
+  join(runDir, "retention-summary.json"),
+  JSON.stringify({
+    schemaVersion: 2,
+    runId: "big-run",
+    status: "passed",
+    startedAt: "2026-01-01T00:00:00Z",
+    exitCode: 0,
+    command: [],
+    labels: {},
+    reports: [],
+    artifactManifest: "assessment-package/artifact-manifest.json",
+  }),
+);
 const oursMBs = [];
 const theirsMBs = [];
 for (let round = 0; round < ROUNDS + 1; round++) {

@@ -6,10 +6,16 @@ import { fileURLToPath } from "node:url";
 
 const quick = process.argv.includes("--quick");
 console.log(`# guide-board benchmarks${quick ? " (quick)" : ""}`);
-console.log(`\nNode ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${new Date().toISOString()}`);
+console.log(
+  `\nNode ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${new Date().toISOString()}`,
+);
 let failed = false;
 for (const bench of ["cold-list.mjs", "index-bench.mjs", "http-bench.mjs"]) {
-  const result = spawnSync(process.execPath, [fileURLToPath(new URL(bench, import.meta.url)), ...(quick ? ["--quick"] : [])], { stdio: "inherit" });
+  const result = spawnSync(
+    process.execPath,
+    [fileURLToPath(new URL(bench, import.meta.url)), ...(quick ? ["--quick"] : [])],
+    { stdio: "inherit" },
+  );
   if (result.status !== 0) {
     console.error(`${bench} exited with ${result.status}`);
     process.exitCode = 1;

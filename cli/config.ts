@@ -111,4 +111,3 @@ export function loadConfig(cwd: string, path?: string): LoadedConfig {
     maxConcurrentJobs: service?.maxConcurrentJobs ?? 2,
   };
 }
-

@@ -14,7 +14,12 @@ export function table(header: string[], rows: string[][]): string {
   const cells = [header, ...rows.map((row) => row.map(printable))];
   const widths = header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? "").length)));
   return cells
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd())
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
     .join("\n");
 }
 
@@ -45,14 +50,17 @@ export function bytes(size: number | null): string {
 /** The schema generation and anything missing, in a few words. */
 export function compat(run: RetainedRun): string {
   const { generation, schemaVersion, missing } = run.compatibility;
-  const base = generation === "legacy" ? "legacy" : generation === "newer" ? `v${schemaVersion} (newer)` : `v${schemaVersion}`;
+  const base =
+    generation === "legacy" ? "legacy" : generation === "newer" ? `v${schemaVersion} (newer)` : `v${schemaVersion}`;
   if (generation === "legacy" || missing.length === 0) return base;
   return `${base}, no ${missing.map((kind) => (kind === "artifactManifest" ? "artifacts" : "submission")).join("/")}`;
 }
 
 /** Labels as `k=v k=v`. */
 export function labels(run: RetainedRun): string {
-  return Object.entries(run.labels).map(([key, value]) => `${key}=${value}`).join(" ");
+  return Object.entries(run.labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(" ");
 }
 
 /** The detail view of one run. */

@@ -50,7 +50,17 @@ export function createJobManager(options: JobManagerOptions): JobsProvider & { r
     while (running.size < options.maxConcurrentJobs && queue.length > 0) {
       const job = jobs.get(queue.shift()!);
       if (!job || job.state !== "queued") continue;
-      const args = [bin, "run", job.guide, "--runs-dir", options.runsDir, "--run-id", job.runId, "--config", options.configPath];
+      const args = [
+        bin,
+        "run",
+        job.guide,
+        "--runs-dir",
+        options.runsDir,
+        "--run-id",
+        job.runId,
+        "--config",
+        options.configPath,
+      ];
       const child = spawn(process.execPath, args, { cwd: options.cwd, stdio: "ignore", detached: true });
       child.unref();
       let cancelled = false;

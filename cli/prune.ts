@@ -1,7 +1,14 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { listRetainedRuns, runStatusSchema, toJSONText, TOOL_PREFIX, type RetainedRun, type RunStatus } from "../src/index.ts";
+import {
+  listRetainedRuns,
+  runStatusSchema,
+  toJSONText,
+  TOOL_PREFIX,
+  type RetainedRun,
+  type RunStatus,
+} from "../src/index.ts";
 import { toEpochMs } from "../src/summary.ts";
 import { randomSuffix } from "./_write.ts";
 import { loadConfig, parseDuration, type Retention } from "./config.ts";
@@ -26,7 +33,12 @@ export interface PruneDecision {
  * or a `.pinned` file), the newest run of its status (what `latestRun` points at), or among the
  * newest `keepStatuses[status]` runs of its status.
  */
-export function planPrune(runs: RetainedRun[], policy: Retention, now: number, isPinned: (run: RetainedRun) => boolean): PruneDecision[] {
+export function planPrune(
+  runs: RetainedRun[],
+  policy: Retention,
+  now: number,
+  isPinned: (run: RetainedRun) => boolean,
+): PruneDecision[] {
   const seen = new Map<RunStatus, number>();
   const decisions: PruneDecision[] = [];
   runs.forEach((run, rank) => {
@@ -97,7 +109,11 @@ export async function pruneCommand(args: string[], ctx: CliContext): Promise<num
     const grace = policy.incompleteGrace ?? DEFAULT_INCOMPLETE_GRACE_MS;
     const incomplete: PruneDecision[] = diagnostics
       .filter((d) => d.kind === "incomplete" && d.entry !== null && _idleFor(join(d.runsDir, d.entry), now) > grace)
-      .map((d) => ({ runId: d.entry!, runsDir: d.runsDir, reason: `incomplete, untouched for more than ${_days(grace)}` }));
+      .map((d) => ({
+        runId: d.entry!,
+        runsDir: d.runsDir,
+        reason: `incomplete, untouched for more than ${_days(grace)}`,
+      }));
     const removed: PruneDecision[] = [];
     const failed: PruneDecision[] = [];
     if (!values["dry-run"]) {
@@ -112,7 +128,12 @@ export async function pruneCommand(args: string[], ctx: CliContext): Promise<num
       for (const runsDir of runsDirs) if (existsSync(runsDir)) _emptyTrash(runsDir);
     }
     const removedRuns = values["dry-run"] ? remove.length : removed.filter((d) => remove.includes(d)).length;
-    const result = { dryRun: values["dry-run"], removed: values["dry-run"] ? [...remove, ...incomplete] : removed, failed, kept: runs.length - removedRuns };
+    const result = {
+      dryRun: values["dry-run"],
+      removed: values["dry-run"] ? [...remove, ...incomplete] : removed,
+      failed,
+      kept: runs.length - removedRuns,
+    };
     if (json) ctx.stdout.write(toJSONText(result));
     else _print(result, policy, ctx);
     return failed.length > 0 ? EXIT.notFound : EXIT.ok;
@@ -127,7 +148,10 @@ function _policy(base: Retention, values: Record<string, unknown>): Retention {
     if (!/^[1-9]\d*$/.test(values["keep-last"])) throw new UsageError("--keep-last takes a whole number from 1");
     policy.keepLast = Number(values["keep-last"]);
   }
-  for (const [flag, key] of [["max-age", "maxAge"], ["incomplete-grace", "incompleteGrace"]] as const) {
+  for (const [flag, key] of [
+    ["max-age", "maxAge"],
+    ["incomplete-grace", "incompleteGrace"],
+  ] as const) {
     if (typeof values[flag] !== "string") continue;
     const ms = parseDuration(values[flag]);
     if (ms === null) throw new UsageError(`--${flag} takes a duration such as 30d or 12h`);
@@ -136,7 +160,8 @@ function _policy(base: Retention, values: Record<string, unknown>): Retention {
   for (const item of (values["keep-status"] as string[] | undefined) ?? []) {
     const [status, count] = item.split("=");
     const parsed = runStatusSchema.safeParse(status);
-    if (!parsed.success || !/^\d+$/.test(count ?? "")) throw new UsageError("--keep-status takes STATUS=N, e.g. failed=3");
+    if (!parsed.success || !/^\d+$/.test(count ?? ""))
+      throw new UsageError("--keep-status takes STATUS=N, e.g. failed=3");
     policy.keepStatuses![parsed.data] = Number(count);
   }
   return policy;
@@ -172,22 +197,36 @@ function _alive(pid: number): boolean {
 /** Deletes what an interrupted prune left behind. */
 function _emptyTrash(runsDir: string): void {
   for (const name of readdirSync(runsDir)) {
-    if (name.startsWith(`${TOOL_PREFIX}trash-`)) rmSync(join(runsDir, basename(name)), { recursive: true, force: true });
+    if (name.startsWith(`${TOOL_PREFIX}trash-`))
+      rmSync(join(runsDir, basename(name)), { recursive: true, force: true });
   }
 }
 
 function _days(ms: number): string {
-  return ms % 86_400_000 === 0 ? `${ms / 86_400_000}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.round(ms / 1000)}s`;
+  return ms % 86_400_000 === 0
+    ? `${ms / 86_400_000}d`
+    : ms % 3_600_000 === 0
+      ? `${ms / 3_600_000}h`
+      : `${Math.round(ms / 1000)}s`;
 }
 
-function _print(result: { dryRun: boolean; removed: PruneDecision[]; failed: PruneDecision[]; kept: number }, policy: Retention, ctx: CliContext): void {
+function _print(
+  result: { dryRun: boolean; removed: PruneDecision[]; failed: PruneDecision[]; kept: number },
+  policy: Retention,
+  ctx: CliContext,
+): void {
   if (policy.keepLast === undefined && policy.maxAge === undefined) {
     ctx.stderr.write("guide-board: no keepLast or maxAge set: only incomplete folders are pruned.\n");
   }
   const verb = result.dryRun ? "Would remove" : "Removed";
   if (result.removed.length === 0) ctx.stdout.write(`Nothing to remove; ${result.kept} retained run(s) kept.\n`);
   else {
-    ctx.stdout.write(`${table(["RUN", "WHY"], result.removed.map((d) => [d.runId, d.reason]))}\n`);
+    ctx.stdout.write(
+      `${table(
+        ["RUN", "WHY"],
+        result.removed.map((d) => [d.runId, d.reason]),
+      )}\n`,
+    );
     ctx.stdout.write(`${verb} ${result.removed.length} folder(s); ${result.kept} retained run(s) kept.\n`);
   }
   for (const d of result.failed) ctx.stderr.write(`guide-board: ${printable(d.runId)}: ${d.reason}\n`);

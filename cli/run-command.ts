@@ -48,7 +48,8 @@ export async function runCommand(args: string[], ctx: CliContext & { signal?: Ab
       ctx.stdout.write(`${HELP}\n`);
       return EXIT.ok;
     }
-    if (values["run-id"] !== undefined && !isRunId(values["run-id"])) throw new UsageError("--run-id must follow the run-id rule");
+    if (values["run-id"] !== undefined && !isRunId(values["run-id"]))
+      throw new UsageError("--run-id must follow the run-id rule");
     const config = loadConfig(ctx.cwd, values.config);
     let command: string[];
     let cwd = ctx.cwd;
@@ -63,7 +64,10 @@ export async function runCommand(args: string[], ctx: CliContext & { signal?: Ab
       if (positionals.length !== 1) throw new UsageError("expected a guide NAME, or -- COMMAND [ARGS...]");
       const name = positionals[0]!;
       const guide = Object.hasOwn(config.guides, name) ? config.guides[name] : undefined;
-      if (!guide) throw new UsageError(`no guide named '${printable(name)}' in ${config.path ?? "guide-board.config.json (no config file found)"}`);
+      if (!guide)
+        throw new UsageError(
+          `no guide named '${printable(name)}' in ${config.path ?? "guide-board.config.json (no config file found)"}`,
+        );
       command = guide.command;
       cwd = resolve(config.dir, guide.cwd ?? ".");
       env = guide.env ?? {};
@@ -71,17 +75,27 @@ export async function runCommand(args: string[], ctx: CliContext & { signal?: Ab
       timeoutMs = guide.timeout;
     }
     for (const selector of values.label ?? []) {
-      if (!labelSelectorSchema.safeParse(selector).success) throw new UsageError(`--label takes key=value, got '${printable(selector)}'`);
+      if (!labelSelectorSchema.safeParse(selector).success)
+        throw new UsageError(`--label takes key=value, got '${printable(selector)}'`);
       const at = selector.indexOf("=");
       labels[selector.slice(0, at)] = selector.slice(at + 1);
     }
     if (values.timeout !== undefined) {
       timeoutMs = parseDuration(values.timeout) ?? undefined;
-      if (timeoutMs === undefined || timeoutMs <= 0) throw new UsageError("--timeout takes a duration such as 90s, 30m or 2h");
+      if (timeoutMs === undefined || timeoutMs <= 0)
+        throw new UsageError("--timeout takes a duration such as 90s, 30m or 2h");
     }
     const [runsDir] = runsDirsOf(values, ctx, () => config.runsDir);
     const outcome = await recordRun(
-      { runsDir: runsDir!, command, cwd, env: { ..._stringEnv(ctx.env), ...env }, labels, timeoutMs, runId: values["run-id"] },
+      {
+        runsDir: runsDir!,
+        command,
+        cwd,
+        env: { ..._stringEnv(ctx.env), ...env },
+        labels,
+        timeoutMs,
+        runId: values["run-id"],
+      },
       ctx,
       ctx.signal,
       json,
@@ -90,7 +104,9 @@ export async function runCommand(args: string[], ctx: CliContext & { signal?: Ab
     return outcome.cliExitCode;
   } catch (error) {
     if (error instanceof Error && "code" in error && typeof (error as NodeJS.ErrnoException).syscall === "string") {
-      ctx.stderr.write(`guide-board: run failed: ${printable((error as NodeJS.ErrnoException).code ?? error.message)} (${printable(error.message)})\n`);
+      ctx.stderr.write(
+        `guide-board: run failed: ${printable((error as NodeJS.ErrnoException).code ?? error.message)} (${printable(error.message)})\n`,
+      );
       return 1;
     }
     return fail(error, ctx, json, "guide-board run");

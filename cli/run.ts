@@ -57,7 +57,12 @@ export interface RunOutcome {
  * record, and `retention-summary.json` last, atomically. `signal` cancels: the command is stopped
  * and the run is still retained, as `cancelled`.
  */
-export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSignal, json = false): Promise<RunOutcome> {
+export async function recordRun(
+  spec: RunSpec,
+  ctx: CliContext,
+  signal?: AbortSignal,
+  json = false,
+): Promise<RunOutcome> {
   mkdirSync(spec.runsDir, { recursive: true });
   const { runId, runDir } = _createRunDir(spec.runsDir, spec.runId);
   const reportsDir = join(runDir, "reports");
@@ -67,7 +72,10 @@ export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSi
   const writerFile = join(runDir, WRITER_FILE);
   writeFileSync(writerFile, JSON.stringify({ pid: process.pid, host: hostname() }));
   const startedAt = new Date().toISOString();
-  const logs = { stdout: createWriteStream(join(runDir, "logs", "stdout.log")), stderr: createWriteStream(join(runDir, "logs", "stderr.log")) };
+  const logs = {
+    stdout: createWriteStream(join(runDir, "logs", "stdout.log")),
+    stderr: createWriteStream(join(runDir, "logs", "stderr.log")),
+  };
   const child = spawn(spec.command[0]!, spec.command.slice(1), {
     cwd: spec.cwd,
     env: {
@@ -125,7 +133,14 @@ export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSi
   await Promise.all([_close(logs.stdout), _close(logs.stderr)]);
   if (logError) throw logError; // e.g. ENOSPC: no summary, so the run stays incomplete
 
-  const status: RunStatus = ended.spawnError || stoppedFor === "timeout" ? "errored" : stoppedFor === "cancel" ? "cancelled" : ended.code === 0 ? "passed" : "failed";
+  const status: RunStatus =
+    ended.spawnError || stoppedFor === "timeout"
+      ? "errored"
+      : stoppedFor === "cancel"
+        ? "cancelled"
+        : ended.code === 0
+          ? "passed"
+          : "failed";
   const exitCode = ended.code;
   const reports = _collectReports(reportsDir, ctx);
   await _writeArtifactManifest(packageDir, ctx);
@@ -146,19 +161,34 @@ export async function recordRun(spec: RunSpec, ctx: CliContext, signal?: AbortSi
   rmSync(writerFile, { force: true });
   writeFileAtomic(runDir, SUMMARY_FILE, `${JSON.stringify(summary, null, 2)}\n`);
   const cliExitCode =
-    status === "passed" ? 0
-    : status === "cancelled" ? 130
-    : status === "failed" ? (exitCode !== null && exitCode > 0 && exitCode < 256 ? exitCode : 1)
-    : ended.spawnError ? (ended.spawnError.code === "ENOENT" ? 127 : 126)
-    : 124;
+    status === "passed"
+      ? 0
+      : status === "cancelled"
+        ? 130
+        : status === "failed"
+          ? exitCode !== null && exitCode > 0 && exitCode < 256
+            ? exitCode
+            : 1
+          : ended.spawnError
+            ? ended.spawnError.code === "ENOENT"
+              ? 127
+              : 126
+            : 124;
   return { runId, runDir, status, exitCode, cliExitCode };
 }
 
 /** Prints the outcome: the run object with `--json`, else one line on stderr. */
-export async function reportOutcome(outcome: RunOutcome, runsDir: string, ctx: CliContext, json: boolean): Promise<void> {
+export async function reportOutcome(
+  outcome: RunOutcome,
+  runsDir: string,
+  ctx: CliContext,
+  json: boolean,
+): Promise<void> {
   if (json) ctx.stdout.write(toJSONText(await getRetainedRun({ runsDir }, outcome.runId)));
   const code = outcome.exitCode === null ? "" : ` (exit ${outcome.exitCode})`;
-  ctx.stderr.write(`guide-board: run ${outcome.runId} ${outcome.status}${code}, retained in ${printable(outcome.runDir)}\n`);
+  ctx.stderr.write(
+    `guide-board: run ${outcome.runId} ${outcome.status}${code}, retained in ${printable(outcome.runDir)}\n`,
+  );
 }
 
 function _createRunDir(runsDir: string, wanted: string | undefined): { runId: string; runDir: string } {
@@ -206,7 +236,11 @@ async function _writeArtifactManifest(packageDir: string, ctx: CliContext): Prom
     }
     artifacts.push({ path: file, ...(await hashFile(join(packageDir, file))) });
   }
-  writeFileAtomic(packageDir, "artifact-manifest.json", `${JSON.stringify({ schemaVersion: 1, artifacts }, null, 2)}\n`);
+  writeFileAtomic(
+    packageDir,
+    "artifact-manifest.json",
+    `${JSON.stringify({ schemaVersion: 1, artifacts }, null, 2)}\n`,
+  );
 }
 
 /** Turns the command's submission record, if any, into `submission-manifest.json`. */
@@ -233,7 +267,9 @@ function _writeSubmission(runDir: string, ctx: CliContext): boolean {
 
 function _warnSkipped(where: string, skipped: { path: string; why: string }[], ctx: CliContext): void {
   for (const { path, why } of skipped) {
-    ctx.stderr.write(`guide-board: skipped ${where} entry ${printable(path)} (${why === "link" ? "a symbolic link" : "not a regular file"})\n`);
+    ctx.stderr.write(
+      `guide-board: skipped ${where} entry ${printable(path)} (${why === "link" ? "a symbolic link" : "not a regular file"})\n`,
+    );
   }
 }
 

@@ -72,12 +72,17 @@ export async function runsCommand(args: string[], ctx: CliContext): Promise<numb
   }
   const run = COMMANDS[command];
   if (!run) {
-    ctx.stderr.write(`guide-board: unknown command 'runs ${printable(command)}'\nRun 'guide-board runs --help' for usage.\n`);
+    ctx.stderr.write(
+      `guide-board: unknown command 'runs ${printable(command)}'\nRun 'guide-board runs --help' for usage.\n`,
+    );
     return EXIT.usage;
   }
   let json = rest.includes("--json");
   try {
-    const parsed = parse(rest, command === "list" ? LIST_OPTIONS : command === "latest" ? FILTER_OPTIONS : COMMON_OPTIONS);
+    const parsed = parse(
+      rest,
+      command === "list" ? LIST_OPTIONS : command === "latest" ? FILTER_OPTIONS : COMMON_OPTIONS,
+    );
     json = parsed.values.json === true;
     if (parsed.values.help) {
       ctx.stdout.write(`${HELP[command]}\n`);
@@ -104,12 +109,23 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
   async list(values, positionals, ctx) {
     _noPositionals(positionals);
     const runsDir = _dirs(values, ctx);
-    const page = await listRetainedRuns({ runsDir, ..._filters(values), limit: _limit(values.limit), cursor: values.cursor });
+    const page = await listRetainedRuns({
+      runsDir,
+      ..._filters(values),
+      limit: _limit(values.limit),
+      cursor: values.cursor,
+    });
     if (values.json) return _json(ctx, page);
     if (page.runs.length === 0) ctx.stdout.write(`No retained runs in ${printable(runsDir.join(", "))}.\n`);
     else {
       const rows = page.runs.map((run) => [
-        run.runId, run.status, run.startedAt, duration(run.durationMs), String(run.reportCount), compat(run), labels(run),
+        run.runId,
+        run.status,
+        run.startedAt,
+        duration(run.durationMs),
+        String(run.reportCount),
+        compat(run),
+        labels(run),
       ]);
       ctx.stdout.write(`${table(["RUN", "STATUS", "STARTED", "DURATION", "REPORTS", "SCHEMA", "LABELS"], rows)}\n`);
     }
@@ -143,7 +159,11 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
     if (list.reports.length === 0) ctx.stdout.write("This run lists no reports.\n");
     else {
       const rows = list.reports.map((r) => [
-        r.id, r.mediaType.split(";")[0]!, bytes(r.size), r.path, r.unsafe ? `unsafe (${r.reason})` : r.exists ? "ok" : "missing",
+        r.id,
+        r.mediaType.split(";")[0]!,
+        bytes(r.size),
+        r.path,
+        r.unsafe ? `unsafe (${r.reason})` : r.exists ? "ok" : "missing",
       ]);
       ctx.stdout.write(`${table(["ID", "TYPE", "SIZE", "PATH", "STATE"], rows)}\n`);
     }
@@ -152,11 +172,15 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
   async manifest(values, positionals, ctx) {
     const manifest = await artifactManifest({ runsDir: _dirs(values, ctx) }, _runId(positionals));
     if (values.json) return _json(ctx, manifest);
-    if (!manifest.available) ctx.stdout.write(`No artifact manifest (${manifest.reason}): ${printable(manifest.message)}\n`);
+    if (!manifest.available)
+      ctx.stdout.write(`No artifact manifest (${manifest.reason}): ${printable(manifest.message)}\n`);
     else if (manifest.artifacts.length === 0) ctx.stdout.write("The artifact manifest lists no artifacts.\n");
     else {
       const rows = manifest.artifacts.map((a) => [
-        a.path, bytes(a.size), a.sha256, a.unsafe ? `unsafe (${a.reason})` : a.exists ? "ok" : "missing",
+        a.path,
+        bytes(a.size),
+        a.sha256,
+        a.unsafe ? `unsafe (${a.reason})` : a.exists ? "ok" : "missing",
       ]);
       ctx.stdout.write(`${table(["PATH", "SIZE", "SHA256", "STATE"], rows)}\n`);
     }
@@ -174,7 +198,12 @@ function _json(ctx: CliContext, value: unknown): number {
 }
 
 function _filters(values: Values) {
-  return { status: values.status as RunStatus[] | undefined, since: values.since, until: values.until, label: values.label };
+  return {
+    status: values.status as RunStatus[] | undefined,
+    since: values.since,
+    until: values.until,
+    label: values.label,
+  };
 }
 
 function _limit(limit: string | undefined): number | undefined {

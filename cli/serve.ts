@@ -77,7 +77,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw new UsageError(`the token must be at least ${MIN_TOKEN_LENGTH} characters long`);
   }
   if (!loopback && options.token === undefined) {
-    throw new UsageError(`refusing to listen on ${printable(host)} without a token: pass --token or set GUIDE_BOARD_TOKEN`);
+    throw new UsageError(
+      `refusing to listen on ${printable(host)} without a token: pass --token or set GUIDE_BOARD_TOKEN`,
+    );
   }
   const index = options.index ?? createRunIndex({ runsDir: options.runsDir });
   const app = createGuideBoardApp({
@@ -146,9 +148,21 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
         : undefined;
     const corsOrigins = values["cors-origin"] ?? [];
     for (const origin of corsOrigins) {
-      if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new UsageError(`--cors-origin takes an origin such as https://dash.example.com, got '${printable(origin)}'`);
+      if (!/^https?:\/\/[^/\s]+$/.test(origin))
+        throw new UsageError(
+          `--cors-origin takes an origin such as https://dash.example.com, got '${printable(origin)}'`,
+        );
     }
-    const server = await startServer({ runsDir, port, host: values.host, token: token === "" ? undefined : token, jobs, index, corsOrigins, ui: !values["no-ui"] });
+    const server = await startServer({
+      runsDir,
+      port,
+      host: values.host,
+      token: token === "" ? undefined : token,
+      jobs,
+      index,
+      corsOrigins,
+      ui: !values["no-ui"],
+    });
     ctx.stdout.write(`guide-board: serving ${printable(runsDir.join(", "))}\n`);
     if (jobs) ctx.stdout.write(`guide-board: POST /runs may start: ${printable(guides.join(", "))}\n`);
     ctx.stdout.write(`Open ${server.url}\n`);
@@ -183,7 +197,9 @@ function _answerClientError(error: NodeJS.ErrnoException, socket: Socket): void 
   }
   const tooLarge = error.code === "HPE_HEADER_OVERFLOW";
   const status = tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request";
-  const body = toJSONText({ error: { code: "BAD_REQUEST", message: tooLarge ? "Request headers are too large." : "Malformed request." } });
+  const body = toJSONText({
+    error: { code: "BAD_REQUEST", message: tooLarge ? "Request headers are too large." : "Malformed request." },
+  });
   socket.end(
     `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );

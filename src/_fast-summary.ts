@@ -6,7 +6,8 @@ import { timestampSchema, type CurrentSummary, type LegacySummary } from "./summ
 
 const STATUSES = new Set(["passed", "failed", "errored", "cancelled"]);
 const isString = (value: unknown): value is string => typeof value === "string";
-const isOptionalString = (value: unknown, max: number) => value === undefined || (isString(value) && value.length <= max);
+const isOptionalString = (value: unknown, max: number) =>
+  value === undefined || (isString(value) && value.length <= max);
 const isTimestamp = (value: unknown) => isString(value) && timestampSchema.safeParse(value).success;
 
 function _common(data: Record<string, unknown>): boolean {
@@ -20,7 +21,13 @@ function _common(data: Record<string, unknown>): boolean {
 }
 
 function _stringRecord(value: unknown): boolean {
-  if (typeof value !== "object" || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.getPrototypeOf(value) !== Object.prototype
+  )
+    return false;
   for (const key in value) {
     if (key === "__proto__" || !isString((value as Record<string, unknown>)[key])) return false;
   }
@@ -52,6 +59,7 @@ export function _fastCurrent(data: Record<string, unknown>): CurrentSummary | nu
   if (!(data.exitCode === null || Number.isSafeInteger(data.exitCode))) return null;
   if (!Array.isArray(data.command) || !data.command.every(isString)) return null;
   if (!_stringRecord(data.labels) || !Array.isArray(data.reports) || !data.reports.every(_reportRef)) return null;
-  if (!isOptionalString(data.artifactManifest, Infinity) || !isOptionalString(data.submissionManifest, Infinity)) return null;
+  if (!isOptionalString(data.artifactManifest, Infinity) || !isOptionalString(data.submissionManifest, Infinity))
+    return null;
   return data as CurrentSummary;
 }

@@ -47,10 +47,7 @@ export class GuideBoardError extends Error {
  * @example
  * if (isGuideBoardError(error, "UNSAFE_PATH")) respondForbidden();
  */
-export function isGuideBoardError(
-  value: unknown,
-  code?: GuideBoardErrorCode,
-): value is GuideBoardError {
+export function isGuideBoardError(value: unknown, code?: GuideBoardErrorCode): value is GuideBoardError {
   if (!(value instanceof Error) || value.name !== "GuideBoardError") return false;
   return code === undefined || (value as GuideBoardError).code === code;
 }

@@ -9,9 +9,22 @@ export {
   type RetainedRunList,
 } from "./runs.ts";
 export { createRunIndex, type RunIndex, type RunIndexOptions, type RunIndexChange } from "./run-index.ts";
-export { retainedRunSchema, compatibilitySchema, type RetainedRun, type Compatibility, type ManifestKind } from "./run.ts";
+export {
+  retainedRunSchema,
+  compatibilitySchema,
+  type RetainedRun,
+  type Compatibility,
+  type ManifestKind,
+} from "./run.ts";
 export { runFiltersSchema, listQuerySchema, labelSelectorSchema, type RunFilters, type ListQuery } from "./query.ts";
-export { diagnosticSchema, DIAGNOSTIC_KINDS, TOOL_PREFIX, type Diagnostic, type DiagnosticKind, type ScanOptions } from "./scan.ts";
+export {
+  diagnosticSchema,
+  DIAGNOSTIC_KINDS,
+  TOOL_PREFIX,
+  type Diagnostic,
+  type DiagnosticKind,
+  type ScanOptions,
+} from "./scan.ts";
 
 // Reports and manifests
 export { reportPaths, reportSchema, reportListSchema, type Report, type ReportList } from "./reports.ts";
@@ -31,7 +44,13 @@ export {
 } from "./manifest.ts";
 
 // Verifying artifacts
-export { verifyArtifacts, verifyResultSchema, verifyProblemSchema, type VerifyResult, type VerifyProblem } from "./verify.ts";
+export {
+  verifyArtifacts,
+  verifyResultSchema,
+  verifyProblemSchema,
+  type VerifyResult,
+  type VerifyProblem,
+} from "./verify.ts";
 
 // Opening files
 export { openReport, openArtifact, type OpenedFile } from "./files.ts";
@@ -58,7 +77,16 @@ export {
 export { RUN_ID_PATTERN, isRunId, assertRunId } from "./run-id.ts";
 
 // Path safety
-export { checkRef, resolveInRun, openInRun, UNSAFE_REASONS, type UnsafeReason, type RefCheck, type ResolvedRef, type ContainedFile } from "./paths.ts";
+export {
+  checkRef,
+  resolveInRun,
+  openInRun,
+  UNSAFE_REASONS,
+  type UnsafeReason,
+  type RefCheck,
+  type ResolvedRef,
+  type ContainedFile,
+} from "./paths.ts";
 export { mediaTypeOf } from "./media-type.ts";
 
 // Errors and wire format

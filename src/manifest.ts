@@ -1,7 +1,15 @@
 import { z } from "zod";
 import { GuideBoardError } from "./errors.ts";
 import { mediaTypeOf } from "./media-type.ts";
-import { checkRef, readInRun, regularFileSize, resolveInRun, runGone, UNSAFE_REASONS, unsafePathError } from "./paths.ts";
+import {
+  checkRef,
+  readInRun,
+  regularFileSize,
+  resolveInRun,
+  runGone,
+  UNSAFE_REASONS,
+  unsafePathError,
+} from "./paths.ts";
 import { createSlicer } from "./_slices.ts";
 import { compatibilitySchema, type Compatibility } from "./run.ts";
 import { _loadRun, type RunsOptions } from "./runs.ts";
@@ -133,7 +141,10 @@ type ManifestEntry = z.infer<typeof artifactManifestFileSchema>["artifacts"][num
 export async function _readArtifactManifest(
   options: RunsOptions,
   runId: string,
-): Promise<{ marker: CompatibilityMarker } | { runDir: string; ref: string; compatibility: Compatibility; entries: ManifestEntry[] }> {
+): Promise<
+  | { marker: CompatibilityMarker }
+  | { runDir: string; ref: string; compatibility: Compatibility; entries: ManifestEntry[] }
+> {
   const loaded = _loadManifest(options, runId, "artifactManifest");
   if ("marker" in loaded) return loaded;
   const data = artifactManifestFileSchema.safeParse(await _readJson(loaded.runDir, loaded.ref, "artifact"));
@@ -158,9 +169,7 @@ export function _artifactRef(manifestRef: string, artifactPath: string): string 
   return manifestRef.slice(0, manifestRef.lastIndexOf("/") + 1) + artifactPath;
 }
 
-type Loaded =
-  | { marker: CompatibilityMarker }
-  | { runDir: string; ref: string; compatibility: Compatibility };
+type Loaded = { marker: CompatibilityMarker } | { runDir: string; ref: string; compatibility: Compatibility };
 
 function _loadManifest(options: RunsOptions, runId: string, kind: "artifactManifest" | "submissionManifest"): Loaded {
   const { entry, parsed, runDir } = _loadRun(options, runId);
@@ -170,7 +179,10 @@ function _loadManifest(options: RunsOptions, runId: string, kind: "artifactManif
     marker: { runId, available: false, reason, message, compatibility },
   });
   if (parsed.generation === "legacy") {
-    return marker("legacy-run", `This run was recorded by an older writer (legacy summary without schemaVersion), which kept no ${noun}.`);
+    return marker(
+      "legacy-run",
+      `This run was recorded by an older writer (legacy summary without schemaVersion), which kept no ${noun}.`,
+    );
   }
   const declared = parsed.summary[kind];
   if (declared === undefined) return marker("not-declared", `This run's summary names no ${noun}.`);

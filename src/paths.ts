@@ -21,9 +21,7 @@ export type UnsafeReason = (typeof UNSAFE_REASONS)[number];
 const MAX_REF_LENGTH = 4096;
 
 /** The result of checking a ref by its text alone (no file system access). */
-export type RefCheck =
-  | { safe: true; path: string }
-  | { safe: false; reason: UnsafeReason };
+export type RefCheck = { safe: true; path: string } | { safe: false; reason: UnsafeReason };
 
 // C0 controls, DEL and C1 controls; NUL is reported on its own.
 // eslint-disable-next-line no-control-regex
@@ -85,7 +83,8 @@ export function resolveInRun(runDir: string, ref: unknown): ResolvedRef {
     // Nothing readable there now; but a dangling link must not point out of the run either,
     // or the ref would leave the run as soon as its target appears.
     // (A run folder that vanished meanwhile — pruned mid-request — is just missing, not unsafe.)
-    if (!runGone(runDir) && _danglingEscapes(runDir, absolutePath)) return { safe: false, path: check.path, reason: "escapes-run" };
+    if (!runGone(runDir) && _danglingEscapes(runDir, absolutePath))
+      return { safe: false, path: check.path, reason: "escapes-run" };
     return { safe: true, path: check.path, absolutePath, realPath: null };
   }
   if (!isInside(runDir, realPath)) return { safe: false, path: check.path, reason: "escapes-run" };
@@ -120,11 +119,7 @@ export interface ContainedFile {
  * reading, so it cannot hang a caller). On Linux the opened descriptor itself is checked, so a
  * link swapped in between the check and the open is caught too.
  */
-export async function openInRun(
-  runDir: string,
-  ref: unknown,
-  notFound: () => GuideBoardError,
-): Promise<ContainedFile> {
+export async function openInRun(runDir: string, ref: unknown, notFound: () => GuideBoardError): Promise<ContainedFile> {
   const resolved = resolveInRun(runDir, ref);
   if (!resolved.safe) throw unsafePathError(resolved.path, resolved.reason);
   if (resolved.realPath === null) throw notFound();

@@ -100,8 +100,11 @@ export function encodeCursor(entry: RunKey): string {
 
 /** Decodes a cursor made by {@link encodeCursor}; anything else throws `INVALID_CURSOR`. */
 export function decodeCursor(cursor: string): { startedAtMs: number; runId: string } {
-  if (cursor.length > 1024) throw new GuideBoardError("INVALID_CURSOR", "Invalid cursor: pass the nextCursor of a previous page.");
-  const match = /^1:(-?\d{1,16}(?:\.\d{1,20})?(?:e-\d{1,3})?):(.+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (cursor.length > 1024)
+    throw new GuideBoardError("INVALID_CURSOR", "Invalid cursor: pass the nextCursor of a previous page.");
+  const match = /^1:(-?\d{1,16}(?:\.\d{1,20})?(?:e-\d{1,3})?):(.+)$/.exec(
+    Buffer.from(cursor, "base64url").toString("utf8"),
+  );
   if (!match || !isRunId(match[2]) || !/^[A-Za-z0-9_-]*$/.test(cursor)) {
     throw new GuideBoardError("INVALID_CURSOR", "Invalid cursor: pass the nextCursor of a previous page.");
   }

@@ -65,7 +65,8 @@ export function _reportRefs(parsed: ParsedSummary): _IdentifiedRef[] {
   const taken = new Set<string>();
   const next = new Map<string, number>();
   return parsed.summary.reports.map((raw) => {
-    const ref: { id?: string; path: string; mediaType?: string; title?: string } = typeof raw === "string" ? { path: raw } : raw;
+    const ref: { id?: string; path: string; mediaType?: string; title?: string } =
+      typeof raw === "string" ? { path: raw } : raw;
     const base = ref.id ?? _idFromPath(ref.path);
     let id = base;
     if (taken.has(id)) {
@@ -85,15 +86,35 @@ export function _resolveReport(runDir: string, ref: _IdentifiedRef): Report {
   const title = ref.title ?? null;
   const mediaType = ref.mediaType ?? mediaTypeOf(resolved.path);
   if (!resolved.safe) {
-    return { id: ref.id, path: resolved.path, title, mediaType, size: null, exists: false, unsafe: true, reason: resolved.reason };
+    return {
+      id: ref.id,
+      path: resolved.path,
+      title,
+      mediaType,
+      size: null,
+      exists: false,
+      unsafe: true,
+      reason: resolved.reason,
+    };
   }
   const size = resolved.realPath === null ? null : regularFileSize(resolved.realPath);
-  return { id: ref.id, path: resolved.path, title, mediaType, size, exists: size !== null, absolutePath: resolved.absolutePath };
+  return {
+    id: ref.id,
+    path: resolved.path,
+    title,
+    mediaType,
+    size,
+    exists: size !== null,
+    absolutePath: resolved.absolutePath,
+  };
 }
 
 /** A report id from a file name, within the id rule: `reports/JUnit Results.xml` → `JUnit-Results.xml`. */
 export function _idFromPath(path: string): string {
   const name = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
-  const cleaned = name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 120);
+  const cleaned = name
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 120);
   return cleaned === "" ? "report" : cleaned;
 }

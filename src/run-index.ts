@@ -145,12 +145,16 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     const stat = _lstat(runDir);
     let state: FolderState | null;
     if (stat === null || (!stat.isDirectory() && !stat.isSymbolicLink())) state = null;
-    else if (stat.isSymbolicLink()) state = _problem(dir, name, "symlinked-run-folder", "A run folder must not be a symbolic link.");
+    else if (stat.isSymbolicLink())
+      state = _problem(dir, name, "symlinked-run-folder", "A run folder must not be a symbolic link.");
     else if (!isRunId(name)) state = _problem(dir, name, "invalid-run-id", "Folder name is not a valid run id.");
-    else if (previous?.entry && stamp && _sameStamp(previous.stamp, stamp)) return; // unchanged
+    else if (previous?.entry && stamp && _sameStamp(previous.stamp, stamp))
+      return; // unchanged
     else {
       const read = readRunSync(runDir, name, maxSummaryBytes);
-      state = read.ok ? { entry: read.entry, problem: null, stamp: read.stamp } : _problem(dir, name, read.kind, read.message);
+      state = read.ok
+        ? { entry: read.entry, problem: null, stamp: read.stamp }
+        : _problem(dir, name, read.kind, read.message);
     }
     swap(dir, name, state);
     if (state?.problem?.kind === "incomplete") watchFolder(dir, name, state);
@@ -241,7 +245,12 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       try {
         handle = opendirSync(dir, { bufferSize: 512 });
       } catch {
-        diagnostics.push({ runsDir: dir, entry: null, kind: "runs-dir-unreadable", message: "Runs directory cannot be read." });
+        diagnostics.push({
+          runsDir: dir,
+          entry: null,
+          kind: "runs-dir-unreadable",
+          message: "Runs directory cannot be read.",
+        });
         continue;
       }
       try {
@@ -254,7 +263,12 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
           if (closed) return;
         }
       } catch {
-        diagnostics.push({ runsDir: dir, entry: null, kind: "runs-dir-unreadable", message: "Runs directory could not be read to the end." });
+        diagnostics.push({
+          runsDir: dir,
+          entry: null,
+          kind: "runs-dir-unreadable",
+          message: "Runs directory could not be read to the end.",
+        });
       } finally {
         handle.closeSync();
       }
@@ -281,7 +295,11 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     const dir = winners.get(runId);
     const entry = dir === undefined ? undefined : folders.get(dir)?.get(runId)?.entry;
     if (entry) return { run: entry.run, runsDir: dir! };
-    const reason = [...dirs].reverse().map((d) => folders.get(d)?.get(runId)?.problem?.kind).find(Boolean) ?? "absent";
+    const reason =
+      [...dirs]
+        .reverse()
+        .map((d) => folders.get(d)?.get(runId)?.problem?.kind)
+        .find(Boolean) ?? "absent";
     const why = reason === "absent" ? "" : ` (${reason})`;
     throw new GuideBoardError("RUN_NOT_FOUND", `No retained run ${runId}${why}.`, { runId, reason });
   };
@@ -320,7 +338,8 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     getRetainedRun: async (runId) => (await held(runId)).run,
     // Reports and manifests are never kept: read from the run's own runs directory when asked.
     reportPaths: async (runId) => reportPaths({ runsDir: (await held(runId)).runsDir, maxSummaryBytes }, runId),
-    artifactManifest: async (runId) => artifactManifest({ runsDir: (await held(runId)).runsDir, maxSummaryBytes }, runId),
+    artifactManifest: async (runId) =>
+      artifactManifest({ runsDir: (await held(runId)).runsDir, maxSummaryBytes }, runId),
     refresh: async () => {
       await first;
       flush();

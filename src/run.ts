@@ -64,7 +64,12 @@ export function toRunEntry(runDir: string, parsed: ParsedSummary): RunEntry {
   const legacy = parsed.generation === "legacy";
   const compatibility = legacy
     ? _compat("legacy", null, true, true)
-    : _compat(parsed.generation, parsed.summary.schemaVersion, !_declared(parsed.summary.artifactManifest), !_declared(parsed.summary.submissionManifest));
+    : _compat(
+        parsed.generation,
+        parsed.summary.schemaVersion,
+        !_declared(parsed.summary.artifactManifest),
+        !_declared(parsed.summary.submissionManifest),
+      );
   return {
     startedAtMs,
     run: {
@@ -93,7 +98,12 @@ function _declared(ref: string | undefined): boolean {
 // large index should not hold one per run.
 const COMPAT_CACHE = new Map<string, Compatibility>();
 
-function _compat(generation: Compatibility["generation"], schemaVersion: number | null, noArtifacts: boolean, noSubmission: boolean): Compatibility {
+function _compat(
+  generation: Compatibility["generation"],
+  schemaVersion: number | null,
+  noArtifacts: boolean,
+  noSubmission: boolean,
+): Compatibility {
   const key = `${generation}:${schemaVersion}:${+noArtifacts}${+noSubmission}`;
   const cached = COMPAT_CACHE.get(key);
   if (cached) return cached;

@@ -58,7 +58,8 @@ export async function listRetainedRuns(options: ListRetainedRunsOptions): Promis
   let last: RunEntry | undefined;
   while (next < matching.length && runs.length < query.limit) {
     const entry = _materialize(matching[next++]!, maxSummaryBytes, diagnostics);
-    if (entry && query.matches(entry)) { // (a summary rewritten since the scan may no longer match)
+    if (entry && query.matches(entry)) {
+      // (a summary rewritten since the scan may no longer match)
       runs.push(entry.run);
       last = entry;
     }
@@ -146,10 +147,16 @@ export function _runsOptions(options: RunsOptions): { runsDirs: readonly string[
   }
   const dirs = typeof runsDir === "string" ? [runsDir] : runsDir;
   if (!Array.isArray(dirs) || dirs.length === 0 || !dirs.every((dir) => typeof dir === "string" && dir !== "")) {
-    throw new GuideBoardError("INVALID_OPTIONS", "Invalid option runsDir: expected a path or a non-empty array of paths.");
+    throw new GuideBoardError(
+      "INVALID_OPTIONS",
+      "Invalid option runsDir: expected a path or a non-empty array of paths.",
+    );
   }
   if (maxSummaryBytes !== undefined && !(Number.isSafeInteger(maxSummaryBytes) && (maxSummaryBytes as number) > 0)) {
-    throw new GuideBoardError("INVALID_OPTIONS", "Invalid option maxSummaryBytes: expected a positive whole number of bytes.");
+    throw new GuideBoardError(
+      "INVALID_OPTIONS",
+      "Invalid option maxSummaryBytes: expected a positive whole number of bytes.",
+    );
   }
   return { runsDirs: [...dirs], maxSummaryBytes: (maxSummaryBytes as number | undefined) ?? DEFAULT_MAX_SUMMARY_BYTES };
 }

@@ -54,7 +54,6 @@ export type RunRead =
   | { ok: true; entry: RunEntry; parsed: ParsedSummary; stamp: SummaryStamp }
   | { ok: false; kind: DiagnosticKind; message: string };
 
-
 /**
  * Reads and validates one run folder's summary, synchronously. `runDir` must be a real directory
  * (not a link) whose name is `runId`. Never throws.
@@ -75,7 +74,9 @@ function _readParsed(
   runId: string,
   maxBytes: number,
   stamp: SummaryStamp | null,
-): { ok: true; parsed: ParsedSummary; stamp: SummaryStamp | null } | { ok: false; kind: DiagnosticKind; message: string } {
+):
+  | { ok: true; parsed: ParsedSummary; stamp: SummaryStamp | null }
+  | { ok: false; kind: DiagnosticKind; message: string } {
   let text: string;
   try {
     text = _readSummary(runDir, maxBytes, stamp);
@@ -110,7 +111,12 @@ export async function scanRunsDirs(
     try {
       dir = opendirSync(runsDir, { bufferSize: 512 });
     } catch {
-      diagnostics.push({ runsDir, entry: null, kind: "runs-dir-unreadable", message: "Runs directory cannot be read." });
+      diagnostics.push({
+        runsDir,
+        entry: null,
+        kind: "runs-dir-unreadable",
+        message: "Runs directory cannot be read.",
+      });
       continue;
     }
     try {
@@ -119,13 +125,15 @@ export async function scanRunsDirs(
         const name = dirent.name;
         if (name.startsWith(TOOL_PREFIX)) continue;
         let problem: { kind: DiagnosticKind; message: string } | null = null;
-        if (dirent.isSymbolicLink()) problem = { kind: "symlinked-run-folder", message: "A run folder must not be a symbolic link." };
+        if (dirent.isSymbolicLink())
+          problem = { kind: "symlinked-run-folder", message: "A run folder must not be a symbolic link." };
         else if (!dirent.isDirectory()) continue;
         else if (!isRunId(name)) problem = { kind: "invalid-run-id", message: "Folder name is not a valid run id." };
         else {
           const read = _readParsed(join(runsDir, name), name, maxBytes, null);
           if (!read.ok) problem = read;
-          else if (seen.has(name)) problem = { kind: "duplicate-run-id", message: "An earlier runs directory holds a run with this id." };
+          else if (seen.has(name))
+            problem = { kind: "duplicate-run-id", message: "An earlier runs directory holds a run with this id." };
           else {
             seen.add(name);
             const key = toRunKey(read.parsed) as ScannedKey;
@@ -137,7 +145,12 @@ export async function scanRunsDirs(
         if (++count % 32 === 0 && slicer.due()) await slicer.yield();
       }
     } catch {
-      diagnostics.push({ runsDir, entry: null, kind: "runs-dir-unreadable", message: "Runs directory could not be read to the end." });
+      diagnostics.push({
+        runsDir,
+        entry: null,
+        kind: "runs-dir-unreadable",
+        message: "Runs directory could not be read to the end.",
+      });
     } finally {
       dir.closeSync();
     }
@@ -233,7 +246,11 @@ function _readProblem(runDir: string, error: unknown, maxBytes: number): RunRead
   switch ((error as NodeJS.ErrnoException).code) {
     case "ENOENT":
       return existsSync(runDir)
-        ? { ok: false, kind: "incomplete", message: "No retention-summary.json: the run is in progress or was abandoned." }
+        ? {
+            ok: false,
+            kind: "incomplete",
+            message: "No retention-summary.json: the run is in progress or was abandoned.",
+          }
         : { ok: false, kind: "vanished", message: "The folder disappeared while it was read." };
     case "ENOTDIR":
       return { ok: false, kind: "vanished", message: "The folder was replaced while it was read." };
@@ -242,7 +259,11 @@ function _readProblem(runDir: string, error: unknown, maxBytes: number): RunRead
     case "ENOTFILE":
       return { ok: false, kind: "unsafe-summary", message: "retention-summary.json is not a regular file." };
     case "ETOOLARGE":
-      return { ok: false, kind: "summary-too-large", message: `retention-summary.json is larger than ${maxBytes} bytes.` };
+      return {
+        ok: false,
+        kind: "summary-too-large",
+        message: `retention-summary.json is larger than ${maxBytes} bytes.`,
+      };
     default:
       return { ok: false, kind: "unreadable", message: "retention-summary.json cannot be read." };
   }

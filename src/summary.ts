@@ -60,7 +60,10 @@ export const newerSummarySchema = z.looseObject({
   exitCode: z.number().int().nullable().optional().catch(undefined),
   command: z.array(z.string()).optional().catch(undefined),
   labels: z.record(z.string(), z.string()).optional().catch(undefined),
-  reports: z.union([z.array(reportRefSchema), z.array(z.string())]).catch([]).default([]),
+  reports: z
+    .union([z.array(reportRefSchema), z.array(z.string())])
+    .catch([])
+    .default([]),
   artifactManifest: z.string().optional().catch(undefined),
   submissionManifest: z.string().optional().catch(undefined),
 });
@@ -142,7 +145,10 @@ export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "Invalid value.";
   // Keys can come from hostile files: show only plain names and indexes.
-  const where = issue.path.length > 0 ? issue.path.map((key) => (/^[\w-]{1,64}$/.test(String(key)) ? String(key) : "*")).join(".") : "value";
+  const where =
+    issue.path.length > 0
+      ? issue.path.map((key) => (/^[\w-]{1,64}$/.test(String(key)) ? String(key) : "*")).join(".")
+      : "value";
   return `${where}: ${issue.message}`;
 }
 

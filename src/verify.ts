@@ -39,7 +39,11 @@ export type VerifyResult = z.infer<typeof verifyResultSchema>;
 export async function verifyArtifacts(options: RunsOptions, runId: string): Promise<VerifyResult> {
   const manifest = await _readArtifactManifest(options, runId);
   if ("marker" in manifest) {
-    throw new GuideBoardError("ARTIFACT_NOT_FOUND", `Run ${runId} has no artifact manifest to verify: ${manifest.marker.message}`, { runId });
+    throw new GuideBoardError(
+      "ARTIFACT_NOT_FOUND",
+      `Run ${runId} has no artifact manifest to verify: ${manifest.marker.message}`,
+      { runId },
+    );
   }
   const problems: VerifyProblem[] = [];
   const listed = new Set<string>();
@@ -57,8 +61,15 @@ export async function verifyArtifacts(options: RunsOptions, runId: string): Prom
       problems.push({ path: entry.path, kind: "missing" });
       continue;
     }
-    if (actual.size !== entry.size) problems.push({ path: entry.path, kind: "size-mismatch", expected: String(entry.size), actual: String(actual.size) });
-    else if (actual.sha256 !== entry.sha256) problems.push({ path: entry.path, kind: "hash-mismatch", expected: entry.sha256, actual: actual.sha256 });
+    if (actual.size !== entry.size)
+      problems.push({
+        path: entry.path,
+        kind: "size-mismatch",
+        expected: String(entry.size),
+        actual: String(actual.size),
+      });
+    else if (actual.sha256 !== entry.sha256)
+      problems.push({ path: entry.path, kind: "hash-mismatch", expected: entry.sha256, actual: actual.sha256 });
   }
   const manifestName = manifest.ref.slice(manifest.ref.lastIndexOf("/") + 1);
   const packageDir = join(manifest.runDir, manifest.ref.slice(0, manifest.ref.lastIndexOf("/") + 1));

@@ -75,7 +75,9 @@ describe("listening beyond loopback", () => {
   it("refuses a token shorter than 16 characters, on loopback too", async () => {
     for (const token of ["", "x", "a".repeat(15)]) {
       await expect(neverListens({ runsDir: [runsDir], port: 0, token })).rejects.toBeInstanceOf(UsageError);
-      await expect(neverListens({ runsDir: [runsDir], port: 0, host: "0.0.0.0", token })).rejects.toBeInstanceOf(UsageError);
+      await expect(neverListens({ runsDir: [runsDir], port: 0, host: "0.0.0.0", token })).rejects.toBeInstanceOf(
+        UsageError,
+      );
     }
   });
 });
@@ -138,26 +140,39 @@ describe("the bearer token (loopback server started with a token)", () => {
     ["the token in Proxy-Authorization", { "proxy-authorization": `Bearer ${TOKEN}` }],
   ];
   /** The token in the query string instead of the header. */
-  const QUERY_TOKENS = [`token=${TOKEN}`, `access_token=${TOKEN}`, `bearer=${TOKEN}`, `authorization=Bearer%20${TOKEN}`];
+  const QUERY_TOKENS = [
+    `token=${TOKEN}`,
+    `access_token=${TOKEN}`,
+    `bearer=${TOKEN}`,
+    `authorization=Bearer%20${TOKEN}`,
+  ];
 
   const cases = ROUTES.flatMap((path) => [
     ...REFUSED.map(([label, headers]) => [path, label, path, headers] as const),
-    ...QUERY_TOKENS.map((query) => [path, `?${query.slice(0, query.indexOf("="))}=<the token>`, `${path}?${query}`, {}] as const),
+    ...QUERY_TOKENS.map(
+      (query) => [path, `?${query.slice(0, query.indexOf("="))}=<the token>`, `${path}?${query}`, {}] as const,
+    ),
   ]);
 
-  it.each(cases)("GET %s with %s → 401 UNAUTHORIZED, WWW-Authenticate: Bearer", async (_route, _label, path, headers) => {
-    const answer = await send(port, "GET", path, headers);
-    expectError(answer, 401, "UNAUTHORIZED");
-    expect(answer.headers["www-authenticate"]).toMatch(/^Bearer\b/);
-    expect(answer.body).not.toContain(TOKEN);
-  });
+  it.each(cases)(
+    "GET %s with %s → 401 UNAUTHORIZED, WWW-Authenticate: Bearer",
+    async (_route, _label, path, headers) => {
+      const answer = await send(port, "GET", path, headers);
+      expectError(answer, 401, "UNAUTHORIZED");
+      expect(answer.headers["www-authenticate"]).toMatch(/^Bearer\b/);
+      expect(answer.body).not.toContain(TOKEN);
+    },
+  );
 
-  it.each(ROUTES)("GET %s with the right token in the header → 200; HEAD without it → 401 and no body", async (path) => {
-    expect((await send(port, "GET", path, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
-    const head = await send(port, "HEAD", path);
-    expect(head.status).toBe(401);
-    expect(head.body).toBe("");
-  });
+  it.each(ROUTES)(
+    "GET %s with the right token in the header → 200; HEAD without it → 401 and no body",
+    async (path) => {
+      expect((await send(port, "GET", path, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+      const head = await send(port, "HEAD", path);
+      expect(head.status).toBe(401);
+      expect(head.body).toBe("");
+    },
+  );
 
   it("refuses every proper prefix of the right token, and tokens of every other length", async () => {
     const candidates = [
@@ -177,7 +192,11 @@ describe("the bearer token (loopback server started with a token)", () => {
   });
 
   it("leaves /healthz open, with no token or a wrong one, and hides unknown routes behind the token", async () => {
-    const variants: Record<string, string>[] = [{}, { authorization: "Bearer wrong" }, { authorization: `Bearer ${TOKEN}` }];
+    const variants: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer wrong" },
+      { authorization: `Bearer ${TOKEN}` },
+    ];
     for (const headers of variants) {
       const health = await send(port, "GET", "/healthz", headers);
       expect(health.status).toBe(200);
@@ -191,7 +210,11 @@ describe("the bearer token (loopback server started with a token)", () => {
     const before = jobs.started.length;
     const body = JSON.stringify({ guide: "unit" });
     const json = { "content-type": "application/json" };
-    for (const headers of [json, { ...json, authorization: "Bearer wrong" }, { ...json, authorization: basic("x", TOKEN) }]) {
+    for (const headers of [
+      json,
+      { ...json, authorization: "Bearer wrong" },
+      { ...json, authorization: basic("x", TOKEN) },
+    ]) {
       expectError(await send(port, "POST", "/runs", headers, body), 401, "UNAUTHORIZED");
       expectError(await send(port, "DELETE", "/runs/job-1", headers), 401, "UNAUTHORIZED");
     }
@@ -209,12 +232,47 @@ describe("POST /runs starts configured guides only, whatever the body says (prop
 
   /** Keys an attacker would try, and any other string. */
   const key = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom("guide", "command", "args", "env", "cwd", "shell", "script", "config", "__proto__", "constructor", "prototype", "toString", "Guide", "guide ", "guides") },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        "guide",
+        "command",
+        "args",
+        "env",
+        "cwd",
+        "shell",
+        "script",
+        "config",
+        "__proto__",
+        "constructor",
+        "prototype",
+        "toString",
+        "Guide",
+        "guide ",
+        "guides",
+      ),
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
   );
   const name = fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(...GUIDES) },
-    { weight: 2, arbitrary: fc.constantFrom("Unit", " unit", "unit ", "unit\n", "unit\u0000", "e2e;rm -rf /", "../unit", "__proto__", "constructor", "toString", "", "x".repeat(129)) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        "Unit",
+        " unit",
+        "unit ",
+        "unit\n",
+        "unit\u0000",
+        "e2e;rm -rf /",
+        "../unit",
+        "__proto__",
+        "constructor",
+        "toString",
+        "",
+        "x".repeat(129),
+      ),
+    },
     { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
   );
   const leaf = fc.oneof(name, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
@@ -225,15 +283,35 @@ describe("POST /runs starts configured guides only, whatever the body says (prop
   }));
   const body = fc.oneof(
     { weight: 3, arbitrary: name.map((guide) => JSON.stringify({ guide })) },
-    { weight: 3, arbitrary: fc.tuple(name, key, value).map(([guide, extra, v]) => JSON.stringify({ guide, [extra]: v })) },
-    { weight: 1, arbitrary: fc.tuple(name, key, value).map(([guide, extra, v]) => `{${JSON.stringify(extra)}:${JSON.stringify(v) ?? "null"},"guide":${JSON.stringify(guide)}}`) },
-    { weight: 1, arbitrary: fc.tuple(value, name).map(([v, guide]) => JSON.stringify({ guide: v === null ? guide : v })) },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(name, key, value).map(([guide, extra, v]) => JSON.stringify({ guide, [extra]: v })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(name, key, value)
+        .map(
+          ([guide, extra, v]) =>
+            `{${JSON.stringify(extra)}:${JSON.stringify(v) ?? "null"},"guide":${JSON.stringify(guide)}}`,
+        ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(value, name).map(([v, guide]) => JSON.stringify({ guide: v === null ? guide : v })),
+    },
     { weight: 4, arbitrary: value.map((v) => JSON.stringify(v) ?? "null") },
     { weight: 1, arbitrary: name.map((guide) => `{"guide":"nope","guide":${JSON.stringify(guide)}}`) },
     { weight: 1, arbitrary: name.map((guide) => ` \n{ "guide" : ${JSON.stringify(guide)} }\t`) },
     { weight: 1, arbitrary: name.map((guide) => `{"guide":${JSON.stringify(guide)}}${" ".repeat(4096)}`) },
     { weight: 2, arbitrary: fc.string({ maxLength: 40 }) },
-    { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom("{", "}", "[", "]", '"', ":", ",", "g", "u", "i", "d", "e", "n", "t", " ", "\\", "0"), maxLength: 40 }) },
+    {
+      weight: 2,
+      arbitrary: fc.string({
+        unit: fc.constantFrom("{", "}", "[", "]", '"', ":", ",", "g", "u", "i", "d", "e", "n", "t", " ", "\\", "0"),
+        maxLength: 40,
+      }),
+    },
   );
 
   /** The guide of a body that is exactly `{ "guide": <string> }` as JSON, else null. */
@@ -252,7 +330,11 @@ describe("POST /runs starts configured guides only, whatever the body says (prop
 
   const post = async (text: string) => {
     const before = jobs.started.length;
-    const response = await app.request("/runs", { method: "POST", headers: { "content-type": "application/json" }, body: text });
+    const response = await app.request("/runs", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: text,
+    });
     return { status: response.status, body: await response.text(), calls: jobs.started.slice(before) };
   };
 
@@ -269,10 +351,15 @@ describe("POST /runs starts configured guides only, whatever the body says (prop
           return;
         }
         // No job: start() saw nothing (the next test checks only configured names ever reach it).
-        expect(answer.calls.filter((called) => called !== guide), `start() called for body ${JSON.stringify(text)}`).toEqual([]);
+        expect(
+          answer.calls.filter((called) => called !== guide),
+          `start() called for body ${JSON.stringify(text)}`,
+        ).toEqual([]);
         expect(answer.calls.length).toBeLessThanOrEqual(1);
         expect(answer.status, answer.body).toBeGreaterThanOrEqual(400);
-        expect(JSON.parse(answer.body)).toStrictEqual({ error: { code: expect.stringMatching(/^[A-Z_]+$/), message: expect.any(String) } });
+        expect(JSON.parse(answer.body)).toStrictEqual({
+          error: { code: expect.stringMatching(/^[A-Z_]+$/), message: expect.any(String) },
+        });
       }),
       { numRuns: 400 },
     );
@@ -284,7 +371,8 @@ describe("POST /runs starts configured guides only, whatever the body says (prop
     await fc.assert(
       fc.asyncProperty(body, async (text) => {
         const answer = await post(text);
-        for (const called of answer.calls) expect(GUIDES, `start(${JSON.stringify(called)}) for body ${JSON.stringify(text)}`).toContain(called);
+        for (const called of answer.calls)
+          expect(GUIDES, `start(${JSON.stringify(called)}) for body ${JSON.stringify(text)}`).toContain(called);
       }),
       { numRuns: 300 },
     );
@@ -292,7 +380,14 @@ describe("POST /runs starts configured guides only, whatever the body says (prop
 
   it("refuses a body that is not sent as JSON, whatever it holds, and starts nothing", async () => {
     const before = jobs.started.length;
-    for (const type of [undefined, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonp", "application/json-seq"]) {
+    for (const type of [
+      undefined,
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "application/jsonp",
+      "application/json-seq",
+    ]) {
       const headers: Record<string, string> = type === undefined ? {} : { "content-type": type };
       const response = await app.request("/runs", { method: "POST", headers, body: '{"guide":"unit"}' });
       expectError({ status: response.status, body: await response.text() }, 415, "UNSUPPORTED_MEDIA_TYPE");
@@ -321,22 +416,41 @@ describe("CORS is off unless configured", () => {
     for (const origin of ORIGINS) {
       for (const path of ["/retained-runs", `/retained-runs/${RUN}/reports/junit`, "/runs", "/no-such-route"]) {
         const answer = await send(port, "GET", path, { origin });
-        expect(Object.keys(answer.headers).filter((name) => name.startsWith("access-control-")), `${origin} ${path}`).toEqual([]);
+        expect(
+          Object.keys(answer.headers).filter((name) => name.startsWith("access-control-")),
+          `${origin} ${path}`,
+        ).toEqual([]);
       }
     }
   });
 
   it("refuses preflights (405, no Access-Control-* headers) and cross-origin writes (403), starting nothing", async () => {
     for (const origin of ORIGINS) {
-      const preflight = await send(port, "OPTIONS", "/runs", { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" });
+      const preflight = await send(port, "OPTIONS", "/runs", {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      });
       expectError(preflight, 405, "METHOD_NOT_ALLOWED");
       expect(Object.keys(preflight.headers).filter((name) => name.startsWith("access-control-"))).toEqual([]);
-      const write = await send(port, "POST", "/runs", { origin, "content-type": "application/json" }, '{"guide":"unit"}');
+      const write = await send(
+        port,
+        "POST",
+        "/runs",
+        { origin, "content-type": "application/json" },
+        '{"guide":"unit"}',
+      );
       expectError(write, 403, "FORBIDDEN_ORIGIN");
       expectError(await send(port, "DELETE", "/runs/job-1", { origin }), 403, "FORBIDDEN_ORIGIN");
     }
     expect(jobs.started).toEqual([]);
-    const same = await send(port, "POST", "/runs", { origin: `http://127.0.0.1:${port}`, "content-type": "application/json" }, '{"guide":"unit"}');
+    const same = await send(
+      port,
+      "POST",
+      "/runs",
+      { origin: `http://127.0.0.1:${port}`, "content-type": "application/json" },
+      '{"guide":"unit"}',
+    );
     expect(same.status).toBe(202);
     expect(jobs.started).toEqual(["unit"]);
   });
@@ -346,7 +460,13 @@ describe("CORS is off unless configured", () => {
     const allowed = await app.request("/retained-runs", { headers: { origin: "https://dash.example.com" } });
     expect(allowed.headers.get("access-control-allow-origin")).toBe("https://dash.example.com");
     expect(allowed.headers.get("access-control-allow-credentials")).toBeNull();
-    for (const origin of ["https://DASH.example.com", "https://dash.example.com/", "https://dash.example.com:443", "https://dash.example.com.evil.example", "*"]) {
+    for (const origin of [
+      "https://DASH.example.com",
+      "https://dash.example.com/",
+      "https://dash.example.com:443",
+      "https://dash.example.com.evil.example",
+      "*",
+    ]) {
       const other = await app.request("/retained-runs", { headers: { origin } });
       expect(other.headers.get("access-control-allow-origin"), origin).toBeNull();
     }

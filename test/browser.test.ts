@@ -64,12 +64,35 @@ const NEWEST_FIRST = Object.values(IDS).reverse();
 const day = (n: number) => ({ startedAt: `2026-01-0${n}T09:00:00Z`, finishedAt: `2026-01-0${n}T09:01:05Z` });
 
 function writeFixtures(runsDir: string): void {
-  writeLegacyRun(runsDir, IDS.legacy, { status: "passed", startedAt: "2025-12-31T09:00:00Z", reports: { "reports/summary.html": "<h1>legacy ok</h1>" } });
-  writeCurrentRun(runsDir, IDS.smokePassed, { status: "passed", ...day(1), labels: { suite: "smoke", branch: "main" } });
-  writeCurrentRun(runsDir, IDS.smokeFailed, { status: "failed", exitCode: 1, ...day(2), labels: { suite: "smoke", branch: "dev" } });
+  writeLegacyRun(runsDir, IDS.legacy, {
+    status: "passed",
+    startedAt: "2025-12-31T09:00:00Z",
+    reports: { "reports/summary.html": "<h1>legacy ok</h1>" },
+  });
+  writeCurrentRun(runsDir, IDS.smokePassed, {
+    status: "passed",
+    ...day(1),
+    labels: { suite: "smoke", branch: "main" },
+  });
+  writeCurrentRun(runsDir, IDS.smokeFailed, {
+    status: "failed",
+    exitCode: 1,
+    ...day(2),
+    labels: { suite: "smoke", branch: "dev" },
+  });
   writeCurrentRun(runsDir, IDS.e2eErrored, { status: "errored", exitCode: null, ...day(3), labels: { suite: "e2e" } });
-  writeCurrentRun(runsDir, IDS.e2eCancelled, { status: "cancelled", exitCode: null, ...day(4), labels: { suite: "e2e" } });
-  writeCurrentRun(runsDir, IDS.e2eFailed, { status: "failed", exitCode: 2, ...day(5), labels: { suite: "e2e", branch: "main" } });
+  writeCurrentRun(runsDir, IDS.e2eCancelled, {
+    status: "cancelled",
+    exitCode: null,
+    ...day(4),
+    labels: { suite: "e2e" },
+  });
+  writeCurrentRun(runsDir, IDS.e2eFailed, {
+    status: "failed",
+    exitCode: 2,
+    ...day(5),
+    labels: { suite: "e2e", branch: "main" },
+  });
   writeCurrentRun(runsDir, IDS.newer, { status: "passed", ...day(6), schemaVersion: 3 });
   writeCurrentRun(runsDir, IDS.hostile, {
     status: "passed",
@@ -77,7 +100,13 @@ function writeFixtures(runsDir: string): void {
     labels: { suite: "smoke", branch: "main", note: HOSTILE_LABEL },
     reports: [
       { id: "junit", path: "reports/junit.xml", content: "<testsuite/>", mediaType: "application/xml" },
-      { id: "hostile", path: "reports/hostile.html", content: HOSTILE_HTML, mediaType: "text/html", title: "Hostile HTML report" },
+      {
+        id: "hostile",
+        path: "reports/hostile.html",
+        content: HOSTILE_HTML,
+        mediaType: "text/html",
+        title: "Hostile HTML report",
+      },
       // Ids and paths that are not well-formed Unicode have no URL: the page says so and carries on.
       { id: LONE_SURROGATE_ID, path: "reports/odd.txt", content: "odd", mediaType: "text/plain" },
     ],
@@ -86,7 +115,10 @@ function writeFixtures(runsDir: string): void {
 }
 
 const GUIDES = {
-  quick: { command: ["sh", "-c", `echo '<testsuite tests="1"/>' > "$GUIDE_BOARD_REPORTS_DIR/junit.xml"`], labels: { suite: "jobs" } },
+  quick: {
+    command: ["sh", "-c", `echo '<testsuite tests="1"/>' > "$GUIDE_BOARD_REPORTS_DIR/junit.xml"`],
+    labels: { suite: "jobs" },
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -165,7 +197,10 @@ function inPage<T>(page: Page, expression: string): Promise<T> {
 
 /** The text of every cell of every body row of the tables matched by `selector`. */
 function cells(page: Page, selector: string): Promise<string[][]> {
-  return inPage(page, `[...document.querySelectorAll(${JSON.stringify(`${selector} tbody tr`)})].map((row) => [...row.cells].map((cell) => cell.textContent))`);
+  return inPage(
+    page,
+    `[...document.querySelectorAll(${JSON.stringify(`${selector} tbody tr`)})].map((row) => [...row.cells].map((cell) => cell.textContent))`,
+  );
 }
 
 const runIds = async (page: Page) => (await cells(page, "#runs")).map((row) => row[0]!);
@@ -187,7 +222,14 @@ beforeAll(async () => {
     chromium
       .launch({
         executablePath: "/usr/bin/chromium",
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--no-first-run",
+        ],
       })
       .then((launched) => (browser = launched)),
     serve(cwd).then((server) => (plain = server)),
@@ -328,7 +370,13 @@ describe("the run browser (no token)", () => {
 
     const startedAt = new Date();
     const finishedAt = new Date(startedAt.getTime() + 3000);
-    writeCurrentRun(runsDir, "r09-written-live", { status: "failed", exitCode: 1, startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), labels: { suite: "live" } });
+    writeCurrentRun(runsDir, "r09-written-live", {
+      status: "failed",
+      exitCode: 1,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      labels: { suite: "live" },
+    });
     await eventually(() => runIds(page)).toEqual(["r09-written-live", ...NEWEST_FIRST]);
     expect((await cells(page, "#runs"))[0]!.slice(0, 2)).toEqual(["r09-written-live", "failed"]);
     expect(await inPage(page, "window.__sameDocument")).toBe(true);
@@ -341,7 +389,10 @@ describe("the run browser (no token)", () => {
     const { page, context } = tab;
     await page.locator("section[aria-labelledby=manifest-title] table").waitFor();
     await page.getByRole("button", { name: "View hostile" }).waitFor();
-    await inPage(page, `window.__messages = []; addEventListener("message", (event) => window.__messages.push(String(event.data)))`);
+    await inPage(
+      page,
+      `window.__messages = []; addEventListener("message", (event) => window.__messages.push(String(event.data)))`,
+    );
     const before = tab.requests.length;
 
     await page.getByRole("button", { name: "View hostile" }).click();
@@ -357,24 +408,40 @@ describe("the run browser (no token)", () => {
 
     const marks = `({ top: window.HOSTILE, body: document.body.getAttribute("data-hostile"), local: localStorage.getItem("hostile"),
       session: sessionStorage.getItem("hostile"), cookie: document.cookie, messages: window.__messages, title: document.title })`;
-    const clean = { body: null, local: null, session: null, cookie: "", messages: [], title: `${IDS.hostile} · guide-board` };
+    const clean = {
+      body: null,
+      local: null,
+      session: null,
+      cookie: "",
+      messages: [],
+      title: `${IDS.hostile} · guide-board`,
+    };
     expect(await inPage(page, marks)).toEqual(clean);
     expect(await context.cookies()).toEqual([]);
     // The only console lines are the browser's own notes that it blocked the report's script.
-    const blockedIn = (url: string) => `error: Blocked script execution in '${url}' because the document's frame is sandboxed and the 'allow-scripts' permission is not set.`;
+    const blockedIn = (url: string) =>
+      `error: Blocked script execution in '${url}' because the document's frame is sandboxed and the 'allow-scripts' permission is not set.`;
     const blobUrl = (await frame.getAttribute("src"))!;
     expect(tab.console).toEqual([blockedIn(blobUrl)]);
     // After the click: the page's own fetch of the report, then the frame's blob document; nothing else.
     const during = tab.requests.slice(before);
     expect(during.filter((r) => r.frame === "child").map((r) => r.url)).toEqual([blobUrl]);
-    expect(during.filter((r) => r.frame !== "child").map((r) => r.url)).toEqual([`${plain.origin}/retained-runs/${IDS.hostile}/reports/hostile`]);
+    expect(during.filter((r) => r.frame !== "child").map((r) => r.url)).toEqual([
+      `${plain.origin}/retained-runs/${IDS.hostile}/reports/hostile`,
+    ]);
     expect(tab.requests.filter((r) => HOSTILE_MARKS.test(r.url))).toEqual([]);
     await shot(page, "05-hostile-view");
 
     // Opened from the API's own URL (the "Open in a new tab" link), the report is CSP-sandboxed.
-    const response = context.waitForEvent("response", (r) => r.url().endsWith("/reports/hostile") && r.request().isNavigationRequest());
+    const response = context.waitForEvent(
+      "response",
+      (r) => r.url().endsWith("/reports/hostile") && r.request().isNavigationRequest(),
+    );
     const popup = context.waitForEvent("page");
-    await page.getByRole("row", { name: /Hostile HTML report/ }).getByRole("link", { name: "Open in a new tab" }).click();
+    await page
+      .getByRole("row", { name: /Hostile HTML report/ })
+      .getByRole("link", { name: "Open in a new tab" })
+      .click();
     const [answer, tabPage] = await Promise.all([response, popup]);
     expect(answer.status()).toBe(200);
     expect(answer.headers()["content-security-policy"]).toBe("sandbox");
@@ -387,7 +454,12 @@ describe("the run browser (no token)", () => {
     // An opaque origin, no opener: even code run there could not reach the run browser's storage.
     expect(await inPage(tabPage, "origin")).toBe("null");
     expect(await inPage(tabPage, "window.opener")).toBe(null);
-    expect(await inPage(tabPage, `(() => { try { localStorage.getItem("x"); return "readable"; } catch (error) { return error.name; } })()`)).toBe("SecurityError");
+    expect(
+      await inPage(
+        tabPage,
+        `(() => { try { localStorage.getItem("x"); return "readable"; } catch (error) { return error.name; } })()`,
+      ),
+    ).toBe("SecurityError");
     await page.waitForTimeout(300);
     expect(await inPage(page, marks)).toEqual(clean);
     expect(tab.console).toEqual([blockedIn(blobUrl), blockedIn(answer.url())]);
@@ -398,7 +470,11 @@ describe("the run browser (no token)", () => {
   it("is usable from the keyboard: Tab reaches the filters and the links; tables have captions and th scope=col", async () => {
     const { page } = await openTab(plain);
     await eventually(async () => (await runIds(page)).length).toBeGreaterThan(1);
-    const focused = () => inPage<string>(page, `(() => { const el = document.activeElement; return el.id ? el.tagName + "#" + el.id : el.tagName + " " + el.textContent; })()`);
+    const focused = () =>
+      inPage<string>(
+        page,
+        `(() => { const el = document.activeElement; return el.id ? el.tagName + "#" + el.id : el.tagName + " " + el.textContent; })()`,
+      );
     expect(await focused()).toBe("MAIN#main"); // a new view moves focus to its content
     const forward: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -417,7 +493,13 @@ describe("the run browser (no token)", () => {
       await page.keyboard.press("Shift+Tab");
       backward.push(await focused());
     }
-    expect(backward).toEqual(["A All runs", "A Latest failed run", "A Latest run", "A guide-board", "A Skip to content"]);
+    expect(backward).toEqual([
+      "A All runs",
+      "A Latest failed run",
+      "A Latest run",
+      "A guide-board",
+      "A Skip to content",
+    ]);
 
     // Every table, on the list and on a run page, has a caption and column headers with scope=col.
     const tables = `[...document.querySelectorAll("table")].map((t) => ({ caption: t.caption ? t.caption.textContent : null,
@@ -527,7 +609,8 @@ describe("jobs", () => {
 describe("paging", () => {
   it("shows 50 runs, then the rest after 'Load more runs'", async () => {
     // Runs started on 1 January 2026 from 00:00: older than every run but the legacy one.
-    const listed = async () => ((await (await fetch(`${plain.url}retained-runs?limit=500`)).json()) as { runs: unknown[] }).runs.length;
+    const listed = async () =>
+      ((await (await fetch(`${plain.url}retained-runs?limit=500`)).json()) as { runs: unknown[] }).runs.length;
     // Earlier tests add runs too (jobs, live updates): count from what the server lists now.
     const before = await listed();
     const many = writeManyRuns(runsDir, 55);
@@ -585,6 +668,8 @@ describe("with a token, a refused first GET /events starts no poller", () => {
 it("no page ever sent a request to another host", () => {
   expect(seen.length).toBeGreaterThan(50);
   const origins = new Set([plain.origin, guarded.origin]);
-  const elsewhere = seen.filter(({ url }) => !(url.startsWith("blob:") || url.startsWith("data:") || origins.has(new URL(url).origin)));
+  const elsewhere = seen.filter(
+    ({ url }) => !(url.startsWith("blob:") || url.startsWith("data:") || origins.has(new URL(url).origin)),
+  );
   expect(elsewhere).toEqual([]);
 });

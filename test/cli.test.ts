@@ -10,7 +10,14 @@ import {
   reportPaths,
   toJSONText,
 } from "../src/index.ts";
-import { makeRunsDir, tempDir, writeCurrentRun, writeLegacyRun, writeManyRuns, writeSummaryText } from "./helpers/runs.ts";
+import {
+  makeRunsDir,
+  tempDir,
+  writeCurrentRun,
+  writeLegacyRun,
+  writeManyRuns,
+  writeSummaryText,
+} from "./helpers/runs.ts";
 import { libraryErrorText, runCli } from "./helpers/cli.ts";
 import { EXAMPLES, FAILED, INCOMPLETE, LEGACY, PASSED } from "./helpers/examples.ts";
 
@@ -28,10 +35,13 @@ const cli = (args: string[], options: { env?: Record<string, string>; cwd?: stri
 /** `cli` with `--runs-dir` pointing at the bundled example runs. */
 const examples = (...args: string[]) => cli([...args, "--runs-dir", EXAMPLES]);
 
-
 /** The run ids in the first column of a `runs list` table (header dropped). */
 const idsOf = (table: string) =>
-  table.split("\n").slice(1).filter((line) => line !== "" && !line.startsWith("More runs:")).map((line) => line.split(/\s+/, 1)[0] ?? "");
+  table
+    .split("\n")
+    .slice(1)
+    .filter((line) => line !== "" && !line.startsWith("More runs:"))
+    .map((line) => line.split(/\s+/, 1)[0] ?? "");
 
 const cursorOf = (stdout: string) => /^More runs: --cursor (\S+)$/m.exec(stdout)?.[1];
 
@@ -61,15 +71,18 @@ describe("help", () => {
     expect(bare.stdout).toBe(help.stdout);
   });
 
-  it.each(COMMANDS)("prints help for runs %s with --help and -h, exit 0, touching no runs directory", async (command) => {
-    const long = await cli(["runs", command, "--help"], { cwd: tempDir() });
-    expect(long.code).toBe(0);
-    expect(long.stderr).toBe("");
-    expect(long.stdout).toMatch(new RegExp(`^Usage: guide-board runs ${command}\\b`));
-    expect(long.stdout).toContain("--runs-dir DIR");
-    expect(long.stdout).toContain("--json");
-    expect(await cli(["runs", command, "-h"])).toEqual(long);
-  });
+  it.each(COMMANDS)(
+    "prints help for runs %s with --help and -h, exit 0, touching no runs directory",
+    async (command) => {
+      const long = await cli(["runs", command, "--help"], { cwd: tempDir() });
+      expect(long.code).toBe(0);
+      expect(long.stderr).toBe("");
+      expect(long.stdout).toMatch(new RegExp(`^Usage: guide-board runs ${command}\\b`));
+      expect(long.stdout).toContain("--runs-dir DIR");
+      expect(long.stdout).toContain("--json");
+      expect(await cli(["runs", command, "-h"])).toEqual(long);
+    },
+  );
 
   it("documents the filters on list and latest, and paging on list only", async () => {
     const list = (await cli(["runs", "list", "--help"])).stdout;
@@ -104,7 +117,11 @@ describe("runs list", () => {
     const lines = stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^RUN\s+STATUS\s+STARTED\s+DURATION\s+REPORTS\s+SCHEMA\s+LABELS$/);
     expect(idsOf(stdout)).toEqual([FAILED, PASSED, LEGACY]);
-    expect(lines[1]).toMatch(new RegExp(`^${FAILED}\\s+failed\\s+2026-11-21T14:15:00Z\\s+1m 05s\\s+2\\s+v2, no submission\\s+suite=unit branch=feature/login$`));
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^${FAILED}\\s+failed\\s+2026-11-21T14:15:00Z\\s+1m 05s\\s+2\\s+v2, no submission\\s+suite=unit branch=feature/login$`,
+      ),
+    );
     expect(lines[2]).toMatch(new RegExp(`^${PASSED}\\s+passed\\s+.*\\s+3m 12s\\s+2\\s+v2\\s+suite=unit branch=main$`));
     expect(lines[3]).toMatch(new RegExp(`^${LEGACY}\\s+passed\\s+.*\\s+11m 27s\\s+2\\s+legacy$`));
     expect(stdout).not.toContain(INCOMPLETE);
@@ -122,7 +139,9 @@ describe("runs list", () => {
 
   it("--json with filters prints exactly the library's filtered list", async () => {
     const { stdout } = await examples("runs", "list", "--json", "--status", "passed", "--label", "suite=unit");
-    expect(stdout).toBe(toJSONText(await listRetainedRuns({ runsDir: [EXAMPLES], status: ["passed"], label: ["suite=unit"] })));
+    expect(stdout).toBe(
+      toJSONText(await listRetainedRuns({ runsDir: [EXAMPLES], status: ["passed"], label: ["suite=unit"] })),
+    );
     expect(JSON.parse(stdout).runs.map((run: { runId: string }) => run.runId)).toEqual([PASSED]);
   });
 
@@ -132,7 +151,9 @@ describe("runs list", () => {
     writeCurrentRun(runsDir, "r-failed", { status: "failed", startedAt: "2026-01-02T00:00:00Z" });
     writeCurrentRun(runsDir, "r-errored", { status: "errored", startedAt: "2026-01-03T00:00:00Z" });
     writeCurrentRun(runsDir, "r-cancelled", { status: "cancelled", startedAt: "2026-01-04T00:00:00Z" });
-    expect(idsOf((await cli(["runs", "list", "--runs-dir", runsDir, "--status", "failed"])).stdout)).toEqual(["r-failed"]);
+    expect(idsOf((await cli(["runs", "list", "--runs-dir", runsDir, "--status", "failed"])).stdout)).toEqual([
+      "r-failed",
+    ]);
     const two = await cli(["runs", "list", "--runs-dir", runsDir, "--status", "errored", "--status", "passed"]);
     expect(two.code).toBe(0);
     expect(idsOf(two.stdout)).toEqual(["r-errored", "r-passed"]);
@@ -143,11 +164,21 @@ describe("runs list", () => {
 
   it("--label must match, and repeated --label must all match", async () => {
     const { runsDir } = makeRunsDir();
-    writeCurrentRun(runsDir, "main-unit", { labels: { branch: "main", suite: "unit" }, startedAt: "2026-01-01T00:00:00Z" });
-    writeCurrentRun(runsDir, "main-e2e", { labels: { branch: "main", suite: "e2e" }, startedAt: "2026-01-02T00:00:00Z" });
-    writeCurrentRun(runsDir, "dev-unit", { labels: { branch: "dev", suite: "unit" }, startedAt: "2026-01-03T00:00:00Z" });
+    writeCurrentRun(runsDir, "main-unit", {
+      labels: { branch: "main", suite: "unit" },
+      startedAt: "2026-01-01T00:00:00Z",
+    });
+    writeCurrentRun(runsDir, "main-e2e", {
+      labels: { branch: "main", suite: "e2e" },
+      startedAt: "2026-01-02T00:00:00Z",
+    });
+    writeCurrentRun(runsDir, "dev-unit", {
+      labels: { branch: "dev", suite: "unit" },
+      startedAt: "2026-01-03T00:00:00Z",
+    });
     writeLegacyRun(runsDir, "legacy", { startedAt: "2026-01-04T00:00:00Z" });
-    const list = (...labels: string[]) => cli(["runs", "list", "--runs-dir", runsDir, ...labels.flatMap((l) => ["--label", l])]);
+    const list = (...labels: string[]) =>
+      cli(["runs", "list", "--runs-dir", runsDir, ...labels.flatMap((l) => ["--label", l])]);
     expect(idsOf((await list("branch=main")).stdout)).toEqual(["main-e2e", "main-unit"]);
     expect(idsOf((await list("branch=main", "suite=unit")).stdout)).toEqual(["main-unit"]);
     expect(idsOf((await list("suite=unit")).stdout)).toEqual(["dev-unit", "main-unit"]);
@@ -165,7 +196,9 @@ describe("runs list", () => {
     const list = (...args: string[]) => cli(["runs", "list", "--runs-dir", runsDir, ...args]);
     expect(idsOf((await list("--since", "2026-02-01T00:00:00Z")).stdout)).toEqual(["mar", "feb"]);
     expect(idsOf((await list("--until", "2026-02-01T00:00:00Z")).stdout)).toEqual(["jan"]);
-    expect(idsOf((await list("--since", "2026-01-20T00:00:00Z", "--until", "2026-03-01T00:00:00+01:00")).stdout)).toEqual(["feb"]);
+    expect(
+      idsOf((await list("--since", "2026-01-20T00:00:00Z", "--until", "2026-03-01T00:00:00+01:00")).stdout),
+    ).toEqual(["feb"]);
     const json = await list("--since", "2026-02-01T00:00:00Z", "--json");
     expect(json.stdout).toBe(toJSONText(await listRetainedRuns({ runsDir: [runsDir], since: "2026-02-01T00:00:00Z" })));
     const bad = await list("--since", "last tuesday", "--json");
@@ -180,7 +213,15 @@ describe("runs list", () => {
     const cursors: string[] = [];
     let cursor: string | undefined;
     do {
-      const { code, stdout, stderr } = await cli(["runs", "list", "--runs-dir", runsDir, "--limit", "2", ...(cursor ? ["--cursor", cursor] : [])]);
+      const { code, stdout, stderr } = await cli([
+        "runs",
+        "list",
+        "--runs-dir",
+        runsDir,
+        "--limit",
+        "2",
+        ...(cursor ? ["--cursor", cursor] : []),
+      ]);
       expect(code).toBe(0);
       expect(stderr).toBe("");
       seen.push(...idsOf(stdout));
@@ -202,8 +243,20 @@ describe("runs list", () => {
     expect(json.stdout).toBe(toJSONText(page));
     expect(page.nextCursor).toBeTypeOf("string");
     expect(cursorOf((await cli(["runs", "list", "--runs-dir", runsDir, "--limit", "2"])).stdout)).toBe(page.nextCursor);
-    const next = await cli(["runs", "list", "--runs-dir", runsDir, "--limit", "2", "--cursor", page.nextCursor!, "--json"]);
-    expect(next.stdout).toBe(toJSONText(await listRetainedRuns({ runsDir: [runsDir], limit: 2, cursor: page.nextCursor! })));
+    const next = await cli([
+      "runs",
+      "list",
+      "--runs-dir",
+      runsDir,
+      "--limit",
+      "2",
+      "--cursor",
+      page.nextCursor!,
+      "--json",
+    ]);
+    expect(next.stdout).toBe(
+      toJSONText(await listRetainedRuns({ runsDir: [runsDir], limit: 2, cursor: page.nextCursor! })),
+    );
     expect(JSON.parse(next.stdout).nextCursor).toBeUndefined();
   });
 
@@ -211,25 +264,35 @@ describe("runs list", () => {
     const { code, stdout, stderr } = await examples("runs", "list", `--limit=${limit}`);
     expect(code).toBe(2);
     expect(stdout).toBe("");
-    expect(stderr).toBe("guide-board: --limit takes a whole number from 1\nRun 'guide-board runs list --help' for usage.\n");
+    expect(stderr).toBe(
+      "guide-board: --limit takes a whole number from 1\nRun 'guide-board runs list --help' for usage.\n",
+    );
   });
 
   it("rejects a forged cursor with exit 2 and INVALID_CURSOR", async () => {
     const { code, stdout } = await examples("runs", "list", "--cursor", "not-a-cursor", "--json");
     expect(code).toBe(2);
-    expect(stdout).toBe(await libraryErrorText(() => listRetainedRuns({ runsDir: [EXAMPLES], cursor: "not-a-cursor" })));
+    expect(stdout).toBe(
+      await libraryErrorText(() => listRetainedRuns({ runsDir: [EXAMPLES], cursor: "not-a-cursor" })),
+    );
     expect(JSON.parse(stdout).error.code).toBe("INVALID_CURSOR");
   });
 
   it("rejects a positional argument (exit 2)", async () => {
     const { code, stderr } = await examples("runs", "list", PASSED);
     expect(code).toBe(2);
-    expect(stderr).toBe(`guide-board: unexpected argument '${PASSED}'\nRun 'guide-board runs list --help' for usage.\n`);
+    expect(stderr).toBe(
+      `guide-board: unexpected argument '${PASSED}'\nRun 'guide-board runs list --help' for usage.\n`,
+    );
   });
 
   it("says so when a runs directory is empty or missing (exit 0)", async () => {
     const { root, runsDir } = makeRunsDir();
-    expect(await cli(["runs", "list", "--runs-dir", runsDir])).toEqual({ code: 0, stdout: `No retained runs in ${runsDir}.\n`, stderr: "" });
+    expect(await cli(["runs", "list", "--runs-dir", runsDir])).toEqual({
+      code: 0,
+      stdout: `No retained runs in ${runsDir}.\n`,
+      stderr: "",
+    });
     const missing = join(root, "nowhere");
     const { code, stdout, stderr } = await cli(["runs", "list", "--runs-dir", missing]);
     expect(code).toBe(0);
@@ -323,7 +386,9 @@ describe("runs show", () => {
     expect(text).toEqual({ code: 1, stdout: "", stderr: "guide-board: No retained run 2026-01-01T00-00-00Z-none.\n" });
     const json = await examples("runs", "show", "2026-01-01T00-00-00Z-none", "--json");
     expect(json.code).toBe(1);
-    expect(json.stdout).toBe(await libraryErrorText(() => getRetainedRun({ runsDir: [EXAMPLES] }, "2026-01-01T00-00-00Z-none")));
+    expect(json.stdout).toBe(
+      await libraryErrorText(() => getRetainedRun({ runsDir: [EXAMPLES] }, "2026-01-01T00-00-00Z-none")),
+    );
     expect(JSON.parse(json.stdout)).toEqual({
       error: { code: "RUN_NOT_FOUND", message: "No retained run 2026-01-01T00-00-00Z-none." },
     });
@@ -427,8 +492,12 @@ describe("runs manifest", () => {
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^PATH\s+SIZE\s+SHA256\s+STATE$/);
-    expect(lines[1]).toMatch(/^coverage\/coverage-summary\.json\s+33 B\s+49f64fc492c806786b329ae513266c54d104046e33c0cca167fe0c16596764d7\s+ok$/);
-    expect(lines[2]).toMatch(/^build\/app\.tar\.gz\s+42 B\s+f149ac65f0eb6d954769b317116c2abd1c63169268d2b7f9a9ac2b7e63bce211\s+ok$/);
+    expect(lines[1]).toMatch(
+      /^coverage\/coverage-summary\.json\s+33 B\s+49f64fc492c806786b329ae513266c54d104046e33c0cca167fe0c16596764d7\s+ok$/,
+    );
+    expect(lines[2]).toMatch(
+      /^build\/app\.tar\.gz\s+42 B\s+f149ac65f0eb6d954769b317116c2abd1c63169268d2b7f9a9ac2b7e63bce211\s+ok$/,
+    );
     expect(lines).toHaveLength(3);
   });
 
@@ -455,10 +524,16 @@ describe("runs manifest", () => {
     writeCurrentRun(runsDir, "undeclared", { manifest: "undeclared" });
     writeCurrentRun(runsDir, "omitted", { manifest: "omit-file" });
     const undeclared = await cli(["runs", "manifest", "undeclared", "--runs-dir", runsDir]);
-    expect(undeclared).toEqual({ code: 0, stdout: "No artifact manifest (not-declared): This run's summary names no artifact manifest.\n", stderr: "" });
+    expect(undeclared).toEqual({
+      code: 0,
+      stdout: "No artifact manifest (not-declared): This run's summary names no artifact manifest.\n",
+      stderr: "",
+    });
     const omitted = await cli(["runs", "manifest", "omitted", "--runs-dir", runsDir]);
     expect(omitted.code).toBe(0);
-    expect(omitted.stdout).toMatch(/^No artifact manifest \(file-missing\): The summary names assessment-package\/artifact-manifest\.json/);
+    expect(omitted.stdout).toMatch(
+      /^No artifact manifest \(file-missing\): The summary names assessment-package\/artifact-manifest\.json/,
+    );
   });
 
   it("marks missing and unsafe artifacts", async () => {
@@ -486,10 +561,15 @@ describe("runs manifest", () => {
 
   it("exits 2 with UNSAFE_PATH when the summary points the manifest outside the run", async () => {
     const { runsDir } = makeRunsDir();
-    writeCurrentRun(runsDir, "r1", { manifest: "undeclared", extra: { artifactManifest: "../r2/artifact-manifest.json" } });
+    writeCurrentRun(runsDir, "r1", {
+      manifest: "undeclared",
+      extra: { artifactManifest: "../r2/artifact-manifest.json" },
+    });
     const { code, stdout } = await cli(["runs", "manifest", "r1", "--runs-dir", runsDir, "--json"]);
     expect(code).toBe(2);
-    expect(JSON.parse(stdout)).toEqual({ error: { code: "UNSAFE_PATH", message: "Refused an unsafe path (parent-segment)." } });
+    expect(JSON.parse(stdout)).toEqual({
+      error: { code: "UNSAFE_PATH", message: "Refused an unsafe path (parent-segment)." },
+    });
   });
 });
 
@@ -530,13 +610,18 @@ describe("options", () => {
     expect(JSON.parse(since.stdout)).toMatchObject({ error: { code: "INVALID_OPTIONS" } });
     const limit = await examples("runs", "list", "--limit", "0", "--json");
     expect(limit.code).toBe(2);
-    expect(JSON.parse(limit.stdout || "{}")).toMatchObject({ error: { code: "INVALID_OPTIONS", message: expect.any(String) } });
+    expect(JSON.parse(limit.stdout || "{}")).toMatchObject({
+      error: { code: "INVALID_OPTIONS", message: expect.any(String) },
+    });
   });
 });
 
 describe("runs directory", () => {
   it("uses GUIDE_BOARD_RUNS_DIR when no --runs-dir is given", async () => {
-    const { stdout, code } = await cli(["runs", "list", "--json"], { env: { GUIDE_BOARD_RUNS_DIR: EXAMPLES }, cwd: tempDir() });
+    const { stdout, code } = await cli(["runs", "list", "--json"], {
+      env: { GUIDE_BOARD_RUNS_DIR: EXAMPLES },
+      cwd: tempDir(),
+    });
     expect(code).toBe(0);
     expect(stdout).toBe(toJSONText(await listRetainedRuns({ runsDir: [EXAMPLES] })));
   });
@@ -633,7 +718,10 @@ describe("terminal safety", () => {
 
   it("escapes the manifest path echoed in a file-missing marker message", async () => {
     const { runsDir } = makeRunsDir();
-    writeCurrentRun(runsDir, "r1", { manifest: "undeclared", extra: { artifactManifest: "assessment-package/\u202enosj.json" } });
+    writeCurrentRun(runsDir, "r1", {
+      manifest: "undeclared",
+      extra: { artifactManifest: "assessment-package/\u202enosj.json" },
+    });
     const { code, stdout } = await cli(["runs", "manifest", "r1", "--runs-dir", runsDir]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^No artifact manifest \(file-missing\)/);

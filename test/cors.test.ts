@@ -5,7 +5,20 @@ import { makeRunsDir, writeCurrentRun } from "./helpers/runs.ts";
 
 const jobs: JobsProvider = {
   guides: () => ["unit"],
-  start: (guide) => (guide === "unit" ? { jobId: "j1", guide, state: "queued", runId: "r", createdAt: "", startedAt: null, finishedAt: null, exitCode: null, retainedRun: null } : undefined),
+  start: (guide) =>
+    guide === "unit"
+      ? {
+          jobId: "j1",
+          guide,
+          state: "queued",
+          runId: "r",
+          createdAt: "",
+          startedAt: null,
+          finishedAt: null,
+          exitCode: null,
+          retainedRun: null,
+        }
+      : undefined,
   list: () => [],
   get: () => undefined,
   cancel: () => undefined,
@@ -23,9 +36,16 @@ describe("CORS", () => {
     const read = await api.request("/retained-runs", { headers: { origin: "https://dash.example.com" } });
     expect(read.status).toBe(200);
     expect(read.headers.get("access-control-allow-origin")).toBeNull();
-    const preflight = await api.request("/runs", { method: "OPTIONS", headers: { origin: "https://dash.example.com", "access-control-request-method": "POST" } });
+    const preflight = await api.request("/runs", {
+      method: "OPTIONS",
+      headers: { origin: "https://dash.example.com", "access-control-request-method": "POST" },
+    });
     expect(preflight.status).toBe(405);
-    const write = await api.request("/runs", { method: "POST", headers: { origin: "https://dash.example.com", "content-type": "application/json" }, body: '{"guide":"unit"}' });
+    const write = await api.request("/runs", {
+      method: "POST",
+      headers: { origin: "https://dash.example.com", "content-type": "application/json" },
+      body: '{"guide":"unit"}',
+    });
     expect(write.status).toBe(403);
   });
 
@@ -35,17 +55,33 @@ describe("CORS", () => {
     expect(ok.headers.get("access-control-allow-origin")).toBe("https://dash.example.com");
     expect(ok.headers.get("vary")).toBe("Origin");
     expect(ok.headers.get("access-control-allow-credentials")).toBeNull();
-    for (const origin of ["https://evil.example.com", "https://dash.example.com.evil.com", "http://dash.example.com", "null"]) {
+    for (const origin of [
+      "https://evil.example.com",
+      "https://dash.example.com.evil.com",
+      "http://dash.example.com",
+      "null",
+    ]) {
       const other = await api.request("/retained-runs/r1", { headers: { origin } });
       expect(other.headers.get("access-control-allow-origin"), origin).toBeNull();
     }
-    const preflight = await api.request("/runs", { method: "OPTIONS", headers: { origin: "https://dash.example.com", "access-control-request-method": "POST" } });
+    const preflight = await api.request("/runs", {
+      method: "OPTIONS",
+      headers: { origin: "https://dash.example.com", "access-control-request-method": "POST" },
+    });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-methods")).toBe("GET, HEAD, POST");
     expect(preflight.headers.get("access-control-allow-headers")).toContain("authorization");
-    const write = await api.request("/runs", { method: "POST", headers: { origin: "https://dash.example.com", "content-type": "application/json" }, body: '{"guide":"unit"}' });
+    const write = await api.request("/runs", {
+      method: "POST",
+      headers: { origin: "https://dash.example.com", "content-type": "application/json" },
+      body: '{"guide":"unit"}',
+    });
     expect(write.status).toBe(202);
-    const denied = await api.request("/runs", { method: "POST", headers: { origin: "https://evil.example.com", "content-type": "application/json" }, body: '{"guide":"unit"}' });
+    const denied = await api.request("/runs", {
+      method: "POST",
+      headers: { origin: "https://evil.example.com", "content-type": "application/json" },
+      body: '{"guide":"unit"}',
+    });
     expect(denied.status).toBe(403);
   });
 });

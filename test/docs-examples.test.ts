@@ -16,7 +16,9 @@ describe("docs", () => {
 
   it("docs/run-layout.md names every diagnostic kind and unsafe reason", () => {
     const doc = readFileSync(join(root, "docs", "run-layout.md"), "utf8");
-    const missing = [...library.DIAGNOSTIC_KINDS, ...library.UNSAFE_REASONS].filter((name) => !doc.includes(`\`${name}\``));
+    const missing = [...library.DIAGNOSTIC_KINDS, ...library.UNSAFE_REASONS].filter(
+      (name) => !doc.includes(`\`${name}\``),
+    );
     expect(missing).toEqual([]);
   });
 });
@@ -53,7 +55,12 @@ describe("examples/runs", () => {
 
 describe("links", () => {
   it("every relative link in README, docs/ and examples/README points at a file that exists", () => {
-    const files = ["README.md", "CONTRIBUTING.md", "examples/README.md", ...readdirSync(join(root, "docs")).map((name) => `docs/${name}`)];
+    const files = [
+      "README.md",
+      "CONTRIBUTING.md",
+      "examples/README.md",
+      ...readdirSync(join(root, "docs")).map((name) => `docs/${name}`),
+    ];
     const broken: string[] = [];
     for (const file of files) {
       const text = readFileSync(join(root, file), "utf8");

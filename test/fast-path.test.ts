@@ -7,11 +7,31 @@ import { currentSummarySchema, legacySummarySchema, toEpochMs } from "../src/sum
 
 const timestamp = fc
   .date({ min: new Date("1970-01-01T00:00:00Z"), max: new Date("2999-12-31T23:59:59Z"), noInvalidDate: true })
-  .chain((date) => fc.constantFrom(date.toISOString(), date.toISOString().replace(/\.\d{3}Z$/, "Z"), "2026-02-30T00:00:00Z", "2026-01-01T00:00:00", "x"));
-const anyValue = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.boolean(), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }));
+  .chain((date) =>
+    fc.constantFrom(
+      date.toISOString(),
+      date.toISOString().replace(/\.\d{3}Z$/, "Z"),
+      "2026-02-30T00:00:00Z",
+      "2026-01-01T00:00:00",
+      "x",
+    ),
+  );
+const anyValue = fc.oneof(
+  fc.string(),
+  fc.integer(),
+  fc.constant(null),
+  fc.boolean(),
+  fc.array(fc.string(), { maxLength: 2 }),
+  fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }),
+);
 const status = fc.oneof(fc.constantFrom("passed", "failed", "errored", "cancelled"), fc.string());
 const reportRef = fc.record(
-  { id: fc.oneof(fc.string({ maxLength: 300 }), anyValue), path: fc.oneof(fc.string(), anyValue), mediaType: fc.oneof(fc.string({ maxLength: 300 }), anyValue), title: fc.string() },
+  {
+    id: fc.oneof(fc.string({ maxLength: 300 }), anyValue),
+    path: fc.oneof(fc.string(), anyValue),
+    mediaType: fc.oneof(fc.string({ maxLength: 300 }), anyValue),
+    title: fc.string(),
+  },
   { requiredKeys: ["id", "path"] },
 );
 const current = fc.record(
@@ -70,13 +90,16 @@ describe("fast summary paths", () => {
 
   it("read common UTC timestamps exactly as Date.parse does", () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date("0001-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z"), noInvalidDate: true }), (date) => {
-        const iso = date.toISOString();
-        if (iso.length !== 24) return; // extended years (+/-YYYYYY) take the general path
-        expect(toEpochMs(iso)).toBe(Date.parse(iso));
-        const seconds = iso.replace(/\.\d{3}Z$/, "Z");
-        expect(toEpochMs(seconds)).toBe(Date.parse(seconds));
-      }),
+      fc.property(
+        fc.date({ min: new Date("0001-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z"), noInvalidDate: true }),
+        (date) => {
+          const iso = date.toISOString();
+          if (iso.length !== 24) return; // extended years (+/-YYYYYY) take the general path
+          expect(toEpochMs(iso)).toBe(Date.parse(iso));
+          const seconds = iso.replace(/\.\d{3}Z$/, "Z");
+          expect(toEpochMs(seconds)).toBe(Date.parse(seconds));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

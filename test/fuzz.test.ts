@@ -52,7 +52,8 @@ describe("resolveInRun (fuzz)", () => {
     for (const [name, target] of Object.entries(links)) symlinkSync(target, join(runDir, name));
   });
 
-  const weighted = (pairs: [string, number][]) => pairs.map(([char, weight]) => ({ weight, arbitrary: fc.constant(char) }));
+  const weighted = (pairs: [string, number][]) =>
+    pairs.map(([char, weight]) => ({ weight, arbitrary: fc.constant(char) }));
   /** One unit of a hostile ref: path syntax, link names, and any code point. */
   const unit = fc.oneof(
     ...weighted([
@@ -87,7 +88,10 @@ describe("resolveInRun (fuzz)", () => {
   const ref = fc.oneof(
     { weight: 6, arbitrary: fc.string({ unit, maxLength: 16 }) },
     { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 32 }) },
-    { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom("a", "/", ".", "é"), minLength: 4000, maxLength: 4200 }) },
+    {
+      weight: 1,
+      arbitrary: fc.string({ unit: fc.constantFrom("a", "/", ".", "é"), minLength: 4000, maxLength: 4200 }),
+    },
   );
 
   it("never throws; a safe ref's absolute and real paths lie inside the run folder", () => {
@@ -131,16 +135,51 @@ const VALID_LEGACY = { runId: RUN, status: "failed", startedAt: "2025-01-01T00:0
 
 /** Values that sit on the edges of the schemas. */
 const edgeValue = fc.constantFrom<unknown>(
-  2, 3, 2.5, -1, 0, 1e308, -0, Number.MAX_SAFE_INTEGER + 2, "2", null, true, [], {},
-  "2026-01-01T00:00:00", "2026-01-01T00:00", "0000-01-01T00:00:00Z", "0099-12-31T23:59:59Z", "9999-12-31T23:59:59.999999999Z",
-  "2024-02-29T00:00:00Z", "2026-02-29T00:00:00Z", "2026-01-01T00:00:00+14:00", "2026-01-01T00:00:00-23:59", "2026-01-01t00:00:00z",
-  "passed", "failed", "errored", "cancelled", "PASSED", "",
-  { __proto__: null, suite: "x" }, JSON.parse('{"__proto__":"x","constructor":"y","toString":"z"}'),
-  [{ id: "x", path: "../../etc/passwd" }], [{ id: "", path: "a" }], [{ id: "a".repeat(300), path: "a" }], [{ id: "x", path: 1 }],
-  ["../x", "/etc/passwd", "a\\b", "C:/x", "reports/a.html", "reports/a.html"], ["a/junit.xml", "b/junit.xml", "junit.xml"],
-  "../artifact-manifest.json", "/etc/passwd", "a\0b",
+  2,
+  3,
+  2.5,
+  -1,
+  0,
+  1e308,
+  -0,
+  Number.MAX_SAFE_INTEGER + 2,
+  "2",
+  null,
+  true,
+  [],
+  {},
+  "2026-01-01T00:00:00",
+  "2026-01-01T00:00",
+  "0000-01-01T00:00:00Z",
+  "0099-12-31T23:59:59Z",
+  "9999-12-31T23:59:59.999999999Z",
+  "2024-02-29T00:00:00Z",
+  "2026-02-29T00:00:00Z",
+  "2026-01-01T00:00:00+14:00",
+  "2026-01-01T00:00:00-23:59",
+  "2026-01-01t00:00:00z",
+  "passed",
+  "failed",
+  "errored",
+  "cancelled",
+  "PASSED",
+  "",
+  { __proto__: null, suite: "x" },
+  JSON.parse('{"__proto__":"x","constructor":"y","toString":"z"}'),
+  [{ id: "x", path: "../../etc/passwd" }],
+  [{ id: "", path: "a" }],
+  [{ id: "a".repeat(300), path: "a" }],
+  [{ id: "x", path: 1 }],
+  ["../x", "/etc/passwd", "a\\b", "C:/x", "reports/a.html", "reports/a.html"],
+  ["a/junit.xml", "b/junit.xml", "junit.xml"],
+  "../artifact-manifest.json",
+  "/etc/passwd",
+  "a\0b",
 );
-const hostileValue = fc.oneof({ weight: 2, arbitrary: edgeValue }, { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) });
+const hostileValue = fc.oneof(
+  { weight: 2, arbitrary: edgeValue },
+  { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+);
 const fieldName = fc.constantFrom(...Object.keys(VALID_CURRENT), "__proto__", "constructor", "extra");
 
 /** A valid summary of some generation with fields replaced or removed. */
@@ -173,7 +212,16 @@ const summaryText = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withBoxedValues: true, withSparseArray: true, withTypedArray: true })
+      .anything({
+        withBigInt: true,
+        withDate: true,
+        withMap: true,
+        withSet: true,
+        withNullPrototype: true,
+        withBoxedValues: true,
+        withSparseArray: true,
+        withTypedArray: true,
+      })
       .map(serialized)
       .filter((text): text is string => text !== null),
   },
@@ -183,7 +231,10 @@ const summaryText = fc.oneof(
 );
 
 const isProblem = (value: unknown) =>
-  typeof value === "object" && value !== null && "problem" in value && ["corrupt-summary", "schema-invalid"].includes((value as { problem: { kind: string } }).problem.kind);
+  typeof value === "object" &&
+  value !== null &&
+  "problem" in value &&
+  ["corrupt-summary", "schema-invalid"].includes((value as { problem: { kind: string } }).problem.kind);
 
 describe("parseSummary and listRetainedRuns on hostile summaries (fuzz)", () => {
   it("parseSummary returns a parsed summary or a { problem }, and never throws", () => {
@@ -191,7 +242,10 @@ describe("parseSummary and listRetainedRuns on hostile summaries (fuzz)", () => 
       fc.property(summaryText, (text) => {
         const parsed = parseSummary(text);
         if (isProblem(parsed)) return;
-        expect(parsed).toMatchObject({ generation: expect.stringMatching(/^(legacy|current|newer)$/), summary: expect.any(Object) });
+        expect(parsed).toMatchObject({
+          generation: expect.stringMatching(/^(legacy|current|newer)$/),
+          summary: expect.any(Object),
+        });
       }),
       { numRuns: 2000 },
     );
@@ -200,7 +254,11 @@ describe("parseSummary and listRetainedRuns on hostile summaries (fuzz)", () => 
   const { runsDir } = makeRunsDir();
   const OTHER = "2026-06-01T00-00-00Z-other";
   beforeAll(() => {
-    writeSummaryText(runsDir, OTHER, JSON.stringify({ ...VALID_CURRENT, runId: OTHER, startedAt: "2026-06-01T00:00:00Z" }));
+    writeSummaryText(
+      runsDir,
+      OTHER,
+      JSON.stringify({ ...VALID_CURRENT, runId: OTHER, startedAt: "2026-06-01T00:00:00Z" }),
+    );
   });
 
   it("listRetainedRuns lists the run or a diagnostic for it, never throws, and pages through it", async () => {
@@ -223,7 +281,11 @@ describe("parseSummary and listRetainedRuns on hostile summaries (fuzz)", () => 
         } while (cursor !== undefined && seen.length <= page.runs.length);
         expect(seen).toEqual(page.runs.map((run) => run.runId));
         // The run's own routes answer or refuse with a typed error.
-        for (const read of [() => getRetainedRun({ runsDir }, RUN), () => reportPaths({ runsDir }, RUN), () => artifactManifest({ runsDir }, RUN)]) {
+        for (const read of [
+          () => getRetainedRun({ runsDir }, RUN),
+          () => reportPaths({ runsDir }, RUN),
+          () => artifactManifest({ runsDir }, RUN),
+        ]) {
           await read().then(
             (value) => expect(() => toJSONText(value)).not.toThrow(),
             (error: unknown) => expect(isGuideBoardError(error), String(error)).toBe(true),
@@ -262,10 +324,16 @@ describe("cursors (fuzz)", () => {
   const realCursor = fc.nat().map((i) => realCursors[i % realCursors.length]!);
   /** A real cursor, changed: one character replaced, dropped or added, cut, extended, re-padded. */
   const mutatedCursor = fc.oneof(
-    fc.tuple(realCursor, fc.nat(), fc.string({ unit: "binary", minLength: 1, maxLength: 1 })).map(([c, at, ch]) => c.slice(0, at % c.length) + ch + c.slice((at % c.length) + 1)),
-    fc.tuple(realCursor, fc.nat(), base64url).map(([c, at, ch]) => c.slice(0, at % c.length) + ch + c.slice((at % c.length) + 1)),
+    fc
+      .tuple(realCursor, fc.nat(), fc.string({ unit: "binary", minLength: 1, maxLength: 1 }))
+      .map(([c, at, ch]) => c.slice(0, at % c.length) + ch + c.slice((at % c.length) + 1)),
+    fc
+      .tuple(realCursor, fc.nat(), base64url)
+      .map(([c, at, ch]) => c.slice(0, at % c.length) + ch + c.slice((at % c.length) + 1)),
     fc.tuple(realCursor, fc.nat()).map(([c, at]) => c.slice(0, at % c.length) + c.slice((at % c.length) + 1)),
-    fc.tuple(realCursor, fc.nat(), base64url).map(([c, at, ch]) => c.slice(0, at % (c.length + 1)) + ch + c.slice(at % (c.length + 1))),
+    fc
+      .tuple(realCursor, fc.nat(), base64url)
+      .map(([c, at, ch]) => c.slice(0, at % (c.length + 1)) + ch + c.slice(at % (c.length + 1))),
     fc.tuple(realCursor, fc.nat()).map(([c, at]) => c.slice(0, at % c.length)),
     fc.tuple(realCursor, fc.string({ unit: base64url, maxLength: 40 })).map(([c, tail]) => c + tail),
     realCursor.map((c) => Buffer.from(c, "base64url").toString("base64")),
@@ -279,9 +347,22 @@ describe("cursors (fuzz)", () => {
       fc.oneof(
         fc.integer().map(String),
         fc.double().map(String),
-        fc.constantFrom("NaN", "Infinity", "-0", "1e3", "9".repeat(16), "9".repeat(17), "1.00000000000000000001", "0.1.2", ""),
+        fc.constantFrom(
+          "NaN",
+          "Infinity",
+          "-0",
+          "1e3",
+          "9".repeat(16),
+          "9".repeat(17),
+          "1.00000000000000000001",
+          "0.1.2",
+          "",
+        ),
       ),
-      fc.oneof(fc.constantFrom(...ids, "..", ".", "a/b", "a\nb", "x".repeat(128), "x".repeat(129)), fc.string({ maxLength: 12 })),
+      fc.oneof(
+        fc.constantFrom(...ids, "..", ".", "a/b", "a\nb", "x".repeat(128), "x".repeat(129)),
+        fc.string({ maxLength: 12 }),
+      ),
     )
     .map(([version, ms, id]) => Buffer.from(`${version}:${ms}:${id}`, "utf8").toString("base64url"));
   const cursor = fc.oneof(
@@ -313,17 +394,25 @@ describe("cursors (fuzz)", () => {
   });
 
   /** Percent-encodes every UTF-8 byte (a lone surrogate goes out as U+FFFD, as a browser sends it). */
-  const encoded = (text: string) => [...Buffer.from(text, "utf8")].map((byte) => `%${byte.toString(16).padStart(2, "0")}`).join("");
-  const anyLength = fc.oneof({ weight: 9, arbitrary: cursor }, { weight: 1, arbitrary: fc.string({ unit: base64url, minLength: 1000, maxLength: 1100 }) });
+  const encoded = (text: string) =>
+    [...Buffer.from(text, "utf8")].map((byte) => `%${byte.toString(16).padStart(2, "0")}`).join("");
+  const anyLength = fc.oneof(
+    { weight: 9, arbitrary: cursor },
+    { weight: 1, arbitrary: fc.string({ unit: base64url, minLength: 1000, maxLength: 1100 }) },
+  );
 
   it("GET /retained-runs?cursor=… answers 200 or 400 only, with or without a run index", async () => {
     await fc.assert(
       fc.asyncProperty(anyLength, fc.boolean(), async (text, indexed) => {
-        const response = await (indexed ? indexedApp : plainApp).request(`/retained-runs?limit=2&cursor=${encoded(text)}`);
+        const response = await (indexed ? indexedApp : plainApp).request(
+          `/retained-runs?limit=2&cursor=${encoded(text)}`,
+        );
         const body = await response.text();
         expect([200, 400], body).toContain(response.status);
         if (response.status === 400) {
-          expect(JSON.parse(body)).toStrictEqual({ error: { code: expect.stringMatching(/^INVALID_(CURSOR|OPTIONS)$/), message: expect.any(String) } });
+          expect(JSON.parse(body)).toStrictEqual({
+            error: { code: expect.stringMatching(/^INVALID_(CURSOR|OPTIONS)$/), message: expect.any(String) },
+          });
         }
       }),
       { numRuns: 600 },

@@ -57,14 +57,20 @@ function makeWorld(): World {
   const text = join(root, "outside", "canary.txt");
   writeFile(text, canary);
   const manifest = join(root, "outside", "canary-manifest.json");
-  writeFile(manifest, JSON.stringify({ schemaVersion: 1, artifacts: [{ path: `${canary}.bin`, size: 1, sha256: sha256("x") }] }));
+  writeFile(
+    manifest,
+    JSON.stringify({ schemaVersion: 1, artifacts: [{ path: `${canary}.bin`, size: 1, sha256: sha256("x") }] }),
+  );
   const summary = (runId: string) => {
     const path = join(root, "outside", `${runId}-summary.json`);
     writeFile(path, JSON.stringify({ runId, status: "passed", startedAt: "2030-01-01T00:00:00Z", reports: [canary] }));
     return path;
   };
   const runFolder = join(root, "outside", "run-folder");
-  writeCurrentRun(join(root, "outside"), "run-folder", { startedAt: "2030-01-01T00:00:00Z", labels: { secret: canary } });
+  writeCurrentRun(join(root, "outside"), "run-folder", {
+    startedAt: "2030-01-01T00:00:00Z",
+    labels: { secret: canary },
+  });
   writeCurrentRun(runsDir, "neighbour", {
     startedAt: "2026-01-01T00:00:00Z",
     reports: [{ id: "secret", path: "reports/secret.txt", content: canary }],
@@ -78,7 +84,13 @@ function snapshotTree(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   const walk = (path: string) => {
     const stat = lstatSync(path);
-    const kind = stat.isSymbolicLink() ? `link:${readlinkSync(path)}` : stat.isDirectory() ? "dir" : stat.isFIFO() ? "fifo" : "file";
+    const kind = stat.isSymbolicLink()
+      ? `link:${readlinkSync(path)}`
+      : stat.isDirectory()
+        ? "dir"
+        : stat.isFIFO()
+          ? "fifo"
+          : "file";
     out.set(relative(dir, path) || ".", `${kind} ${stat.size} ${stat.mtimeMs} ${stat.mode}`);
     if (!stat.isDirectory()) return;
     let names: string[];
@@ -95,7 +107,8 @@ function snapshotTree(dir: string): Map<string, string> {
 
 /** JSON of anything a call returned or threw, including an error's message and details. */
 function shown(value: unknown): string {
-  if (value instanceof Error) return JSON.stringify({ value, message: value.message, details: (value as { details?: unknown }).details });
+  if (value instanceof Error)
+    return JSON.stringify({ value, message: value.message, details: (value as { details?: unknown }).details });
   return String(JSON.stringify(value));
 }
 
@@ -132,7 +145,17 @@ async function listIds(world: World, runsDir: string | string[] = world.runsDir)
 }
 
 const later = (runId: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ schemaVersion: 2, runId, status: "passed", startedAt: "2030-01-01T00:00:00Z", exitCode: 0, command: [], labels: {}, reports: [], ...extra });
+  JSON.stringify({
+    schemaVersion: 2,
+    runId,
+    status: "passed",
+    startedAt: "2030-01-01T00:00:00Z",
+    exitCode: 0,
+    command: [],
+    labels: {},
+    reports: [],
+    ...extra,
+  });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -143,16 +166,54 @@ describe("a broken retention-summary.json is a diagnostic, never a broken listin
     ["truncated JSON", "corrupt-summary", (w) => writeSummaryText(w.runsDir, "hostile", later("hostile").slice(0, 40))],
     ["not JSON", "corrupt-summary", (w) => writeSummaryText(w.runsDir, "hostile", "<html>nope</html>")],
     ["a JSON array", "schema-invalid", (w) => writeSummaryText(w.runsDir, "hostile", "[]")],
-    ["an unknown status", "schema-invalid", (w) => writeSummaryText(w.runsDir, "hostile", later("hostile", { status: "green" }))],
-    ["schemaVersion 1", "schema-invalid", (w) => writeSummaryText(w.runsDir, "hostile", later("hostile", { schemaVersion: 1 }))],
-    ['schemaVersion "2"', "schema-invalid", (w) => writeSummaryText(w.runsDir, "hostile", later("hostile", { schemaVersion: "2" }))],
-    ["schemaVersion -3", "schema-invalid", (w) => writeSummaryText(w.runsDir, "hostile", later("hostile", { schemaVersion: -3 }))],
+    [
+      "an unknown status",
+      "schema-invalid",
+      (w) => writeSummaryText(w.runsDir, "hostile", later("hostile", { status: "green" })),
+    ],
+    [
+      "schemaVersion 1",
+      "schema-invalid",
+      (w) => writeSummaryText(w.runsDir, "hostile", later("hostile", { schemaVersion: 1 })),
+    ],
+    [
+      'schemaVersion "2"',
+      "schema-invalid",
+      (w) => writeSummaryText(w.runsDir, "hostile", later("hostile", { schemaVersion: "2" })),
+    ],
+    [
+      "schemaVersion -3",
+      "schema-invalid",
+      (w) => writeSummaryText(w.runsDir, "hostile", later("hostile", { schemaVersion: -3 })),
+    ],
     ["a runId naming another folder", "run-id-mismatch", (w) => writeSummaryText(w.runsDir, "hostile", later("good"))],
-    ["a folder in place of the summary", "unsafe-summary", (_w, runDir) => mkdirSync(join(runDir, "retention-summary.json"), { recursive: true })],
-    ["a FIFO in place of the summary", "unsafe-summary", (_w, runDir) => (mkdirSync(runDir), makeFifo(join(runDir, "retention-summary.json")))],
-    ["a link to a summary outside", "unsafe-summary", (w, runDir) => link(w.outside.summary("hostile"), runDir, "retention-summary.json")],
-    ["a link to a summary inside", "unsafe-summary", (_w, runDir) => (writeFile(join(runDir, "s.json"), later("hostile")), link("s.json", runDir, "retention-summary.json"))],
-    ["a 1 GiB sparse summary", "summary-too-large", (_w, runDir) => sparse(join(runDir, "retention-summary.json"), 2 ** 30)],
+    [
+      "a folder in place of the summary",
+      "unsafe-summary",
+      (_w, runDir) => mkdirSync(join(runDir, "retention-summary.json"), { recursive: true }),
+    ],
+    [
+      "a FIFO in place of the summary",
+      "unsafe-summary",
+      (_w, runDir) => (mkdirSync(runDir), makeFifo(join(runDir, "retention-summary.json"))),
+    ],
+    [
+      "a link to a summary outside",
+      "unsafe-summary",
+      (w, runDir) => link(w.outside.summary("hostile"), runDir, "retention-summary.json"),
+    ],
+    [
+      "a link to a summary inside",
+      "unsafe-summary",
+      (_w, runDir) => (
+        writeFile(join(runDir, "s.json"), later("hostile")), link("s.json", runDir, "retention-summary.json")
+      ),
+    ],
+    [
+      "a 1 GiB sparse summary",
+      "summary-too-large",
+      (_w, runDir) => sparse(join(runDir, "retention-summary.json"), 2 ** 30),
+    ],
     ["no summary (still running)", "incomplete", (w) => writeIncompleteRun(w.runsDir, "hostile")],
   ])("%s is a %s diagnostic", async (_name, kind, plant) => {
     const world = makeWorld();
@@ -208,7 +269,11 @@ describe("folders that are not runs", () => {
   it.each<[string, (world: World) => void, string[]]>([
     ["to a valid run outside the runs directory", (w) => link(w.outside.runFolder, w.runsDir, "alias"), ["alias"]],
     ["to another run", (w) => link("good", w.runsDir, "alias"), ["alias"]],
-    ["in a loop", (w) => (link("alias-b", w.runsDir, "alias"), link("alias", w.runsDir, "alias-b")), ["alias", "alias-b"]],
+    [
+      "in a loop",
+      (w) => (link("alias-b", w.runsDir, "alias"), link("alias", w.runsDir, "alias-b")),
+      ["alias", "alias-b"],
+    ],
     ["dangling", (w) => link(join(w.root, "nowhere"), w.runsDir, "alias"), ["alias"]],
   ])("a run folder that is a link %s is a symlinked-run-folder diagnostic", async (_name, plant, entries) => {
     const world = makeWorld();
@@ -216,7 +281,9 @@ describe("folders that are not runs", () => {
 
     const listing = await listIds(world);
     expect(listing.ids).toEqual(["good", "neighbour"]);
-    expect(listing.diagnostics).toEqual(entries.map((entry) => expect.objectContaining({ entry, kind: "symlinked-run-folder" })));
+    expect(listing.diagnostics).toEqual(
+      entries.map((entry) => expect.objectContaining({ entry, kind: "symlinked-run-folder" })),
+    );
     const error = await expectCode(world, "RUN_NOT_FOUND", () => getRetainedRun({ runsDir: world.runsDir }, "alias"));
     expect(error.details).toMatchObject({ reason: "symlinked-run-folder" });
     await expectCode(world, "RUN_NOT_FOUND", () => reportPaths({ runsDir: world.runsDir }, "alias"));
@@ -235,7 +302,9 @@ describe("folders that are not runs", () => {
       ["neighbour", join(world.runsDir, "neighbour")],
       ["only-second", join(second, "only-second")],
     ]);
-    expect(value!.diagnostics).toEqual([{ runsDir: second, entry: "good", kind: "duplicate-run-id", message: expect.any(String) }]);
+    expect(value!.diagnostics).toEqual([
+      { runsDir: second, entry: "good", kind: "duplicate-run-id", message: expect.any(String) },
+    ]);
     const run = (await observe(world, () => getRetainedRun({ runsDir: [world.runsDir, second] }, "good"))).value;
     expect(run).toMatchObject({ runDir: join(world.runsDir, "good"), labels: {} });
   });
@@ -244,7 +313,10 @@ describe("folders that are not runs", () => {
     const world = makeWorld();
     const missing = join(world.root, "no-such-runs");
 
-    expect(await listIds(world, missing)).toMatchObject({ ids: [], diagnostics: [{ runsDir: missing, entry: null, kind: "runs-dir-missing" }] });
+    expect(await listIds(world, missing)).toMatchObject({
+      ids: [],
+      diagnostics: [{ runsDir: missing, entry: null, kind: "runs-dir-missing" }],
+    });
     const both = await listIds(world, [missing, world.runsDir]);
     expect(both.ids).toEqual(["good", "neighbour"]);
     expect(both.diagnostics).toEqual([expect.objectContaining({ runsDir: missing, kind: "runs-dir-missing" })]);
@@ -267,16 +339,41 @@ describe("hostile refs inside a retained run", () => {
     ["drive", "C:/Windows/win.ini", { reason: "drive-letter" }],
     ["newline", "reports/a\n.txt", { reason: "control-character" }],
     ["link-passwd", "passwd", { reason: "escapes-run" }, (_w, d) => link("/etc/passwd", d, "passwd")],
-    ["link-sibling", "sibling.txt", { reason: "escapes-run" }, (w, d) => link(join(w.runsDir, "neighbour/reports/secret.txt"), d, "sibling.txt")],
-    ["link-canary", "canary.txt", { reason: "escapes-run" }, (_w, d) => link("../../outside/canary.txt", d, "canary.txt")],
-    ["link-runs-root", "root/neighbour/reports/secret.txt", { reason: "escapes-run" }, (_w, d) => link("..", d, "root")],
-    ["reports-link-out", "reports/secret.txt", { reason: "escapes-run" }, (_w, d) => link("../neighbour/reports", d, "reports")],
+    [
+      "link-sibling",
+      "sibling.txt",
+      { reason: "escapes-run" },
+      (w, d) => link(join(w.runsDir, "neighbour/reports/secret.txt"), d, "sibling.txt"),
+    ],
+    [
+      "link-canary",
+      "canary.txt",
+      { reason: "escapes-run" },
+      (_w, d) => link("../../outside/canary.txt", d, "canary.txt"),
+    ],
+    [
+      "link-runs-root",
+      "root/neighbour/reports/secret.txt",
+      { reason: "escapes-run" },
+      (_w, d) => link("..", d, "root"),
+    ],
+    [
+      "reports-link-out",
+      "reports/secret.txt",
+      { reason: "escapes-run" },
+      (_w, d) => link("../neighbour/reports", d, "reports"),
+    ],
     ["link-dev", "null", { reason: "escapes-run" }, (_w, d) => link("/dev/null", d, "null")],
     ["loop", "loop-a", { exists: false }, (_w, d) => (link("loop-b", d, "loop-a"), link("loop-a", d, "loop-b"))],
     ["fifo", "pipe.txt", { exists: false }, (_w, d) => makeFifo(join(d, "pipe.txt"))],
     ["folder", "logs", { exists: false }, (_w, d) => mkdirSync(join(d, "logs"))],
     ["missing", "not-written.html", { exists: false }],
-    ["link-inside", "alias.xml", { exists: true }, (_w, d) => (writeFile(join(d, "own/a.xml"), "<a/>"), link("own/a.xml", d, "alias.xml"))],
+    [
+      "link-inside",
+      "alias.xml",
+      { exists: true },
+      (_w, d) => (writeFile(join(d, "own/a.xml"), "<a/>"), link("own/a.xml", d, "alias.xml")),
+    ],
     ["literal-percent", "%2e%2e/x.txt", { exists: true }, (_w, d) => writeFile(join(d, "%2e%2e/x.txt"), "x")],
   ];
 
@@ -294,7 +391,13 @@ describe("hostile refs inside a retained run", () => {
     for (const [id, path, outcome] of reportCases) {
       const report = byId.get(id);
       if ("reason" in outcome) {
-        expect(report, id).toMatchObject({ path: refPath(path), unsafe: true, reason: outcome.reason, exists: false, size: null });
+        expect(report, id).toMatchObject({
+          path: refPath(path),
+          unsafe: true,
+          reason: outcome.reason,
+          exists: false,
+          size: null,
+        });
         expect(report, id).not.toHaveProperty("absolutePath");
       } else {
         expect(report, id).toMatchObject({ exists: outcome.exists, absolutePath: join(runDir, path) });
@@ -322,7 +425,9 @@ describe("hostile refs inside a retained run", () => {
   it("refuses a dangling report link that points outside the run", async () => {
     // Once someone creates the target, the returned absolutePath would read outside the run.
     const world = makeWorld();
-    const runDir = writeCurrentRun(world.runsDir, "hostile", { reports: [{ id: "later", path: "later.txt", content: null }] });
+    const runDir = writeCurrentRun(world.runsDir, "hostile", {
+      reports: [{ id: "later", path: "later.txt", content: null }],
+    });
     link(join(world.root, "outside", "created-later.txt"), runDir, "later.txt");
 
     const { value } = await observe(world, () => reportPaths({ runsDir: world.runsDir }, "hostile"));
@@ -352,7 +457,11 @@ describe("hostile refs inside a retained run", () => {
 
     const { value } = await observe(world, () => artifactManifest({ runsDir: world.runsDir }, "hostile"));
     if (!value?.available) throw new Error("expected a manifest");
-    expect(value.artifacts[0]).toMatchObject({ path: "ok.txt", exists: true, absolutePath: join(runDir, "assessment-package/ok.txt") });
+    expect(value.artifacts[0]).toMatchObject({
+      path: "ok.txt",
+      exists: true,
+      absolutePath: join(runDir, "assessment-package/ok.txt"),
+    });
     expect(value.artifacts.slice(1).map((a) => [a.path, a.reason, a.unsafe, a.exists, "absolutePath" in a])).toEqual(
       unsafe.map(([path, reason]) => [path, reason, true, false, false]),
     );
@@ -366,7 +475,11 @@ describe("hostile refs inside a retained run", () => {
     ["has a drive letter", "C:/m.json", "drive-letter"],
     ["has NUL", "m\0.json", "nul"],
     ["links to a canary manifest outside", (w, d) => (link(w.outside.manifest, d, "m.json"), "m.json"), "escapes-run"],
-    ["lies in a folder linked to a sibling run", (_w, d) => (link("../neighbour/assessment-package", d, "pkg"), "pkg/artifact-manifest.json"), "escapes-run"],
+    [
+      "lies in a folder linked to a sibling run",
+      (_w, d) => (link("../neighbour/assessment-package", d, "pkg"), "pkg/artifact-manifest.json"),
+      "escapes-run",
+    ],
   ])("artifactManifest throws UNSAFE_PATH when the declared manifest path %s", async (_name, declared, reason) => {
     const world = makeWorld();
     const runDir = join(world.runsDir, "hostile");
@@ -418,7 +531,9 @@ describe("a run the process may not read", () => {
     const world = makeWorld();
     writeCurrentRun(world.runsDir, "locked-folder", { startedAt: "2030-01-01T00:00:00Z" });
     writeCurrentRun(world.runsDir, "locked-summary", { startedAt: "2030-01-01T00:00:00Z" });
-    const expected = ["locked-folder", "locked-summary"].map((entry) => expect.objectContaining({ entry, kind: "unreadable" }));
+    const expected = ["locked-folder", "locked-summary"].map((entry) =>
+      expect.objectContaining({ entry, kind: "unreadable" }),
+    );
 
     const isRoot = process.getuid?.() === 0;
     const lock = () => {

@@ -85,7 +85,10 @@ function writeWorld(): void {
   symlinkSync(join("..", "..", SIBLING, "reports", "canary.txt"), join(target, "reports", "sibling-canary.txt"));
   symlinkSync(outside, join(target, "reports", "outside-canary.txt"));
   writeFile(join(target, "assessment-package", "links", ".keep"), "");
-  symlinkSync(join("..", "..", "..", SIBLING, "assessment-package", "canary.txt"), join(target, "assessment-package", "links", "sibling-canary.txt"));
+  symlinkSync(
+    join("..", "..", "..", SIBLING, "assessment-package", "canary.txt"),
+    join(target, "assessment-package", "links", "sibling-canary.txt"),
+  );
   symlinkSync(outside, join(target, "assessment-package", "links", "outside-canary.txt"));
   symlinkSync(join("..", "..", SIBLING), join(target, "assessment-package", "sibling-dir"));
   symlinkSync(SIBLING, join(runsDir, LINKED));
@@ -199,18 +202,26 @@ const SEGMENTS: Segment[] = [
 ];
 
 const PATH_ROWS: Row[] = TEMPLATES.flatMap(([slot, template]) =>
-  SEGMENTS.map(([label, segment]): Row => ({
-    method: "GET",
-    path: template.replace("{}", segment(CANARY_NAME[slot])),
-    label: `${template.replace("{}", `{${slot}}`)} ← ${label}`,
-  })),
+  SEGMENTS.map(
+    ([label, segment]): Row => ({
+      method: "GET",
+      path: template.replace("{}", segment(CANARY_NAME[slot])),
+      label: `${template.replace("{}", `{${slot}}`)} ← ${label}`,
+    }),
+  ),
 );
 
 /** HEAD must be refused just the same, with no body. */
 const HEAD_ROWS: Row[] = TEMPLATES.flatMap(([slot, template]) =>
-  (["the name itself", "%2e%2e ×4 to the outside canary", "..%2f to the sibling's report", "%252e%252e alone"] as const).map((wanted): Row => {
+  (
+    ["the name itself", "%2e%2e ×4 to the outside canary", "..%2f to the sibling's report", "%252e%252e alone"] as const
+  ).map((wanted): Row => {
     const segment = SEGMENTS.find(([label]) => label === wanted)![1];
-    return { method: "HEAD", path: template.replace("{}", segment(CANARY_NAME[slot])), label: `${template.replace("{}", `{${slot}}`)} ← ${wanted}` };
+    return {
+      method: "HEAD",
+      path: template.replace("{}", segment(CANARY_NAME[slot])),
+      label: `${template.replace("{}", `{${slot}}`)} ← ${wanted}`,
+    };
   }),
 );
 
@@ -253,8 +264,12 @@ const READ_ROUTES = [
 /** PROPFIND is a method llhttp knows; FOO is one it refuses before the app (clientError). */
 const METHODS = ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND", "FOO"];
 const METHOD_ROWS: Row[] = [
-  ...READ_ROUTES.flatMap((path) => METHODS.map((method): Row => ({ method, path, label: `${method} ${path}`, status: method === "FOO" ? 400 : 405 }))),
-  ...["POST", "PUT", "PATCH", "OPTIONS", "TRACE"].map((method): Row => ({ method, path: `/runs/${JOB_ID}`, label: `${method} /runs/{job}`, status: 405 })),
+  ...READ_ROUTES.flatMap((path) =>
+    METHODS.map((method): Row => ({ method, path, label: `${method} ${path}`, status: method === "FOO" ? 400 : 405 })),
+  ),
+  ...["POST", "PUT", "PATCH", "OPTIONS", "TRACE"].map(
+    (method): Row => ({ method, path: `/runs/${JOB_ID}`, label: `${method} /runs/{job}`, status: 405 }),
+  ),
   {
     method: "OPTIONS",
     path: `${T}/artifacts/out/result.json`,
@@ -265,13 +280,20 @@ const METHOD_ROWS: Row[] = [
 ];
 
 /** 2,000 headers of 13 bytes each: past Node's 16 KiB header limit without any one being large. */
-const MANY_HEADERS: HeaderMap = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`x-h-${String(i).padStart(4, "0")}`, "1"]));
-const HEADER_ROWS: Row[] = ["/retained-runs", T, `${T}/reports/junit`, `${T}/artifact-manifest`, `${T}/artifacts/out/result.json`, `/runs/${JOB_ID}`].flatMap(
-  (path): Row[] => [
-    { method: "GET", path, headers: { "x-pad": LONG }, label: `${path} with a 64 KiB x-pad header`, status: 431 },
-    { method: "GET", path, headers: MANY_HEADERS, label: `${path} with 2,000 headers`, status: 431 },
-  ],
+const MANY_HEADERS: HeaderMap = Object.fromEntries(
+  Array.from({ length: 2000 }, (_, i) => [`x-h-${String(i).padStart(4, "0")}`, "1"]),
 );
+const HEADER_ROWS: Row[] = [
+  "/retained-runs",
+  T,
+  `${T}/reports/junit`,
+  `${T}/artifact-manifest`,
+  `${T}/artifacts/out/result.json`,
+  `/runs/${JOB_ID}`,
+].flatMap((path): Row[] => [
+  { method: "GET", path, headers: { "x-pad": LONG }, label: `${path} with a 64 KiB x-pad header`, status: 431 },
+  { method: "GET", path, headers: MANY_HEADERS, label: `${path} with 2,000 headers`, status: 431 },
+]);
 
 const ROWS: Row[] = [...PATH_ROWS, ...HEAD_ROWS, ...QUERY_ROWS, ...METHOD_ROWS, ...HEADER_ROWS];
 
@@ -293,7 +315,9 @@ const send = (method: string, path: string, headers: HeaderMap = {}) => rawReque
 /** Exactly `{ "error": { "code", "message" } }` as JSON, and nothing a client should not see. */
 function expectErrorShape(answer: RawAnswer): void {
   expect(answer.headers["content-type"]).toMatch(/^application\/json\b/);
-  expect(JSON.parse(answer.body)).toStrictEqual({ error: { code: expect.stringMatching(/^[A-Z_]+$/), message: expect.any(String) } });
+  expect(JSON.parse(answer.body)).toStrictEqual({
+    error: { code: expect.stringMatching(/^[A-Z_]+$/), message: expect.any(String) },
+  });
 }
 
 function expectNothingLeaked(answer: RawAnswer, path: string): void {
@@ -329,7 +353,9 @@ describe("the fixture", () => {
     expect(readFileSync(join(root, "outside-canary.txt"), "utf8")).toBe(OUTSIDE_CANARY);
     expect(ROWS.length).toBeGreaterThanOrEqual(150);
     expect(PATH_ROWS.length).toBe(TEMPLATES.length * SEGMENTS.length);
-    expect(new Set(ROWS.map((row) => `${row.method} ${row.path} ${Object.keys(row.headers ?? {}).length}`)).size).toBe(ROWS.length);
+    expect(new Set(ROWS.map((row) => `${row.method} ${row.path} ${Object.keys(row.headers ?? {}).length}`)).size).toBe(
+      ROWS.length,
+    );
   });
 
   it.each(CONTROLS)("control: GET %s answers 200 with exactly that file (the only 2xx rows)", async (path, body) => {
@@ -340,17 +366,20 @@ describe("the fixture", () => {
 });
 
 describe(`hostile requests (${ROWS.length} rows)`, () => {
-  it.each(ROWS.map((row) => [row.method, row.label, row] as const))("%s %s → 4xx JSON error, no canary, still healthy", async (method, _label, row) => {
-    const answer = await send(method, row.path, row.headers);
-    expect(answer.status, answer.body).toBeGreaterThanOrEqual(400);
-    expect(answer.status, answer.body).toBeLessThan(500);
-    if (row.status !== undefined) expect(answer.status, answer.body).toBe(row.status);
-    if (answer.status === 405) expect(answer.headers.allow).toMatch(/^GET, HEAD\b/);
-    if (method === "HEAD") expect(answer.body).toBe("");
-    else expectErrorShape(answer);
-    expectNothingLeaked(answer, row.path);
-    await expectHealthy();
-  });
+  it.each(ROWS.map((row) => [row.method, row.label, row] as const))(
+    "%s %s → 4xx JSON error, no canary, still healthy",
+    async (method, _label, row) => {
+      const answer = await send(method, row.path, row.headers);
+      expect(answer.status, answer.body).toBeGreaterThanOrEqual(400);
+      expect(answer.status, answer.body).toBeLessThan(500);
+      if (row.status !== undefined) expect(answer.status, answer.body).toBe(row.status);
+      if (answer.status === 405) expect(answer.headers.allow).toMatch(/^GET, HEAD\b/);
+      if (method === "HEAD") expect(answer.body).toBe("");
+      else expectErrorShape(answer);
+      expectNothingLeaked(answer, row.path);
+      await expectHealthy();
+    },
+  );
 
   it("answers CONNECT with a 4xx or by closing the connection, and stays healthy", async () => {
     const raw = await new Promise<string>((resolve, reject) => {
@@ -358,7 +387,9 @@ describe(`hostile requests (${ROWS.length} rows)`, () => {
       let text = "";
       socket.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
       socket.on("close", () => resolve(text));
-      socket.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" ? resolve(text) : reject(error)));
+      socket.on("error", (error: NodeJS.ErrnoException) =>
+        error.code === "ECONNRESET" ? resolve(text) : reject(error),
+      );
       socket.setTimeout(5000, () => socket.destroy(new Error("CONNECT: no answer and no close within 5 s")));
       socket.write(`CONNECT ${TARGET}.example:443 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
     });

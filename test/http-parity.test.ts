@@ -53,7 +53,14 @@ async function walkBoth(runsDir: string, filters: string[], search: string, limi
   const ids: string[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < 50; page++) {
-    const cli = await cliJson(runsDir, ["runs", "list", ...filters, "--limit", String(limit), ...(cursor ? ["--cursor", cursor] : [])]);
+    const cli = await cliJson(runsDir, [
+      "runs",
+      "list",
+      ...filters,
+      "--limit",
+      String(limit),
+      ...(cursor ? ["--cursor", cursor] : []),
+    ]);
     const path = `/retained-runs?${search}${search ? "&" : ""}limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`;
     const answer = await http(app, path);
     expect(answer.status).toBe(200);
@@ -73,7 +80,11 @@ describe("HTTP and CLI --json print the same bytes on examples/runs", () => {
       [["runs", "list", "--limit", "100"], "/retained-runs?limit=100", 200],
       [["runs", "list", "--limit", "1"], "/retained-runs?limit=1", 200],
       [["runs", "list", "--limit", "10", "--status", "failed"], "/retained-runs?limit=10&status=failed", 200],
-      [["runs", "list", "--limit", "10", "--status", "passed", "--status", "failed"], "/retained-runs?limit=10&status=passed&status=failed", 200],
+      [
+        ["runs", "list", "--limit", "10", "--status", "passed", "--status", "failed"],
+        "/retained-runs?limit=10&status=passed&status=failed",
+        200,
+      ],
       [["runs", "list", "--limit", "10", "--status", "cancelled"], "/retained-runs?limit=10&status=cancelled", 200],
       [
         ["runs", "list", "--limit", "10", "--label", "suite=unit", "--label", "branch=main"],
@@ -97,8 +108,16 @@ describe("HTTP and CLI --json print the same bytes on examples/runs", () => {
     await expectTwins(EXAMPLES, [
       [["runs", "latest"], "/retained-runs/latest", 200],
       [["runs", "latest", "--status", "passed"], "/retained-runs/latest?status=passed", 200],
-      [["runs", "latest", "--status", "failed", "--status", "passed"], "/retained-runs/latest?status=failed&status=passed", 200],
-      [["runs", "latest", "--label", "branch=feature/login"], "/retained-runs/latest?label=branch%3Dfeature%2Flogin", 200],
+      [
+        ["runs", "latest", "--status", "failed", "--status", "passed"],
+        "/retained-runs/latest?status=failed&status=passed",
+        200,
+      ],
+      [
+        ["runs", "latest", "--label", "branch=feature/login"],
+        "/retained-runs/latest?label=branch%3Dfeature%2Flogin",
+        200,
+      ],
       [["runs", "latest", "--until", "2026-01-01T00:00:00Z"], "/retained-runs/latest?until=2026-01-01T00:00:00Z", 200],
     ]);
   });
@@ -163,7 +182,10 @@ describe("HTTP and CLI --json print the same bytes on a helper-built runs dir", 
       startedAt: "2025-06-04T00:00:00Z",
       extra: { artifactManifest: "../elsewhere/artifact-manifest.json" },
     });
-    const linked = writeCurrentRun(runsDir, "linked", { startedAt: "2025-06-05T00:00:00Z", artifacts: { "out/link.txt": null, "out/real.txt": "real" } });
+    const linked = writeCurrentRun(runsDir, "linked", {
+      startedAt: "2025-06-05T00:00:00Z",
+      artifacts: { "out/link.txt": null, "out/real.txt": "real" },
+    });
     writeFileSync(join(root, "canary.txt"), "CANARY");
     symlinkSync(join(root, "canary.txt"), join(linked, "assessment-package", "out", "link.txt"));
     writeIncompleteRun(runsDir, "in-progress");
@@ -177,8 +199,16 @@ describe("HTTP and CLI --json print the same bytes on a helper-built runs dir", 
       [["runs", "list", "--limit", "1000"], "/retained-runs?limit=1000", 200],
       [["runs", "list", "--limit", "100"], "/retained-runs", 200],
       [["runs", "list", "--limit", "4", "--label", "team=web"], "/retained-runs?limit=4&label=team%3Dweb", 200],
-      [["runs", "list", "--limit", "50", "--status", "errored", "--status", "failed"], "/retained-runs?limit=50&status=errored&status=failed", 200],
-      [["runs", "list", "--limit", "50", "--label", "team=web", "--label", "env=ci"], "/retained-runs?limit=50&label=team%3Dweb&label=env%3Dci", 200],
+      [
+        ["runs", "list", "--limit", "50", "--status", "errored", "--status", "failed"],
+        "/retained-runs?limit=50&status=errored&status=failed",
+        200,
+      ],
+      [
+        ["runs", "list", "--limit", "50", "--label", "team=web", "--label", "env=ci"],
+        "/retained-runs?limit=50&label=team%3Dweb&label=env%3Dci",
+        200,
+      ],
       [
         ["runs", "list", "--limit", "50", "--since", "2025-01-01T00:00:00Z", "--until", "2026-01-01T00:03:00Z"],
         "/retained-runs?limit=50&since=2025-01-01T00:00:00Z&until=2026-01-01T00:03:00Z",
@@ -198,7 +228,11 @@ describe("HTTP and CLI --json print the same bytes on a helper-built runs dir", 
     await expectTwins(runsDir, [
       [["runs", "latest"], "/retained-runs/latest", 200],
       [["runs", "latest", "--status", "errored"], "/retained-runs/latest?status=errored", 200],
-      [["runs", "latest", "--label", "team=api", "--status", "failed"], "/retained-runs/latest?label=team%3Dapi&status=failed", 200],
+      [
+        ["runs", "latest", "--label", "team=api", "--status", "failed"],
+        "/retained-runs/latest?label=team%3Dapi&status=failed",
+        200,
+      ],
     ]);
   });
 

@@ -74,7 +74,8 @@ afterAll(async () => {
 });
 
 /** Sends `path` exactly as written, on a new connection, and reads the whole answer. */
-const send = (method: string, path: string, headers: Record<string, string> = {}) => rawRequest(port, path, { method, headers });
+const send = (method: string, path: string, headers: Record<string, string> = {}) =>
+  rawRequest(port, path, { method, headers });
 
 /** Asserts `body` is exactly `{ "error": { "code", "message" } }` and leaks no stack or file path. */
 function expectErrorShape(body: string): void {
@@ -283,15 +284,18 @@ describe("hostile raw request paths", () => {
   });
 
   const shown = (path: string) => (path.length > 200 ? `${path.slice(0, 120)}… (${path.length} characters)` : path);
-  it.each(HOSTILE.map(([method, path]) => [method, shown(path), path]))("%s %s answers 4xx with the JSON error shape, no canary", async (method, _shown, path) => {
-    const answer = await send(method, path);
-    expect(answer.status, answer.body).toBeGreaterThanOrEqual(400);
-    expect(answer.status, answer.body).toBeLessThan(500);
-    if (method === "HEAD") expect(answer.body).toBe("");
-    else expectErrorShape(answer.body);
-    expectNoCanary(answer);
-    await expectHealthy();
-  });
+  it.each(HOSTILE.map(([method, path]) => [method, shown(path), path]))(
+    "%s %s answers 4xx with the JSON error shape, no canary",
+    async (method, _shown, path) => {
+      const answer = await send(method, path);
+      expect(answer.status, answer.body).toBeGreaterThanOrEqual(400);
+      expect(answer.status, answer.body).toBeLessThan(500);
+      if (method === "HEAD") expect(answer.body).toBe("");
+      else expectErrorShape(answer.body);
+      expectNoCanary(answer);
+      await expectHealthy();
+    },
+  );
 
   it("answers a 64 KiB URL with 431 and the JSON error shape from the clientError handler", async () => {
     for (const path of [`/retained-runs/${LONG}`, `${R}/artifacts/${LONG}`]) {
@@ -370,13 +374,17 @@ describe("links to the canaries", () => {
     const reports = await send("GET", `${R}/reports`);
     expect(reports.status).toBe(200);
     expectNoCanary(reports);
-    const byId = Object.fromEntries((JSON.parse(reports.body) as { reports: { id: string }[] }).reports.map((r) => [r.id, r]));
+    const byId = Object.fromEntries(
+      (JSON.parse(reports.body) as { reports: { id: string }[] }).reports.map((r) => [r.id, r]),
+    );
     expect(byId["sibling-canary"]).toMatchObject({ unsafe: true, reason: "escapes-run", exists: false });
     expect(byId["outside-canary"]).toMatchObject({ unsafe: true, reason: "escapes-run", exists: false });
     const manifest = await send("GET", `${R}/artifact-manifest`);
     expect(manifest.status).toBe(200);
     expectNoCanary(manifest);
-    const byPath = Object.fromEntries((JSON.parse(manifest.body) as { artifacts: { path: string }[] }).artifacts.map((a) => [a.path, a]));
+    const byPath = Object.fromEntries(
+      (JSON.parse(manifest.body) as { artifacts: { path: string }[] }).artifacts.map((a) => [a.path, a]),
+    );
     for (const path of ["links/sibling-canary.txt", "links/outside-canary.txt", "sibling-dir/reports/canary.txt"]) {
       expect(byPath[path]).toMatchObject({ unsafe: true, reason: "escapes-run", exists: false });
     }
@@ -389,7 +397,12 @@ describe("links to the canaries", () => {
     `${R}/artifacts/links/outside-canary.txt`,
     `${R}/artifacts/sibling-dir/reports/canary.txt`,
   ])("GET and HEAD %s answer 403 or 404, never the canary, with or without Range and If-None-Match", async (path) => {
-    const variants: Record<string, string>[] = [{}, { range: "bytes=0-" }, { range: "bytes=-5" }, { "if-none-match": "*" }];
+    const variants: Record<string, string>[] = [
+      {},
+      { range: "bytes=0-" },
+      { range: "bytes=-5" },
+      { "if-none-match": "*" },
+    ];
     for (const headers of variants) {
       const get = await send("GET", path, headers);
       expect([403, 404]).toContain(get.status);

@@ -34,7 +34,6 @@ import {
 import { libraryErrorText } from "./helpers/cli.ts";
 import { EXAMPLES, FAILED, INCOMPLETE, LEGACY, PASSED } from "./helpers/examples.ts";
 
-
 const examplesApp = createGuideBoardApp({ runsDir: EXAMPLES });
 const examples = { runsDir: EXAMPLES };
 
@@ -66,7 +65,6 @@ async function request(app: H3, path: string, init: RequestInit = {}): Promise<A
 }
 
 const get = (path: string, init: RequestInit = {}) => request(examplesApp, path, init);
-
 
 /** Asserts the JSON error shape, status and code; returns the message. */
 function expectError(answer: Answer, status: number, code: string): string {
@@ -199,7 +197,9 @@ describe("filters and pagination", () => {
     expect(first.runs).toHaveLength(100);
     expect(first.runs[0].runId).toBe(ids[104]);
     expect(first.nextCursor).toEqual(expect.any(String));
-    const rest = JSON.parse((await request(createGuideBoardApp({ runsDir }), `/retained-runs?cursor=${first.nextCursor}`)).text);
+    const rest = JSON.parse(
+      (await request(createGuideBoardApp({ runsDir }), `/retained-runs?cursor=${first.nextCursor}`)).text,
+    );
     expect(rest.runs.map((run: { runId: string }) => run.runId)).toEqual(ids.slice(0, 5).reverse());
     expect(rest.nextCursor).toBeUndefined();
 
@@ -253,7 +253,9 @@ describe("query validation", () => {
   });
 
   it("says whether a parameter is unknown or given more than once", async () => {
-    expect(expectError(await get("/retained-runs?foo=1"), 400, "INVALID_OPTIONS")).toBe("Invalid query parameter foo: unknown parameter.");
+    expect(expectError(await get("/retained-runs?foo=1"), 400, "INVALID_OPTIONS")).toBe(
+      "Invalid query parameter foo: unknown parameter.",
+    );
     expect(expectError(await get("/retained-runs?limit=1&limit=2"), 400, "INVALID_OPTIONS")).toBe(
       "Invalid query parameter limit: given more than once.",
     );
@@ -310,7 +312,11 @@ describe("errors", () => {
     expectError(await get(`/retained-runs/${PASSED}/reports/nope`), 404, "REPORT_NOT_FOUND");
     const { runsDir } = makeRunsDir();
     writeCurrentRun(runsDir, "r", { reports: [{ id: "gone", path: "reports/gone.txt", content: null }] });
-    expectError(await request(createGuideBoardApp({ runsDir }), "/retained-runs/r/reports/gone"), 404, "REPORT_NOT_FOUND");
+    expectError(
+      await request(createGuideBoardApp({ runsDir }), "/retained-runs/r/reports/gone"),
+      404,
+      "REPORT_NOT_FOUND",
+    );
   });
 
   it("answers 404 ARTIFACT_NOT_FOUND for files the manifest does not list, even when they exist", async () => {
@@ -318,7 +324,11 @@ describe("errors", () => {
     expectError(await get(`${base}/nope.txt`), 404, "ARTIFACT_NOT_FOUND");
     expectError(await get(`${base}/artifact-manifest.json`), 404, "ARTIFACT_NOT_FOUND");
     expectError(await get(`${base}/coverage`), 404, "ARTIFACT_NOT_FOUND");
-    expectError(await get(`/retained-runs/${FAILED}/artifacts/coverage/coverage-summary.json`), 404, "ARTIFACT_NOT_FOUND");
+    expectError(
+      await get(`/retained-runs/${FAILED}/artifacts/coverage/coverage-summary.json`),
+      404,
+      "ARTIFACT_NOT_FOUND",
+    );
     expectError(await get(`/retained-runs/${LEGACY}/artifacts/reports/junit.xml`), 404, "ARTIFACT_NOT_FOUND");
 
     const { runsDir } = makeRunsDir();
@@ -344,7 +354,9 @@ describe("errors", () => {
 });
 
 describe("methods", () => {
-  const cases = ROUTES.flatMap((path) => ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"].map((method) => [method, path] as const));
+  const cases = ROUTES.flatMap((path) =>
+    ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"].map((method) => [method, path] as const),
+  );
 
   it.each(cases)("%s %s → 405 with Allow: GET, HEAD", async (method, path) => {
     const answer = await get(path, { method });
@@ -364,11 +376,14 @@ describe("bearer token", () => {
   const app = createGuideBoardApp({ runsDir: EXAMPLES, token });
   const withAuth = (authorization: string) => ({ headers: { authorization } });
 
-  it.each(ROUTES.filter((path) => path !== "/healthz"))("GET %s without a token → 401 with WWW-Authenticate: Bearer", async (path) => {
-    const answer = await request(app, path);
-    expectError(answer, 401, "UNAUTHORIZED");
-    expect(answer.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
-  });
+  it.each(ROUTES.filter((path) => path !== "/healthz"))(
+    "GET %s without a token → 401 with WWW-Authenticate: Bearer",
+    async (path) => {
+      const answer = await request(app, path);
+      expectError(answer, 401, "UNAUTHORIZED");
+      expect(answer.headers.get("www-authenticate")).toMatch(/^Bearer\b/);
+    },
+  );
 
   it("refuses wrong tokens and other schemes", async () => {
     for (const authorization of [
@@ -448,7 +463,11 @@ describe("Host check", () => {
     expectError(await hosted(loopback, undefined), 421, "HOST_NOT_ALLOWED");
     expectError(await hosted(loopback, "evil.example", "/healthz"), 421, "HOST_NOT_ALLOWED");
     expectError(await hosted(loopback, "evil.example", "/nope"), 421, "HOST_NOT_ALLOWED");
-    expectError(await request(loopback, "/retained-runs", { method: "POST", headers: { host: "evil.example" } }), 421, "HOST_NOT_ALLOWED");
+    expectError(
+      await request(loopback, "/retained-runs", { method: "POST", headers: { host: "evil.example" } }),
+      421,
+      "HOST_NOT_ALLOWED",
+    );
   });
 
   it("allows exactly the listed names, with any port", async () => {
@@ -487,7 +506,9 @@ describe("report files", () => {
     expect(answer.headers.get("content-length")).toBe(String(content.length));
     expect(answer.headers.get("content-security-policy")).toBe("sandbox");
     expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(answer.headers.get("content-disposition")).toBe(`inline; filename="index.html"; filename*=UTF-8''index.html`);
+    expect(answer.headers.get("content-disposition")).toBe(
+      `inline; filename="index.html"; filename*=UTF-8''index.html`,
+    );
     expect(answer.headers.get("accept-ranges")).toBe("bytes");
     expect(answer.headers.get("etag")).toMatch(/^W\/"[0-9a-f]+-[0-9a-f]+"$/);
     expect(answer.headers.get("last-modified")).toBe(stat.mtime.toUTCString());
@@ -511,7 +532,9 @@ describe("report files", () => {
 
   it("gives a weak ETag that holds while the file does and changes with it", async () => {
     const { runsDir } = makeRunsDir();
-    const runDir = writeCurrentRun(runsDir, "r", { reports: [{ id: "log", path: "reports/log.txt", content: "first" }] });
+    const runDir = writeCurrentRun(runsDir, "r", {
+      reports: [{ id: "log", path: "reports/log.txt", content: "first" }],
+    });
     const app = createGuideBoardApp({ runsDir });
     const first = await request(app, "/retained-runs/r/reports/log");
     expect((await request(app, "/retained-runs/r/reports/log")).headers.get("etag")).toBe(first.headers.get("etag"));
@@ -578,7 +601,9 @@ describe("report files", () => {
   it("sandboxes every report whose media type is HTML, whatever its extension", async () => {
     const { runsDir } = makeRunsDir();
     writeCurrentRun(runsDir, "r", {
-      reports: [{ id: "page", path: "reports/page.data", content: "<script>alert(1)</script>", mediaType: "text/html" }],
+      reports: [
+        { id: "page", path: "reports/page.data", content: "<script>alert(1)</script>", mediaType: "text/html" },
+      ],
     });
     const answer = await request(createGuideBoardApp({ runsDir }), "/retained-runs/r/reports/page");
     expect(answer.status).toBe(200);
@@ -673,19 +698,25 @@ describe("artifact files", () => {
     expect(answer.headers.get("content-range")).toBe(`bytes 0-0/${size}`);
   });
 
-  it.each(["bytes=999999-", `bytes=${size}-`, "bytes=-0"])("answers Range %s with 416 and Content-Range: bytes */size", async (range) => {
-    const answer = await get(path, { headers: { range } });
-    expectError(answer, 416, "RANGE_NOT_SATISFIABLE");
-    expect(answer.headers.get("content-range")).toBe(`bytes */${size}`);
-  });
+  it.each(["bytes=999999-", `bytes=${size}-`, "bytes=-0"])(
+    "answers Range %s with 416 and Content-Range: bytes */size",
+    async (range) => {
+      const answer = await get(path, { headers: { range } });
+      expectError(answer, 416, "RANGE_NOT_SATISFIABLE");
+      expect(answer.headers.get("content-range")).toBe(`bytes */${size}`);
+    },
+  );
 
-  it.each(["bytes=0-1,3-4", "bytes=abc", "items=0-1", "bytes=5-2", "bytes=-"])("ignores Range %s and sends the full 200", async (range) => {
-    const answer = await get(path, { headers: { range } });
-    expect(answer.status).toBe(200);
-    expect(answer.body.equals(content)).toBe(true);
-    expect(answer.headers.get("content-range")).toBeNull();
-    expect(answer.headers.get("content-length")).toBe(String(size));
-  });
+  it.each(["bytes=0-1,3-4", "bytes=abc", "items=0-1", "bytes=5-2", "bytes=-"])(
+    "ignores Range %s and sends the full 200",
+    async (range) => {
+      const answer = await get(path, { headers: { range } });
+      expect(answer.status).toBe(200);
+      expect(answer.body.equals(content)).toBe(true);
+      expect(answer.headers.get("content-range")).toBeNull();
+      expect(answer.headers.get("content-length")).toBe(String(size));
+    },
+  );
 
   it("honours If-Range: the matching ETag or date gives 206, anything else the full 200", async () => {
     const lastModified = (await get(path)).headers.get("last-modified")!;
@@ -783,7 +814,11 @@ describe("manifests", () => {
     writeCurrentRun(runsDir, "undeclared", { manifest: "undeclared" });
     writeCurrentRun(runsDir, "missing", { manifest: "omit-file" });
     const app = createGuideBoardApp({ runsDir });
-    for (const [runId, reason] of [["old", "legacy-run"], ["undeclared", "not-declared"], ["missing", "file-missing"]] as const) {
+    for (const [runId, reason] of [
+      ["old", "legacy-run"],
+      ["undeclared", "not-declared"],
+      ["missing", "file-missing"],
+    ] as const) {
       const answer = await request(app, `/retained-runs/${runId}/artifact-manifest`);
       expect(answer.status).toBe(200);
       expect(answer.text).toBe(toJSONText(await artifactManifest({ runsDir }, runId)));
@@ -797,7 +832,10 @@ describe("manifests", () => {
     const corrupt = writeCurrentRun(runsDir, "corrupt");
     writeFileSync(join(corrupt, "assessment-package", "artifact-manifest.json"), "{not json");
     const wrong = writeCurrentRun(runsDir, "wrong");
-    writeFileSync(join(wrong, "assessment-package", "artifact-manifest.json"), JSON.stringify({ schemaVersion: 9, artifacts: [] }));
+    writeFileSync(
+      join(wrong, "assessment-package", "artifact-manifest.json"),
+      JSON.stringify({ schemaVersion: 9, artifacts: [] }),
+    );
     const app = createGuideBoardApp({ runsDir });
     for (const runId of ["corrupt", "wrong"]) {
       const answer = await request(app, `/retained-runs/${runId}/artifact-manifest`);
@@ -850,7 +888,11 @@ describe("GET /events", () => {
       await index.ready();
       const app = createGuideBoardApp({ runsDir, index });
       const head = await request(app, "/events", { method: "HEAD" });
-      expect([head.status, head.headers.get("content-type"), head.text]).toEqual([200, "text/event-stream; charset=utf-8", ""]);
+      expect([head.status, head.headers.get("content-type"), head.text]).toEqual([
+        200,
+        "text/event-stream; charset=utf-8",
+        "",
+      ]);
 
       const response = await app.request("/events");
       expect(response.status).toBe(200);
@@ -899,12 +941,18 @@ describe("embedding", () => {
 
   it("serves every mounted route under the prefix with the library's bytes", async () => {
     expect((await request(user, "/runs-api/healthz")).text).toBe(toJSONText({ status: "ok" }));
-    expect((await request(user, "/runs-api/retained-runs?limit=2")).text).toBe(toJSONText(await listRetainedRuns({ ...examples, limit: 2 })));
+    expect((await request(user, "/runs-api/retained-runs?limit=2")).text).toBe(
+      toJSONText(await listRetainedRuns({ ...examples, limit: 2 })),
+    );
     expect((await request(user, "/runs-api/retained-runs/latest?status=passed")).text).toBe(
       toJSONText(await latestRun({ ...examples, status: "passed" })),
     );
-    expect((await request(user, `/runs-api/retained-runs/${PASSED}`)).text).toBe(toJSONText(await getRetainedRun(examples, PASSED)));
-    expect((await request(user, `/runs-api/retained-runs/${PASSED}/reports`)).text).toBe(toJSONText(await reportPaths(examples, PASSED)));
+    expect((await request(user, `/runs-api/retained-runs/${PASSED}`)).text).toBe(
+      toJSONText(await getRetainedRun(examples, PASSED)),
+    );
+    expect((await request(user, `/runs-api/retained-runs/${PASSED}/reports`)).text).toBe(
+      toJSONText(await reportPaths(examples, PASSED)),
+    );
     expect((await request(user, `/runs-api/retained-runs/${LEGACY}/artifact-manifest`)).text).toBe(
       toJSONText(await artifactManifest(examples, LEGACY)),
     );
@@ -929,12 +977,22 @@ describe("embedding", () => {
   });
 
   it("keeps the token and Host checks of a mounted app", async () => {
-    const options: GuideBoardAppOptions = { runsDir: EXAMPLES, token: "s3cret-token-0123456789", allowedHosts: "loopback" };
+    const options: GuideBoardAppOptions = {
+      runsDir: EXAMPLES,
+      token: "s3cret-token-0123456789",
+      allowedHosts: "loopback",
+    };
     const host = new H3().mount("/runs", createGuideBoardApp(options));
     const headers = { host: "localhost:3000" };
     expect((await request(host, "/runs/healthz", { headers })).status).toBe(200);
     expectError(await request(host, "/runs/retained-runs", { headers }), 401, "UNAUTHORIZED");
-    expect((await request(host, "/runs/retained-runs", { headers: { ...headers, authorization: `Bearer ${options.token}` } })).status).toBe(200);
+    expect(
+      (
+        await request(host, "/runs/retained-runs", {
+          headers: { ...headers, authorization: `Bearer ${options.token}` },
+        })
+      ).status,
+    ).toBe(200);
     expectError(await request(host, "/runs/healthz", { headers: { host: "evil.example" } }), 421, "HOST_NOT_ALLOWED");
   });
 });
@@ -986,12 +1044,14 @@ describe("OpenAPI document", () => {
   it("points each JSON route at its component, and every $ref resolves", () => {
     const ok = (path: string) => JSON.stringify(document.paths[path]?.get?.responses["200"]);
     expect(ok("/retained-runs")).toContain("#/components/schemas/RetainedRunList");
-    expect(ok("/retained-runs/latest")).toContain("#/components/schemas/RetainedRun\"");
-    expect(ok("/retained-runs/{runId}")).toContain("#/components/schemas/RetainedRun\"");
+    expect(ok("/retained-runs/latest")).toContain('#/components/schemas/RetainedRun"');
+    expect(ok("/retained-runs/{runId}")).toContain('#/components/schemas/RetainedRun"');
     expect(ok("/retained-runs/{runId}/reports")).toContain("#/components/schemas/ReportList");
     expect(ok("/retained-runs/{runId}/artifact-manifest")).toContain("#/components/schemas/ArtifactManifest");
     expect(ok("/retained-runs/{runId}/artifact-manifest")).toContain("#/components/schemas/CompatibilityMarker");
-    const refs = [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((match) => match[1]!);
+    const refs = [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map(
+      (match) => match[1]!,
+    );
     expect(refs.length).toBeGreaterThan(10);
     for (const name of refs) expect(schemas).toHaveProperty(name);
   });
@@ -1038,8 +1098,12 @@ describe("OpenAPI document", () => {
     expect(validator("RetainedRun").safeParse({ ...run, surprise: 1 }).success).toBe(false);
     const { runId: _runId, ...withoutId } = run;
     expect(validator("RetainedRun").safeParse(withoutId).success).toBe(false);
-    expect(validator("ArtifactManifest").safeParse(await body(`/retained-runs/${LEGACY}/artifact-manifest`)).success).toBe(false);
-    expect(validator("CompatibilityMarker").safeParse(await body(`/retained-runs/${PASSED}/artifact-manifest`)).success).toBe(false);
+    expect(
+      validator("ArtifactManifest").safeParse(await body(`/retained-runs/${LEGACY}/artifact-manifest`)).success,
+    ).toBe(false);
+    expect(
+      validator("CompatibilityMarker").safeParse(await body(`/retained-runs/${PASSED}/artifact-manifest`)).success,
+    ).toBe(false);
     expect(validator("Error").safeParse({ error: { code: 404 } }).success).toBe(false);
   });
 

@@ -42,7 +42,10 @@ function pidIn(file: string): number | undefined {
 
 const writesPid = 'echo $$ > "$GUIDE_BOARD_RUN_DIR/command.pid"';
 const GUIDES = {
-  quick: { command: ["sh", "-c", `${writesPid}; echo '<testsuite tests="1"/>' > "$GUIDE_BOARD_REPORTS_DIR/junit.xml"`], labels: { suite: "smoke" } },
+  quick: {
+    command: ["sh", "-c", `${writesPid}; echo '<testsuite tests="1"/>' > "$GUIDE_BOARD_REPORTS_DIR/junit.xml"`],
+    labels: { suite: "smoke" },
+  },
   slow: { command: ["sh", "-c", `${writesPid}; exec sleep 30`] },
   steady: { command: ["sh", "-c", `${writesPid}; sleep 2; echo done > "$GUIDE_BOARD_REPORTS_DIR/steady.txt"`] },
 };
@@ -60,7 +63,8 @@ function project(config: Record<string, unknown> | null = CONFIG, options: { cre
 }
 
 /** Starts `guide-board serve --port 0 ...args` in `cwd` and waits for its "Open <url>" line. */
-const serve = (cwd: string, args: string[] = [], env: Record<string, string> = {}) => startServe(args, { cwd, env, timeoutMs: PATIENCE_MS });
+const serve = (cwd: string, args: string[] = [], env: Record<string, string> = {}) =>
+  startServe(args, { cwd, env, timeoutMs: PATIENCE_MS });
 
 const kill = (server: Served) => server.stop("SIGKILL");
 
@@ -74,7 +78,12 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
-async function send(port: number, method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer[] } = {}): Promise<Answer> {
+async function send(
+  port: number,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer[] } = {},
+): Promise<Answer> {
   const { status, headers, body: text } = await rawRequest(port, path, { method, ...options, timeoutMs: PATIENCE_MS });
   let body: Record<string, unknown> = {};
   try {
@@ -154,10 +163,20 @@ describe("POST /runs starts a configured guide", () => {
       expect(started.headers.location).toBe(`runs/${job.jobId}`);
 
       const done = await jobIn(server.port, job.jobId, ENDED);
-      expect(done).toMatchObject({ state: "succeeded", exitCode: 0, runId: job.runId, retainedRun: `/retained-runs/${job.runId}` });
+      expect(done).toMatchObject({
+        state: "succeeded",
+        exitCode: 0,
+        runId: job.runId,
+        retainedRun: `/retained-runs/${job.runId}`,
+      });
       expect(existsSync(join(runsDir, job.runId, "retention-summary.json"))).toBe(true);
       const run = await once200(server.port, done.retainedRun!); // (that it answers at once: see the index race test below)
-      expect(run.body).toMatchObject({ runId: job.runId, status: "passed", labels: { suite: "smoke", guide: "quick" }, reportCount: 1 });
+      expect(run.body).toMatchObject({
+        runId: job.runId,
+        status: "passed",
+        labels: { suite: "smoke", guide: "quick" },
+        reportCount: 1,
+      });
       const listed = await send(server.port, "GET", "/retained-runs?label=guide=quick");
       expect((listed.body.runs as { runId: string }[]).map((r) => r.runId)).toEqual([job.runId]);
       const report = await send(server.port, "GET", `/retained-runs/${job.runId}/reports/junit.xml`);
@@ -186,12 +205,21 @@ describe("POST /runs starts a configured guide", () => {
 
       const cancelQueued = await send(server.port, "DELETE", `/runs/${quick.jobId}`);
       expect(cancelQueued.status).toBe(200);
-      expect(cancelQueued.body).toMatchObject({ jobId: quick.jobId, state: "cancelled", exitCode: null, retainedRun: null });
+      expect(cancelQueued.body).toMatchObject({
+        jobId: quick.jobId,
+        state: "cancelled",
+        exitCode: null,
+        retainedRun: null,
+      });
 
       const cancelRunning = await send(server.port, "DELETE", `/runs/${slow.jobId}`);
       expect(cancelRunning.status).toBe(200);
       const cancelled = await jobIn(server.port, slow.jobId, ENDED);
-      expect(cancelled).toMatchObject({ state: "cancelled", exitCode: 130, retainedRun: `/retained-runs/${slow.runId}` });
+      expect(cancelled).toMatchObject({
+        state: "cancelled",
+        exitCode: 130,
+        retainedRun: `/retained-runs/${slow.runId}`,
+      });
       expect(isAlive(sleepPid)).toBe(false);
       const run = await once200(server.port, `/retained-runs/${slow.runId}`);
       expect(run.body).toMatchObject({ runId: slow.runId, status: "cancelled", labels: { guide: "slow" } });
@@ -199,7 +227,10 @@ describe("POST /runs starts a configured guide", () => {
       // The queued job never ran: it never got a run folder, and nothing started after the cancel.
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(readdirSync(runsDir)).toEqual([slow.runId]);
-      expect((await send(server.port, "GET", `/runs/${quick.jobId}`)).body).toMatchObject({ state: "cancelled", startedAt: null });
+      expect((await send(server.port, "GET", `/runs/${quick.jobId}`)).body).toMatchObject({
+        state: "cancelled",
+        startedAt: null,
+      });
     } finally {
       await kill(server);
     }
@@ -279,7 +310,12 @@ describe("POST /runs starts a configured guide", () => {
 
 describe("POST /runs refuses anything but a guide name, and starts nothing", () => {
   it.each([
-    { what: "a command", body: { guide: "quick", command: ["sh", "-c", "touch CANARY"] }, status: 400, code: "INVALID_BODY" },
+    {
+      what: "a command",
+      body: { guide: "quick", command: ["sh", "-c", "touch CANARY"] },
+      status: 400,
+      code: "INVALID_BODY",
+    },
     { what: "args", body: { guide: "quick", args: ["-c", "touch CANARY"] }, status: 400, code: "INVALID_BODY" },
     { what: "env", body: { guide: "quick", env: { GUIDE_BOARD_RUN_DIR: "/tmp" } }, status: 400, code: "INVALID_BODY" },
     { what: "cwd", body: { guide: "quick", cwd: "/" }, status: 400, code: "INVALID_BODY" },
@@ -314,11 +350,26 @@ describe("POST /runs refuses anything but a guide name, and starts nothing", () 
       const cases: [string, Parameters<typeof send>[3], number, string][] = [
         ["text/plain", { headers: { "content-type": "text/plain" }, body: valid }, 415, "UNSUPPORTED_MEDIA_TYPE"],
         ["no content type", { body: valid }, 415, "UNSUPPORTED_MEDIA_TYPE"],
-        ["form", { headers: { "content-type": "application/x-www-form-urlencoded" }, body: "guide=quick" }, 415, "UNSUPPORTED_MEDIA_TYPE"],
+        [
+          "form",
+          { headers: { "content-type": "application/x-www-form-urlencoded" }, body: "guide=quick" },
+          415,
+          "UNSUPPORTED_MEDIA_TYPE",
+        ],
         ["10 KB declared", { headers: JSON_TYPE, body: padded }, 413, "BODY_TOO_LARGE"],
         ["bad JSON", { headers: JSON_TYPE, body: "{guide: quick}" }, 400, "INVALID_BODY"],
-        ["another site's Origin", { headers: { ...JSON_TYPE, origin: "https://evil.example" }, body: valid }, 403, "FORBIDDEN_ORIGIN"],
-        ["a look-alike Origin", { headers: { ...JSON_TYPE, origin: `http://127.0.0.1.evil.example:${server.port}` }, body: valid }, 403, "FORBIDDEN_ORIGIN"],
+        [
+          "another site's Origin",
+          { headers: { ...JSON_TYPE, origin: "https://evil.example" }, body: valid },
+          403,
+          "FORBIDDEN_ORIGIN",
+        ],
+        [
+          "a look-alike Origin",
+          { headers: { ...JSON_TYPE, origin: `http://127.0.0.1.evil.example:${server.port}` }, body: valid },
+          403,
+          "FORBIDDEN_ORIGIN",
+        ],
         ["Origin null", { headers: { ...JSON_TYPE, origin: "null" }, body: valid }, 403, "FORBIDDEN_ORIGIN"],
       ];
       for (const [what, options, status, code] of cases) {
@@ -327,7 +378,9 @@ describe("POST /runs refuses anything but a guide name, and starts nothing", () 
         expect(answer.body, what).toEqual({ error: { code, message: expect.any(String) } });
       }
       const job = (await startJob(server.port, "quick")).body as unknown as Job;
-      const foreignDelete = await send(server.port, "DELETE", `/runs/${job.jobId}`, { headers: { origin: "https://evil.example" } });
+      const foreignDelete = await send(server.port, "DELETE", `/runs/${job.jobId}`, {
+        headers: { origin: "https://evil.example" },
+      });
       expect(foreignDelete.status).toBe(403);
       await jobIn(server.port, job.jobId, ["succeeded"]);
       // Only the one valid request started anything.
@@ -344,7 +397,9 @@ describe("POST /runs refuses anything but a guide name, and starts nothing", () 
     try {
       const padded = JSON.stringify({ guide: "quick", pad: "x".repeat(10 * 1024) });
       const chunks = [Buffer.from(padded.slice(0, 3000)), Buffer.from(padded.slice(3000))];
-      const answer = await send(server.port, "POST", "/runs", { headers: JSON_TYPE, body: chunks }).catch((error: Error) => error);
+      const answer = await send(server.port, "POST", "/runs", { headers: JSON_TYPE, body: chunks }).catch(
+        (error: Error) => error,
+      );
       expect(answer).toMatchObject({ status: 413, body: { error: { code: "BODY_TOO_LARGE" } } });
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(server.child.exitCode).toBe(null);
@@ -424,9 +479,15 @@ describe("durability: a job outlives its server", () => {
     const second = await serve(cwd);
     try {
       const listed = await send(second.port, "GET", "/retained-runs?label=guide=steady");
-      expect((listed.body.runs as { runId: string; status: string }[]).map((r) => [r.runId, r.status])).toEqual([[job.runId, "passed"]]);
+      expect((listed.body.runs as { runId: string; status: string }[]).map((r) => [r.runId, r.status])).toEqual([
+        [job.runId, "passed"],
+      ]);
       // Jobs live in memory only: the new server knows the run, not the job.
-      expect((await send(second.port, "GET", "/runs")).body).toEqual({ enabled: true, guides: ["quick", "slow", "steady"], jobs: [] });
+      expect((await send(second.port, "GET", "/runs")).body).toEqual({
+        enabled: true,
+        guides: ["quick", "slow", "steady"],
+        jobs: [],
+      });
       expect((await send(second.port, "GET", `/runs/${job.jobId}`)).status).toBe(404);
     } finally {
       await kill(second);

@@ -13,7 +13,9 @@ describe("text from a run folder never reaches a response header unchecked", () 
     ["a NUL in the media type", "text/html\u0000"],
   ])("%s: the report is served with the type of its extension, not a 500", async (_name, mediaType) => {
     const { runsDir } = makeRunsDir();
-    writeCurrentRun(runsDir, "r", { reports: [{ id: "page", path: "reports/\ud800page.html", content: "<p>hi</p>", mediaType }] });
+    writeCurrentRun(runsDir, "r", {
+      reports: [{ id: "page", path: "reports/\ud800page.html", content: "<p>hi</p>", mediaType }],
+    });
     const response = await createGuideBoardApp({ runsDir }).request("/retained-runs/r/reports/page");
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
@@ -29,7 +31,10 @@ describe("guide-board run with a command that leaves a process behind", () => {
     const cwd = tempDir();
     const { runsDir } = makeRunsDir();
     const started = performance.now();
-    const result = await runBin(["run", "--runs-dir", runsDir, "--", "sh", "-c", "sleep 30 & echo $! > bg.pid; echo started"], { cwd }).finished();
+    const result = await runBin(
+      ["run", "--runs-dir", runsDir, "--", "sh", "-c", "sleep 30 & echo $! > bg.pid; echo started"],
+      { cwd },
+    ).finished();
     const took = performance.now() - started;
     const pid = Number(readFileSync(join(cwd, "bg.pid"), "utf8"));
     try {

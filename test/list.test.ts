@@ -1,7 +1,14 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { artifactManifest, getRetainedRun, isGuideBoardError, latestRun, listRetainedRuns, type RetainedRun } from "../src/index.ts";
+import {
+  artifactManifest,
+  getRetainedRun,
+  isGuideBoardError,
+  latestRun,
+  listRetainedRuns,
+  type RetainedRun,
+} from "../src/index.ts";
 import {
   makeRunsDir,
   writeCurrentRun,
@@ -37,9 +44,7 @@ describe("listRetainedRuns", () => {
     const { runs, nextCursor, diagnostics } = await listRetainedRuns({ runsDir });
     expect(ids(runs)).toEqual(["newer", "current", "no-files", "legacy"]);
     expect(nextCursor).toBeUndefined();
-    expect(diagnostics).toEqual([
-      expect.objectContaining({ entry: "in-progress", kind: "incomplete", runsDir }),
-    ]);
+    expect(diagnostics).toEqual([expect.objectContaining({ entry: "in-progress", kind: "incomplete", runsDir })]);
     const byId = Object.fromEntries(runs.map((run) => [run.runId, run]));
     expect(byId.legacy).toMatchObject({
       status: "passed",
@@ -52,10 +57,17 @@ describe("listRetainedRuns", () => {
       compatibility: { generation: "legacy", schemaVersion: null, missing: ["artifactManifest", "submissionManifest"] },
     });
     expect(byId.current!.compatibility).toEqual({ generation: "current", schemaVersion: 2, missing: [] });
-    expect(byId.newer!.compatibility).toEqual({ generation: "newer", schemaVersion: 5, missing: ["submissionManifest"] });
+    expect(byId.newer!.compatibility).toEqual({
+      generation: "newer",
+      schemaVersion: 5,
+      missing: ["submissionManifest"],
+    });
     // `missing` is what the summary declares; a declared file that is absent shows when asked for.
     expect(byId["no-files"]!.compatibility.missing).toEqual(["submissionManifest"]);
-    await expect(artifactManifest({ runsDir }, "no-files")).resolves.toMatchObject({ available: false, reason: "file-missing" });
+    await expect(artifactManifest({ runsDir }, "no-files")).resolves.toMatchObject({
+      available: false,
+      reason: "file-missing",
+    });
   });
 
   it("orders by instant, not by text, then by run id descending", async () => {
@@ -220,7 +232,10 @@ describe("getRetainedRun", () => {
     writeIncompleteRun(runsDir, "half");
     const listed = await listRetainedRuns({ runsDir });
     expect(await getRetainedRun({ runsDir }, "there")).toEqual(listed.runs[0]);
-    for (const [runId, reason] of [["half", "incomplete"], ["absent", "absent"]] as const) {
+    for (const [runId, reason] of [
+      ["half", "incomplete"],
+      ["absent", "absent"],
+    ] as const) {
       const error = await getRetainedRun({ runsDir }, runId).catch((e: unknown) => e);
       expect(isGuideBoardError(error, "RUN_NOT_FOUND")).toBe(true);
       expect((error as { details: unknown }).details).toEqual({ runId, reason });

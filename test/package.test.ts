@@ -33,7 +33,9 @@ let cjs: Library;
 beforeAll(async () => {
   const missing = BUILT.filter((file) => !existsSync(join(ROOT, file)));
   if (missing.length > 0) {
-    throw new Error(`The built package is missing ${missing.join(", ")}: run \`npm run build\` before vitest (\`npm test\` does).`);
+    throw new Error(
+      `The built package is missing ${missing.join(", ")}: run \`npm run build\` before vitest (\`npm test\` does).`,
+    );
   }
   // Specifiers in variables so `tsc --noEmit` (which `npm test` runs before the build) never needs dist/.
   esm = (await import(/* @vite-ignore */ DIST_ESM)) as Library;
@@ -129,7 +131,13 @@ describe.each([
   it("reportPaths resolves the passed run's reports and names the legacy run's by file", async () => {
     const list = await lib().reportPaths({ runsDir: EXAMPLES }, PASSED);
     expect(list.reports).toMatchObject([
-      { id: "html", path: "reports/index.html", title: "Test report", mediaType: "text/html; charset=utf-8", exists: true },
+      {
+        id: "html",
+        path: "reports/index.html",
+        title: "Test report",
+        mediaType: "text/html; charset=utf-8",
+        exists: true,
+      },
       { id: "junit", path: "reports/junit.xml", mediaType: "application/xml", exists: true },
     ]);
     for (const report of list.reports) {
@@ -158,7 +166,9 @@ describe.each([
   });
 
   it("throws the package's own error for an unknown run", async () => {
-    const error = await lib().reportPaths({ runsDir: EXAMPLES }, "no-such-run").catch((e: unknown) => e);
+    const error = await lib()
+      .reportPaths({ runsDir: EXAMPLES }, "no-such-run")
+      .catch((e: unknown) => e);
     expect(lib().isGuideBoardError(error, "RUN_NOT_FOUND")).toBe(true);
     expect(error).toBeInstanceOf(lib().GuideBoardError);
   });
@@ -178,7 +188,15 @@ describe("import graph of src/", () => {
     ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles.map((ref) => ref.fileName);
 
   it("finds the specifiers it checks (the parser is not blind)", () => {
-    expect(ts.preProcessFile('import type { A } from "h3"; export * from "../cli/x.ts"; await import("listhen");', true, true).importedFiles.map((f) => f.fileName)).toEqual(["h3", "../cli/x.ts", "listhen"]);
+    expect(
+      ts
+        .preProcessFile(
+          'import type { A } from "h3"; export * from "../cli/x.ts"; await import("listhen");',
+          true,
+          true,
+        )
+        .importedFiles.map((f) => f.fileName),
+    ).toEqual(["h3", "../cli/x.ts", "listhen"]);
     expect(specifiersOf(join(SRC, "index.ts"))).toContain("./runs.ts");
     expect(specifiersOf(join(SRC, "manifest.ts"))).toEqual(expect.arrayContaining(["zod", "./paths.ts"]));
   });
@@ -194,7 +212,8 @@ describe("import graph of src/", () => {
         else if (specifier.startsWith("node:") || specifier === "zod" || specifier.startsWith("zod/")) continue;
         else if (specifier.startsWith("./") || specifier.startsWith("../")) {
           const target = resolve(dirname(file), specifier);
-          if (!target.startsWith(SRC + sep) || !existsSync(target)) offending.push(`${where} (outside src/ or missing)`);
+          if (!target.startsWith(SRC + sep) || !existsSync(target))
+            offending.push(`${where} (outside src/ or missing)`);
         } else offending.push(where);
       }
     }
@@ -203,7 +222,8 @@ describe("import graph of src/", () => {
 });
 
 describe("the built bin, spawned as a user would", () => {
-  const bin = (...args: string[]) => run(process.execPath, ["bin/guide-board.mjs", ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
+  const bin = (...args: string[]) =>
+    run(process.execPath, ["bin/guide-board.mjs", ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
 
   it("runs list --runs-dir examples/runs exits 0 and lists the three retained runs", async () => {
     const { stdout, stderr } = await bin("runs", "list", "--runs-dir", "examples/runs");
@@ -243,10 +263,17 @@ describe("the packed tarball, installed into a scratch project", () => {
   it("holds dist/ and bin/ files and no test/, examples/ or src/ files", () => {
     expect(files).toEqual(expect.arrayContaining([...BUILT, "bin/guide-board.mjs", "package.json"]));
     expect(files.filter((file) => /^(test|examples|src|cli|adapters)\//.test(file))).toEqual([]);
-    expect(files.every((file) => /^(dist|bin)\//.test(file) || /^(package\.json|README(\.md)?|LICENSE(\.md)?|CHANGELOG\.md)$/i.test(file))).toBe(true);
+    expect(
+      files.every(
+        (file) =>
+          /^(dist|bin)\//.test(file) || /^(package\.json|README(\.md)?|LICENSE(\.md)?|CHANGELOG\.md)$/i.test(file),
+      ),
+    ).toBe(true);
   });
 
-  it("installs, type-checks against its declarations and runs from a plain .mjs, .cjs and its bin", { timeout: 120_000 }, async () => {
+  it("installs, type-checks against its declarations and runs from a plain .mjs, .cjs and its bin", {
+    timeout: 120_000,
+  }, async () => {
     const project = tempDir("gb-scratch-");
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "scratch", private: true, type: "module" }));
     await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball], { cwd: project });
@@ -279,11 +306,23 @@ export { latest, reports, wrong };
 `,
     );
     const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
-    const flags = ["--noEmit", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--strict", "--skipLibCheck"];
+    const flags = [
+      "--noEmit",
+      "--module",
+      "nodenext",
+      "--moduleResolution",
+      "nodenext",
+      "--target",
+      "es2022",
+      "--strict",
+      "--skipLibCheck",
+    ];
     // Not `run(...)` alone: tsc prints its errors on stdout, which we want in the failure message.
-    const typecheck = await run(process.execPath, [tsc, ...flags, "check.mts"], { cwd: project }).catch((error: { stdout?: string }) => ({
-      stdout: `tsc failed:\n${error.stdout ?? String(error)}`,
-    }));
+    const typecheck = await run(process.execPath, [tsc, ...flags, "check.mts"], { cwd: project }).catch(
+      (error: { stdout?: string }) => ({
+        stdout: `tsc failed:\n${error.stdout ?? String(error)}`,
+      }),
+    );
     expect(typecheck.stdout).toBe("");
 
     const script = `const { artifactManifest, latestRun, listRetainedRuns, reportPaths } = LIB;
@@ -301,7 +340,10 @@ console.log(JSON.stringify({
 `;
     const expected = { runs: RETAINED, latest: PASSED, reports: ["html", "junit"], artifacts: [true, true] };
     writeFileSync(join(project, "check.mjs"), script.replace("LIB", 'await import("guide-board")'));
-    writeFileSync(join(project, "check.cjs"), `(async () => {\n${script.replace("LIB", 'require("guide-board")')}})();\n`);
+    writeFileSync(
+      join(project, "check.cjs"),
+      `(async () => {\n${script.replace("LIB", 'require("guide-board")')}})();\n`,
+    );
     for (const file of ["check.mjs", "check.cjs"]) {
       const { stdout } = await run(process.execPath, [file], { cwd: project });
       expect(JSON.parse(stdout), file).toEqual(expected);

@@ -1,7 +1,14 @@
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkRef, GuideBoardError, isGuideBoardError, openInRun, resolveInRun, type UnsafeReason } from "../src/index.ts";
+import {
+  checkRef,
+  GuideBoardError,
+  isGuideBoardError,
+  openInRun,
+  resolveInRun,
+  type UnsafeReason,
+} from "../src/index.ts";
 import { makeRunsDir, writeFile } from "./helpers/runs.ts";
 import { makeFifo } from "./helpers/fifo.ts";
 
@@ -61,7 +68,8 @@ describe("checkRef", () => {
 
   it("refuses a drive letter that only shows after normalizing (`./C:/x`)", () => {
     // The normalized path (`C:/x`) is one checkRef itself refuses, so it must not be returned.
-    for (const ref of ["./C:/x", ".//c:x", "./Z:"]) expect(checkRef(ref), ref).toEqual({ safe: false, reason: "drive-letter" });
+    for (const ref of ["./C:/x", ".//c:x", "./Z:"])
+      expect(checkRef(ref), ref).toEqual({ safe: false, reason: "drive-letter" });
   });
 });
 
@@ -140,7 +148,12 @@ describe("resolveInRun", () => {
     ["a path under a file", "reports/a.xml/x"],
     ["a missing file", "reports/none.xml"],
   ])("resolves %s to no real path", (_name, ref) => {
-    expect(resolveInRun(runDir, ref)).toEqual({ safe: true, path: ref, absolutePath: join(runDir, ref), realPath: null });
+    expect(resolveInRun(runDir, ref)).toEqual({
+      safe: true,
+      path: ref,
+      absolutePath: join(runDir, ref),
+      realPath: null,
+    });
   });
 
   it("refuses a dangling link whose target lies outside the run", () => {
@@ -204,7 +217,9 @@ describe("openInRun", () => {
     );
     expect(isGuideBoardError(error), String(error)).toBe(true);
     expect(error).toMatchObject({ code });
-    expect(JSON.stringify({ error, message: (error as Error).message, details: (error as GuideBoardError).details })).not.toContain(CANARY);
+    expect(
+      JSON.stringify({ error, message: (error as Error).message, details: (error as GuideBoardError).details }),
+    ).not.toContain(CANARY);
   });
 
   it("names the reason of an unsafe path in the error details", async () => {
@@ -229,4 +244,3 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
     expect(performance.now() - started, "took too long").toBeLessThan(ms);
   }
 }
-

@@ -29,7 +29,12 @@ const hostileChar = fc.oneof(
 
 const hostileRef = fc.oneof(
   { arbitrary: fc.array(hostileChar, { maxLength: 24 }).map((chars) => chars.join("")), weight: 4 },
-  { arbitrary: fc.array(fc.constantFrom("..", ".", "", "a", "%2e%2e", "．．", "C:", "\\"), { maxLength: 6 }).map((s) => s.join("/")), weight: 2 },
+  {
+    arbitrary: fc
+      .array(fc.constantFrom("..", ".", "", "a", "%2e%2e", "．．", "C:", "\\"), { maxLength: 6 })
+      .map((s) => s.join("/")),
+    weight: 2,
+  },
   { arbitrary: fc.string({ unit: "binary", maxLength: 24 }), weight: 1 },
 );
 
@@ -113,9 +118,28 @@ beforeAll(() => {
 });
 
 const segment = fc.constantFrom(
-  "inside", "inside-file", "self", "up", "etc", "twin", "loop1", "dangling",
-  "reports", "a.txt", "sub", "deep.txt", "passwd", "r1", "r1-twin", "secret.txt",
-  "..", ".", "", "%2e%2e", "．．", "\\",
+  "inside",
+  "inside-file",
+  "self",
+  "up",
+  "etc",
+  "twin",
+  "loop1",
+  "dangling",
+  "reports",
+  "a.txt",
+  "sub",
+  "deep.txt",
+  "passwd",
+  "r1",
+  "r1-twin",
+  "secret.txt",
+  "..",
+  ".",
+  "",
+  "%2e%2e",
+  "．．",
+  "\\",
 );
 const runRef = fc
   .tuple(fc.constantFrom("", "", "./", "/"), fc.array(segment, { minLength: 1, maxLength: 6 }))
@@ -169,7 +193,10 @@ describe("resolveInRun and openInRun on a real run folder (property)", () => {
         try {
           file = await openInRun(runDir, ref, notFound);
         } catch (error) {
-          expect(isGuideBoardError(error, "UNSAFE_PATH") || isGuideBoardError(error, "REPORT_NOT_FOUND"), String(error)).toBe(true);
+          expect(
+            isGuideBoardError(error, "UNSAFE_PATH") || isGuideBoardError(error, "REPORT_NOT_FOUND"),
+            String(error),
+          ).toBe(true);
           return;
         }
         try {

@@ -2,15 +2,40 @@
 // verify` through `main` on runs directories built by the helpers (verify also on runs recorded
 // by the real bin), with removals checked through the library.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { planPrune, type PruneDecision } from "../cli/prune.ts";
-import { getRetainedRun, isGuideBoardError, listRetainedRuns, toJSONText, verifyArtifacts, type RetainedRun, type RunStatus } from "../src/index.ts";
+import {
+  getRetainedRun,
+  isGuideBoardError,
+  listRetainedRuns,
+  toJSONText,
+  verifyArtifacts,
+  type RetainedRun,
+  type RunStatus,
+} from "../src/index.ts";
 import { assertBuilt, BIN, cleanEnv } from "./helpers/bin.ts";
 import { runCli } from "./helpers/cli.ts";
-import { makeRunsDir, sha256, tempDir, writeCurrentRun, writeFile, writeIncompleteRun, writeLegacyRun } from "./helpers/runs.ts";
+import {
+  makeRunsDir,
+  sha256,
+  tempDir,
+  writeCurrentRun,
+  writeFile,
+  writeIncompleteRun,
+  writeLegacyRun,
+} from "./helpers/runs.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -46,7 +71,12 @@ describe("planPrune", () => {
   const NOW = Date.parse("2026-06-01T00:00:00Z");
 
   /** A retained run that finished `daysAgo` before NOW (newest first is the caller's job). */
-  function run(runId: string, daysAgo: number, status: RunStatus = "passed", labels: Record<string, string> = {}): RetainedRun {
+  function run(
+    runId: string,
+    daysAgo: number,
+    status: RunStatus = "passed",
+    labels: Record<string, string> = {},
+  ): RetainedRun {
     const finishedAt = new Date(NOW - daysAgo * DAY).toISOString();
     return {
       runId,
@@ -84,7 +114,10 @@ describe("planPrune", () => {
     const decisions = planPrune(passed, { maxAge: 7 * DAY }, NOW, never);
     expect(ids(decisions)).toEqual(["p8", "p9"]);
     expect(decisions[0]!.reason).toBe("older than 7d");
-    const unfinished = [run("new", 0), { ...run("old", 0), startedAt: new Date(NOW - 3 * DAY).toISOString(), finishedAt: null }];
+    const unfinished = [
+      run("new", 0),
+      { ...run("old", 0), startedAt: new Date(NOW - 3 * DAY).toISOString(), finishedAt: null },
+    ];
     expect(ids(planPrune(unfinished, { maxAge: 2 * DAY }, NOW, never))).toEqual(["old"]);
     // Exactly maxAge old is not older than maxAge.
     expect(planPrune([run("new", 0), run("edge", 7)], { maxAge: 7 * DAY }, NOW, never)).toEqual([]);
@@ -102,14 +135,33 @@ describe("planPrune", () => {
   });
 
   it("protects the newest run of each status, even far beyond keepLast and maxAge", () => {
-    const runs = [run("p-new", 0), run("f-new", 1, "failed"), run("p-old", 50), run("e-only", 60, "errored"), run("f-old", 70, "failed"), run("c-only", 80, "cancelled")];
+    const runs = [
+      run("p-new", 0),
+      run("f-new", 1, "failed"),
+      run("p-old", 50),
+      run("e-only", 60, "errored"),
+      run("f-old", 70, "failed"),
+      run("c-only", 80, "cancelled"),
+    ];
     expect(ids(planPrune(runs, { keepLast: 1, maxAge: DAY }, NOW, never))).toEqual(["p-old", "f-old"]);
   });
 
   it("keepStatuses: keeps the newest N of a status (the newest one counted among them)", () => {
-    const runs = [run("p0", 0), run("f1", 1, "failed"), run("f2", 2, "failed"), run("f3", 3, "failed"), run("f4", 4, "failed"), run("p5", 5)];
+    const runs = [
+      run("p0", 0),
+      run("f1", 1, "failed"),
+      run("f2", 2, "failed"),
+      run("f3", 3, "failed"),
+      run("f4", 4, "failed"),
+      run("p5", 5),
+    ];
     expect(ids(planPrune(runs, { keepLast: 1, keepStatuses: { failed: 3 } }, NOW, never))).toEqual(["f4", "p5"]);
-    expect(ids(planPrune(runs, { keepLast: 1, keepStatuses: { failed: 0 } }, NOW, never))).toEqual(["f2", "f3", "f4", "p5"]);
+    expect(ids(planPrune(runs, { keepLast: 1, keepStatuses: { failed: 0 } }, NOW, never))).toEqual([
+      "f2",
+      "f3",
+      "f4",
+      "p5",
+    ]);
     expect(ids(planPrune(runs, { keepLast: 1, keepStatuses: { passed: 2 } }, NOW, never))).toEqual(["f2", "f3", "f4"]);
   });
 
@@ -118,7 +170,12 @@ describe("planPrune", () => {
     const decisions = planPrune(passed, { keepLast: 2, maxAge: DAY }, NOW, (r) => pinned.has(r.runId));
     expect(ids(decisions)).toEqual(["p2", "p3", "p5", "p6", "p7", "p9"]);
     const byLabel = passed.map((r, i) => (i % 2 === 1 ? { ...r, labels: { pinned: "true" } } : r));
-    expect(ids(planPrune(byLabel, { keepLast: 1 }, NOW, (r) => r.labels.pinned === "true"))).toEqual(["p2", "p4", "p6", "p8"]);
+    expect(ids(planPrune(byLabel, { keepLast: 1 }, NOW, (r) => r.labels.pinned === "true"))).toEqual([
+      "p2",
+      "p4",
+      "p6",
+      "p8",
+    ]);
   });
 
   it("reads a finishedAt without a time zone as UTC whatever the machine's zone", () => {
@@ -126,7 +183,10 @@ describe("planPrune", () => {
     process.env.TZ = "America/New_York";
     try {
       // 12 hours before NOW when read as UTC, as docs/run-layout.md says; 7 hours when read in New York.
-      const runs = [run("new", 0), { ...run("zoneless", 0), startedAt: "2026-05-31T11:59:00", finishedAt: "2026-05-31T12:00:00" }];
+      const runs = [
+        run("new", 0),
+        { ...run("zoneless", 0), startedAt: "2026-05-31T11:59:00", finishedAt: "2026-05-31T12:00:00" },
+      ];
       expect(ids(planPrune(runs, { maxAge: 10 * HOUR }, NOW, never))).toEqual(["zoneless"]);
     } finally {
       if (saved === undefined) delete process.env.TZ;
@@ -158,7 +218,12 @@ function writeWorld(runsDir: string): void {
     ["r01", 60, "cancelled"],
   ];
   for (const [runId, days, status, labels] of runs) {
-    writeCurrentRun(runsDir, runId, { status, startedAt: iso(days * DAY + 60_000), finishedAt: iso(days * DAY), labels: labels ?? {} });
+    writeCurrentRun(runsDir, runId, {
+      status,
+      startedAt: iso(days * DAY + 60_000),
+      finishedAt: iso(days * DAY),
+      labels: labels ?? {},
+    });
   }
   writeFileSync(join(runsDir, "r05", ".pinned"), "");
   writeLegacyRun(runsDir, "legacy", { startedAt: iso(100 * DAY), finishedAt: iso(100 * DAY - 60_000) });
@@ -199,7 +264,9 @@ describe("guide-board prune", () => {
   it("removes exactly the planned runs (they answer RUN_NOT_FOUND), keeps the rest, leaves no trash", async () => {
     const { runsDir } = makeRunsDir();
     writeWorld(runsDir);
-    const planned = JSON.parse((await cli(["prune", "--runs-dir", runsDir, "--dry-run", "--json", ...WORLD_FLAGS])).stdout) as { removed: PruneDecision[] };
+    const planned = JSON.parse(
+      (await cli(["prune", "--runs-dir", runsDir, "--dry-run", "--json", ...WORLD_FLAGS])).stdout,
+    ) as { removed: PruneDecision[] };
     const { code, stdout } = await cli(["prune", "--runs-dir", runsDir, ...WORLD_FLAGS]);
     expect(code).toBe(0);
     expect(rowsOf(stdout)).toEqual(WORLD_REMOVED);
@@ -214,7 +281,9 @@ describe("guide-board prune", () => {
     expect(diagnostics).toEqual([]);
     expect(readdirSync(runsDir).sort()).toEqual(["r01", "r04", "r05", "r06", "r07", "r08", "r09", "r10"]);
     // A second prune with the same policy finds nothing more.
-    expect((await cli(["prune", "--runs-dir", runsDir, ...WORLD_FLAGS])).stdout).toBe("Nothing to remove; 8 retained run(s) kept.\n");
+    expect((await cli(["prune", "--runs-dir", runsDir, ...WORLD_FLAGS])).stdout).toBe(
+      "Nothing to remove; 8 retained run(s) kept.\n",
+    );
   });
 
   it("--json prints { dryRun, removed: [{ runId, runsDir, reason }], failed, kept }", async () => {
@@ -230,14 +299,26 @@ describe("guide-board prune", () => {
   it("pins by label pinned=true and by a .pinned file; removing the file lets the run go", async () => {
     const { runsDir } = makeRunsDir();
     writeCurrentRun(runsDir, "a-new", { startedAt: iso(3 * HOUR), finishedAt: iso(2 * HOUR) });
-    writeCurrentRun(runsDir, "b-label", { startedAt: iso(3 * DAY), finishedAt: iso(3 * DAY), labels: { pinned: "true" } });
+    writeCurrentRun(runsDir, "b-label", {
+      startedAt: iso(3 * DAY),
+      finishedAt: iso(3 * DAY),
+      labels: { pinned: "true" },
+    });
     writeCurrentRun(runsDir, "c-file", { startedAt: iso(4 * DAY), finishedAt: iso(4 * DAY) });
-    writeCurrentRun(runsDir, "d-pinned-false", { startedAt: iso(5 * DAY), finishedAt: iso(5 * DAY), labels: { pinned: "yes" } });
+    writeCurrentRun(runsDir, "d-pinned-false", {
+      startedAt: iso(5 * DAY),
+      finishedAt: iso(5 * DAY),
+      labels: { pinned: "yes" },
+    });
     writeFileSync(join(runsDir, "c-file", ".pinned"), "keep: release candidate\n");
-    const first = JSON.parse((await cli(["prune", "--runs-dir", runsDir, "--keep-last", "1", "--json"])).stdout) as { removed: PruneDecision[] };
+    const first = JSON.parse((await cli(["prune", "--runs-dir", runsDir, "--keep-last", "1", "--json"])).stdout) as {
+      removed: PruneDecision[];
+    };
     expect(first.removed.map((d) => d.runId)).toEqual(["d-pinned-false"]);
     rmSync(join(runsDir, "c-file", ".pinned"));
-    const second = JSON.parse((await cli(["prune", "--runs-dir", runsDir, "--keep-last", "1", "--json"])).stdout) as { removed: PruneDecision[] };
+    const second = JSON.parse((await cli(["prune", "--runs-dir", runsDir, "--keep-last", "1", "--json"])).stdout) as {
+      removed: PruneDecision[];
+    };
     expect(second.removed.map((d) => d.runId)).toEqual(["c-file"]);
     expect((await listRetainedRuns({ runsDir })).runs.map((r) => r.runId)).toEqual(["a-new", "b-label"]);
   });
@@ -245,12 +326,20 @@ describe("guide-board prune", () => {
   it("uses the config's retention when no flags are given, and flags override it", async () => {
     const { root, runsDir } = makeRunsDir();
     writeWorld(runsDir);
-    writeFileSync(join(root, "guide-board.config.json"), JSON.stringify({ runsDir: "runs", retention: { keepLast: 3, maxAge: "30d", keepStatuses: { failed: 2 } } }));
+    writeFileSync(
+      join(root, "guide-board.config.json"),
+      JSON.stringify({ runsDir: "runs", retention: { keepLast: 3, maxAge: "30d", keepStatuses: { failed: 2 } } }),
+    );
     const fromConfig = await cli(["prune", "--dry-run"], root);
     expect(fromConfig.code).toBe(0);
     expect(rowsOf(fromConfig.stdout)).toEqual(WORLD_REMOVED);
     const overridden = await cli(["prune", "--dry-run", "--json", "--keep-status", "failed=1"], root);
-    expect((JSON.parse(overridden.stdout) as { removed: PruneDecision[] }).removed.map((d) => d.runId)).toEqual(["r06", "r03", "r02", "legacy"]);
+    expect((JSON.parse(overridden.stdout) as { removed: PruneDecision[] }).removed.map((d) => d.runId)).toEqual([
+      "r06",
+      "r03",
+      "r02",
+      "legacy",
+    ]);
     expect(await cli(["prune"], root)).toMatchObject({ code: 0 });
     expect((await listRetainedRuns({ runsDir })).runs).toHaveLength(8);
   });
@@ -268,7 +357,13 @@ describe("guide-board prune", () => {
   });
 
   it("refuses bad flags with exit 2", async () => {
-    for (const flags of [["--keep-last", "0"], ["--max-age", "soon"], ["--keep-status", "broken=1"], ["--keep-status", "failed"], ["extra"]]) {
+    for (const flags of [
+      ["--keep-last", "0"],
+      ["--max-age", "soon"],
+      ["--keep-status", "broken=1"],
+      ["--keep-status", "failed"],
+      ["extra"],
+    ]) {
       const result = await cli(["prune", "--runs-dir", tempDir(), ...flags]);
       expect(result.code, flags.join(" ")).toBe(2);
       expect(result.stderr, flags.join(" ")).toMatch(/^guide-board: .*\nRun 'guide-board prune --help' for usage\.\n$/);
@@ -294,18 +389,29 @@ describe("guide-board prune: incomplete folders and leftovers", () => {
     const elsewhere = writeIncompleteRun(runsDir, "other-host");
     writeFileSync(join(live, ".guide-board-writer.json"), JSON.stringify({ pid: process.pid, host: hostname() }));
     writeFileSync(join(dead, ".guide-board-writer.json"), JSON.stringify({ pid: await deadPid(), host: hostname() }));
-    writeFileSync(join(elsewhere, ".guide-board-writer.json"), JSON.stringify({ pid: process.pid, host: `not-${hostname()}` }));
+    writeFileSync(
+      join(elsewhere, ".guide-board-writer.json"),
+      JSON.stringify({ pid: process.pid, host: `not-${hostname()}` }),
+    );
     for (const dir of [stale, live, dead, elsewhere]) age(dir, 48 * HOUR);
     age(fresh, 30 * 60_000);
 
-    const dry = JSON.parse((await cli(["prune", "--runs-dir", runsDir, "--dry-run", "--json"])).stdout) as { removed: PruneDecision[] };
+    const dry = JSON.parse((await cli(["prune", "--runs-dir", runsDir, "--dry-run", "--json"])).stdout) as {
+      removed: PruneDecision[];
+    };
     expect(dry.removed.map((d) => d.runId).sort()).toEqual(["dead-writer", "other-host", "stale"]);
-    expect(dry.removed.map((d) => [d.reason, d.runsDir])).toEqual(Array(3).fill(["incomplete, untouched for more than 1d", runsDir]));
+    expect(dry.removed.map((d) => [d.reason, d.runsDir])).toEqual(
+      Array(3).fill(["incomplete, untouched for more than 1d", runsDir]),
+    );
     expect(readdirSync(runsDir)).toHaveLength(6);
 
     const real = await cli(["prune", "--runs-dir", runsDir]);
     expect(real.code).toBe(0);
-    expect(rowsOf(real.stdout).map((row) => row[0]).sort()).toEqual(["dead-writer", "other-host", "stale"]);
+    expect(
+      rowsOf(real.stdout)
+        .map((row) => row[0])
+        .sort(),
+    ).toEqual(["dead-writer", "other-host", "stale"]);
     expect(readdirSync(runsDir).sort()).toEqual(["done", "fresh", "live-writer"]);
 
     // A shorter grace takes the fresh one too, never the live one.
@@ -330,7 +436,10 @@ describe("guide-board prune: incomplete folders and leftovers", () => {
     writeCurrentRun(runsDir, "kept");
     // What an interrupted prune leaves: a whole run renamed out of the way, summary included.
     renameSync(writeCurrentRun(runsDir, "gone"), join(runsDir, ".guide-board-trash-gone-abc123"));
-    writeFile(join(runsDir, ".guide-board-trash-other-x1", "retention-summary.json"), JSON.stringify({ runId: ".guide-board-trash-other-x1" }));
+    writeFile(
+      join(runsDir, ".guide-board-trash-other-x1", "retention-summary.json"),
+      JSON.stringify({ runId: ".guide-board-trash-other-x1" }),
+    );
     const { runs, diagnostics } = await listRetainedRuns({ runsDir });
     expect(runs.map((r) => r.runId)).toEqual(["kept"]);
     expect(diagnostics).toEqual([]);
@@ -369,12 +478,16 @@ describe("guide-board verify", () => {
       fs.writeFileSync(path.join(dir, "nested", "deeper", "b.bin"), Buffer.alloc(4096, 7));
       fs.writeFileSync(path.join(dir, "c.txt"), "see");
     `;
-    const child = spawnSync(process.execPath, [BIN, "run", "--runs-dir", runsDir, "--json", "--", process.execPath, "-e", script], {
-      cwd: tempDir(),
-      env: cleanEnv(),
-      encoding: "utf8",
-      timeout: 20_000,
-    });
+    const child = spawnSync(
+      process.execPath,
+      [BIN, "run", "--runs-dir", runsDir, "--json", "--", process.execPath, "-e", script],
+      {
+        cwd: tempDir(),
+        env: cleanEnv(),
+        encoding: "utf8",
+        timeout: 20_000,
+      },
+    );
     expect(child.status, child.stderr).toBe(0);
     return (JSON.parse(child.stdout) as { runId: string }).runId;
   }
@@ -386,7 +499,11 @@ describe("guide-board verify", () => {
 
   it("answers OK, exit 0, for a run just recorded by guide-board run", async () => {
     const [runId] = recorded as [string];
-    expect(await cli(["verify", runId, "--runs-dir", runsDir])).toEqual({ code: 0, stdout: "OK: 3 artifact(s) match the manifest.\n", stderr: "" });
+    expect(await cli(["verify", runId, "--runs-dir", runsDir])).toEqual({
+      code: 0,
+      stdout: "OK: 3 artifact(s) match the manifest.\n",
+      stderr: "",
+    });
     const json = await cli(["verify", runId, "--runs-dir", runsDir, "--json"]);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({ runId, ok: true, checked: 3, problems: [] });
@@ -410,7 +527,12 @@ describe("guide-board verify", () => {
     ];
     const json = await cli(["verify", runId, "--runs-dir", runsDir, "--json"]);
     expect(json.code).toBe(1);
-    const result = JSON.parse(json.stdout) as { runId: string; ok: boolean; checked: number; problems: { path: string }[] };
+    const result = JSON.parse(json.stdout) as {
+      runId: string;
+      ok: boolean;
+      checked: number;
+      problems: { path: string }[];
+    };
     expect({ ...result, problems: [...result.problems].sort((a, b) => (a.path < b.path ? -1 : 1)) }).toEqual({
       runId,
       ok: false,
@@ -423,7 +545,15 @@ describe("guide-board verify", () => {
     const lines = table.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^PROBLEM\s+PATH\s+EXPECTED\s+ACTUAL$/);
     for (const p of problems) {
-      expect(lines.some((line) => line.startsWith(p.kind) && line.includes(` ${p.path}`) && (p.expected === undefined || line.includes(p.expected))), p.path).toBe(true);
+      expect(
+        lines.some(
+          (line) =>
+            line.startsWith(p.kind) &&
+            line.includes(` ${p.path}`) &&
+            (p.expected === undefined || line.includes(p.expected)),
+        ),
+        p.path,
+      ).toBe(true);
     }
     expect(lines.at(-1)).toBe("4 problem(s) in 3 listed artifact(s).");
     // verify only reads: the tampered files are as the test left them.

@@ -2,7 +2,14 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { artifactManifest, isGuideBoardError, reportPaths, submissionManifest } from "../src/index.ts";
-import { makeRunsDir, sha256, writeCurrentRun, writeFile, writeLegacyRun, writeUnsafeReportsRun } from "./helpers/runs.ts";
+import {
+  makeRunsDir,
+  sha256,
+  writeCurrentRun,
+  writeFile,
+  writeLegacyRun,
+  writeUnsafeReportsRun,
+} from "./helpers/runs.ts";
 
 describe("reportPaths", () => {
   it("resolves current refs with ids, media types, sizes and existence", async () => {
@@ -28,8 +35,18 @@ describe("reportPaths", () => {
         exists: true,
         absolutePath: join(runDir, "reports/index.html"),
       },
-      expect.objectContaining({ id: "junit", path: "reports/junit.xml", mediaType: "application/vnd.junit+xml", size: 4 }),
-      expect.objectContaining({ id: "gone", exists: false, size: null, absolutePath: join(runDir, "reports/gone.txt") }),
+      expect.objectContaining({
+        id: "junit",
+        path: "reports/junit.xml",
+        mediaType: "application/vnd.junit+xml",
+        size: 4,
+      }),
+      expect.objectContaining({
+        id: "gone",
+        exists: false,
+        size: null,
+        absolutePath: join(runDir, "reports/gone.txt"),
+      }),
       expect.objectContaining({ id: "html-2", path: "reports/other.html", exists: true }),
     ]);
   });
@@ -88,7 +105,11 @@ describe("artifactManifest", () => {
           absolutePath: join(runDir, "assessment-package/coverage/summary.json"),
         },
         expect.objectContaining({ path: "build/app.bin", mediaType: "application/octet-stream", exists: true }),
-        expect.objectContaining({ path: "lost.txt", exists: false, absolutePath: join(runDir, "assessment-package/lost.txt") }),
+        expect.objectContaining({
+          path: "lost.txt",
+          exists: false,
+          absolutePath: join(runDir, "assessment-package/lost.txt"),
+        }),
       ],
     });
   });
@@ -179,10 +200,13 @@ describe("submissionManifest", () => {
 describe("artifact existence", () => {
   it("counts only regular files as existing artifacts", async () => {
     const { runsDir } = makeRunsDir();
-    const runDir = writeCurrentRun(runsDir, "r", { artifacts: { "file.txt": "x", "dir": null } });
+    const runDir = writeCurrentRun(runsDir, "r", { artifacts: { "file.txt": "x", dir: null } });
     mkdirSync(join(runDir, "assessment-package", "dir"));
     const manifest = await artifactManifest({ runsDir }, "r");
     if (!manifest.available) throw new Error("expected a manifest");
-    expect(manifest.artifacts.map((a) => [a.path, a.exists])).toEqual([["file.txt", true], ["dir", false]]);
+    expect(manifest.artifacts.map((a) => [a.path, a.exists])).toEqual([
+      ["file.txt", true],
+      ["dir", false],
+    ]);
   });
 });

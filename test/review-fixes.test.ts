@@ -13,7 +13,11 @@ import {
 } from "../src/index.ts";
 import { makeRunsDir, writeCurrentRun, writeFile, writeLegacyRun, writeSummaryText } from "./helpers/runs.ts";
 
-const codeOf = (promise: Promise<unknown>) => promise.then(() => "resolved", (error: unknown) => (isGuideBoardError(error) ? error.code : String(error)));
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => "resolved",
+    (error: unknown) => (isGuideBoardError(error) ? error.code : String(error)),
+  );
 
 describe("report ids", () => {
   it("numbers repeats in order without colliding with ids the summary gives", async () => {
@@ -27,7 +31,16 @@ describe("report ids", () => {
 
   it("stays linear for a summary that repeats one ref 50,000 times", async () => {
     const { runsDir } = makeRunsDir();
-    writeSummaryText(runsDir, "many", JSON.stringify({ runId: "many", status: "passed", startedAt: "2026-01-01T00:00:00Z", reports: Array(50_000).fill("a") }));
+    writeSummaryText(
+      runsDir,
+      "many",
+      JSON.stringify({
+        runId: "many",
+        status: "passed",
+        startedAt: "2026-01-01T00:00:00Z",
+        reports: Array(50_000).fill("a"),
+      }),
+    );
     const { reports } = await reportPaths({ runsDir }, "many");
     expect(reports).toHaveLength(50_000);
     expect(reports.at(-1)!.id).toBe("a-50000");
@@ -42,7 +55,17 @@ describe("options", () => {
     ["maxSummaryBytes NaN", () => listRetainedRuns({ runsDir: "/tmp", maxSummaryBytes: Number.NaN })],
     ["maxSummaryBytes -1", () => listRetainedRuns({ runsDir: "/tmp", maxSummaryBytes: -1 })],
     ["maxSummaryBytes 1.5", () => latestRun({ runsDir: "/tmp", maxSummaryBytes: 1.5 })],
-    ["a throwing getter", () => listRetainedRuns(Object.defineProperty({}, "runsDir", { get: () => { throw new Error("boom"); } }) as never)],
+    [
+      "a throwing getter",
+      () =>
+        listRetainedRuns(
+          Object.defineProperty({}, "runsDir", {
+            get: () => {
+              throw new Error("boom");
+            },
+          }) as never,
+        ),
+    ],
   ])("%s is INVALID_OPTIONS", async (_name, call) => {
     expect(await codeOf(call())).toBe("INVALID_OPTIONS");
   });
@@ -84,9 +107,15 @@ describe("manifests", () => {
   it("refuses submission manifests that are too large or nested too deeply", async () => {
     const { runsDir } = makeRunsDir();
     const big = writeCurrentRun(runsDir, "big", { submission: { schemaVersion: 1 } });
-    writeFile(join(big, "submission-manifest.json"), JSON.stringify({ schemaVersion: 1, pad: "x".repeat(2 * 1024 * 1024) }));
+    writeFile(
+      join(big, "submission-manifest.json"),
+      JSON.stringify({ schemaVersion: 1, pad: "x".repeat(2 * 1024 * 1024) }),
+    );
     const deep = writeCurrentRun(runsDir, "deep", { submission: { schemaVersion: 1 } });
-    writeFile(join(deep, "submission-manifest.json"), `{"schemaVersion":1,"x":${"[".repeat(200_000)}${"]".repeat(200_000)}}`);
+    writeFile(
+      join(deep, "submission-manifest.json"),
+      `{"schemaVersion":1,"x":${"[".repeat(200_000)}${"]".repeat(200_000)}}`,
+    );
     expect(await codeOf(submissionManifest({ runsDir }, "big"))).toBe("MANIFEST_INVALID");
     expect(await codeOf(submissionManifest({ runsDir }, "deep"))).toBe("MANIFEST_INVALID");
   });

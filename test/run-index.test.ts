@@ -23,22 +23,39 @@ const open = (runsDir: string | string[], extra: object = {}) => {
   indexes.push(index);
   return index;
 };
-const sortDiagnostics = <T extends { list: { diagnostics: { runsDir: string; entry: string | null }[] } }>(value: T) => {
+const sortDiagnostics = <T extends { list: { diagnostics: { runsDir: string; entry: string | null }[] } }>(
+  value: T,
+) => {
   value.list.diagnostics.sort((a, b) => `${a.runsDir}/${a.entry}`.localeCompare(`${b.runsDir}/${b.entry}`));
   return value;
 };
 
 /** Everything the index answers, next to what the stateless functions answer. */
 async function both(index: RunIndex, runsDir: string | string[], runIds: string[]) {
-  const answer = async (list: typeof listRetainedRuns, latest: typeof latestRun, get: (id: string) => Promise<unknown>) => ({
+  const answer = async (
+    list: typeof listRetainedRuns,
+    latest: typeof latestRun,
+    get: (id: string) => Promise<unknown>,
+  ) => ({
     list: await list({ runsDir, limit: 3 }),
     all: (await list({ runsDir })).runs,
     failed: (await list({ runsDir, status: "failed" })).runs,
     latest: await latest({ runsDir }),
     latestFailed: await latest({ runsDir, status: "failed" }),
-    runs: await Promise.all(runIds.map((id) => get(id).then((run) => run, (error: unknown) => (isGuideBoardError(error) ? error.code : error)))),
+    runs: await Promise.all(
+      runIds.map((id) =>
+        get(id).then(
+          (run) => run,
+          (error: unknown) => (isGuideBoardError(error) ? error.code : error),
+        ),
+      ),
+    ),
   });
-  const settle = (promise: Promise<unknown>) => promise.then((value) => value, (error: unknown) => (isGuideBoardError(error) ? error.code : error));
+  const settle = (promise: Promise<unknown>) =>
+    promise.then(
+      (value) => value,
+      (error: unknown) => (isGuideBoardError(error) ? error.code : error),
+    );
   const files = async (reports: (id: string) => Promise<unknown>, manifest: (id: string) => Promise<unknown>) =>
     Promise.all(runIds.map(async (id) => [await settle(reports(id)), await settle(manifest(id))]));
   const stateless = await answer(listRetainedRuns, latestRun, (id) => getRetainedRun({ runsDir }, id));
@@ -47,9 +64,18 @@ async function both(index: RunIndex, runsDir: string | string[], runIds: string[
     ((options: object) => index.latestRun(options)) as typeof latestRun,
     (id) => index.getRetainedRun(id),
   );
-  const statelessFiles = await files((id) => reportPaths({ runsDir }, id), (id) => artifactManifest({ runsDir }, id));
-  const indexedFiles = await files((id) => index.reportPaths(id), (id) => index.artifactManifest(id));
-  return { stateless: { ...sortDiagnostics(stateless), files: statelessFiles }, indexed: { ...sortDiagnostics(indexed), files: indexedFiles } };
+  const statelessFiles = await files(
+    (id) => reportPaths({ runsDir }, id),
+    (id) => artifactManifest({ runsDir }, id),
+  );
+  const indexedFiles = await files(
+    (id) => index.reportPaths(id),
+    (id) => index.artifactManifest(id),
+  );
+  return {
+    stateless: { ...sortDiagnostics(stateless), files: statelessFiles },
+    indexed: { ...sortDiagnostics(indexed), files: indexedFiles },
+  };
 }
 
 describe("createRunIndex", () => {
@@ -74,10 +100,17 @@ describe("createRunIndex", () => {
     const changes: string[] = [];
     index.onChange((change) => changes.push(`${change.type}:${change.runId}`));
     const runDir = writeIncompleteRun(runsDir, "r1");
-    await expect.poll(() => index.listRetainedRuns().then((list) => list.diagnostics.map((d) => d.kind)), { timeout: 3000 }).toEqual(["incomplete"]);
-    writeFileSync(join(runDir, ".tmp"), JSON.stringify({ runId: "r1", status: "passed", startedAt: "2026-01-01T00:00:00Z", reports: [] }));
+    await expect
+      .poll(() => index.listRetainedRuns().then((list) => list.diagnostics.map((d) => d.kind)), { timeout: 3000 })
+      .toEqual(["incomplete"]);
+    writeFileSync(
+      join(runDir, ".tmp"),
+      JSON.stringify({ runId: "r1", status: "passed", startedAt: "2026-01-01T00:00:00Z", reports: [] }),
+    );
     renameSync(join(runDir, ".tmp"), join(runDir, "retention-summary.json"));
-    await expect.poll(() => index.listRetainedRuns().then((list) => list.runs.map((run) => run.runId)), { timeout: 3000 }).toEqual(["r1"]);
+    await expect
+      .poll(() => index.listRetainedRuns().then((list) => list.runs.map((run) => run.runId)), { timeout: 3000 })
+      .toEqual(["r1"]);
     expect(changes).toEqual(["added:r1"]);
     rmSync(runDir, { recursive: true });
     await expect.poll(() => index.size, { timeout: 3000 }).toBe(0);
@@ -86,7 +119,8 @@ describe("createRunIndex", () => {
 
   it("pages with the same cursors as the stateless listing", async () => {
     const { runsDir } = makeRunsDir();
-    for (let i = 0; i < 12; i++) writeCurrentRun(runsDir, `r${i}`, { startedAt: `2026-01-01T00:00:${String(i % 4).padStart(2, "0")}Z` });
+    for (let i = 0; i < 12; i++)
+      writeCurrentRun(runsDir, `r${i}`, { startedAt: `2026-01-01T00:00:${String(i % 4).padStart(2, "0")}Z` });
     const index = open(runsDir);
     let cursor: string | undefined;
     do {
@@ -119,7 +153,8 @@ describe("createRunIndex", () => {
           for (const { op, id, minute, status } of ops) {
             const runId = ids[id]!;
             const startedAt = `2026-01-01T00:0${minute}:00Z`;
-            if (op === "add" || op === "rewrite") writeCurrentRun(one, runId, { startedAt, status, labels: { n: String(minute) } });
+            if (op === "add" || op === "rewrite")
+              writeCurrentRun(one, runId, { startedAt, status, labels: { n: String(minute) } });
             if (op === "add-second-dir") writeCurrentRun(two, runId, { startedAt, status });
             if (op === "remove") rmSync(join(one, runId), { recursive: true, force: true });
             if (op === "corrupt") writeSummaryText(one, runId, '{"runId":');

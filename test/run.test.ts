@@ -37,7 +37,8 @@ afterAll(() => {
 });
 
 /** Spawns `node bin/guide-board.mjs ...args` in `cwd`. */
-const bin = (args: string[], cwd: string, env: Record<string, string> = {}) => spawnBin(args, { cwd, env, timeoutMs: PATIENCE_MS });
+const bin = (args: string[], cwd: string, env: Record<string, string> = {}) =>
+  spawnBin(args, { cwd, env, timeoutMs: PATIENCE_MS });
 
 /** Runs the bin to the end. */
 const runBin = (args: string[], cwd: string, env?: Record<string, string>) => bin(args, cwd, env).finished();
@@ -82,7 +83,9 @@ function expectWellFormedFolder(runsDir: string, runId: string): void {
   const names = readdirSync(join(runsDir, runId));
   expect(names).toEqual(expect.arrayContaining(["retention-summary.json", "logs", "reports", "assessment-package"]));
   expect(names.filter((name) => name.startsWith("."))).toEqual([]); // no writer file, no temp files
-  expect(readJson(join(runsDir, runId, "assessment-package", "artifact-manifest.json"))).toMatchObject({ schemaVersion: 1 });
+  expect(readJson(join(runsDir, runId, "assessment-package", "artifact-manifest.json"))).toMatchObject({
+    schemaVersion: 1,
+  });
 }
 
 /** A fresh folder to run in (no config file) and a runs directory inside it. */
@@ -105,7 +108,9 @@ describe("guide-board run: statuses and exit codes", () => {
     const startedAt = Date.parse(runId.replace(/T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z-.*$/, "T$1:$2:$3.$4Z"));
     expect(startedAt).toBeGreaterThanOrEqual(before - 1000);
     expect(startedAt).toBeLessThanOrEqual(Date.now());
-    expect(result.stderr).toMatch(new RegExp(`^guide-board: run ${runId} passed \\(exit 0\\), retained in .*${runId}\\n$`, "m"));
+    expect(result.stderr).toMatch(
+      new RegExp(`^guide-board: run ${runId} passed \\(exit 0\\), retained in .*${runId}\\n$`, "m"),
+    );
 
     const summary = summaryOf(runsDir, runId);
     expect(summary).toMatchObject({
@@ -121,7 +126,11 @@ describe("guide-board run: statuses and exit codes", () => {
     expect(summary).not.toHaveProperty("submissionManifest");
     expectWellFormedFolder(runsDir, runId);
     const run = await getRetainedRun({ runsDir }, runId);
-    expect(run).toMatchObject({ status: "passed", exitCode: 0, compatibility: { generation: "current", missing: ["submissionManifest"] } });
+    expect(run).toMatchObject({
+      status: "passed",
+      exitCode: 0,
+      compatibility: { generation: "current", missing: ["submissionManifest"] },
+    });
     const { runs, diagnostics } = await listRetainedRuns({ runsDir });
     expect(runs.map((r) => r.runId)).toEqual([runId]);
     expect(diagnostics).toEqual([]);
@@ -156,7 +165,11 @@ describe("guide-board run: statuses and exit codes", () => {
     const result = await runBin(["run", "--runs-dir", runsDir, "--", "guide-board-no-such-command-xyz", "--flag"], cwd);
     expect(result.code).toBe(127);
     const runId = onlyRunId(runsDir);
-    expect(summaryOf(runsDir, runId)).toMatchObject({ status: "errored", exitCode: null, command: ["guide-board-no-such-command-xyz", "--flag"] });
+    expect(summaryOf(runsDir, runId)).toMatchObject({
+      status: "errored",
+      exitCode: null,
+      command: ["guide-board-no-such-command-xyz", "--flag"],
+    });
     expect(result.stderr).toContain("could not start guide-board-no-such-command-xyz: ENOENT");
     expect(readFileSync(join(runsDir, runId, "logs", "stderr.log"), "utf8")).toContain("ENOENT");
     expectWellFormedFolder(runsDir, runId);
@@ -173,22 +186,25 @@ describe("guide-board run: statuses and exit codes", () => {
     expect(result.stdout).not.toContain("never");
   });
 
-  it.each(["SIGINT", "SIGTERM"] as const)("on %s stops the command, retains the run as cancelled and exits 130", async (signal) => {
-    const { cwd, runsDir } = workspace();
-    const pidFile = join(cwd, "sleep.pid");
-    const spawned = bin(["run", "--runs-dir", runsDir, "--", ...sleeper(pidFile)], cwd);
-    const sleepPid = await until("the command to start", () => readPid(pidFile));
-    const runId = onlyRunId(runsDir);
-    expect(existsSync(join(runsDir, runId, "retention-summary.json"))).toBe(false);
-    spawned.child.kill(signal);
-    const result = await spawned.finished();
-    expect({ code: result.code, signal: result.signal }).toEqual({ code: 130, signal: null });
-    expect(isAlive(sleepPid)).toBe(false);
-    expect(summaryOf(runsDir, runId)).toMatchObject({ runId, status: "cancelled", exitCode: null });
-    expect(result.stderr).toContain(`run ${runId} cancelled`);
-    expectWellFormedFolder(runsDir, runId);
-    expect((await getRetainedRun({ runsDir }, runId)).status).toBe("cancelled");
-  });
+  it.each(["SIGINT", "SIGTERM"] as const)(
+    "on %s stops the command, retains the run as cancelled and exits 130",
+    async (signal) => {
+      const { cwd, runsDir } = workspace();
+      const pidFile = join(cwd, "sleep.pid");
+      const spawned = bin(["run", "--runs-dir", runsDir, "--", ...sleeper(pidFile)], cwd);
+      const sleepPid = await until("the command to start", () => readPid(pidFile));
+      const runId = onlyRunId(runsDir);
+      expect(existsSync(join(runsDir, runId, "retention-summary.json"))).toBe(false);
+      spawned.child.kill(signal);
+      const result = await spawned.finished();
+      expect({ code: result.code, signal: result.signal }).toEqual({ code: 130, signal: null });
+      expect(isAlive(sleepPid)).toBe(false);
+      expect(summaryOf(runsDir, runId)).toMatchObject({ runId, status: "cancelled", exitCode: null });
+      expect(result.stderr).toContain(`run ${runId} cancelled`);
+      expectWellFormedFolder(runsDir, runId);
+      expect((await getRetainedRun({ runsDir }, runId)).status).toBe("cancelled");
+    },
+  );
 });
 
 describe("guide-board run: what a run leaves behind", () => {
@@ -234,9 +250,16 @@ describe("guide-board run: what a run leaves behind", () => {
     expect(expected[0]).toEqual({ path: "build/app.bin", size: 70_000, sha256: sha256(binary) });
     expect(expected[2]!.sha256).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     const library = await artifactManifest({ runsDir }, runId);
-    expect(library.available && library.artifacts.map((a) => [a.path, a.sha256, a.exists])).toEqual(expected.map((e) => [e.path, e.sha256, true]));
+    expect(library.available && library.artifacts.map((a) => [a.path, a.sha256, a.exists])).toEqual(
+      expected.map((e) => [e.path, e.sha256, true]),
+    );
 
-    expect(readJson(join(runDir, "submission-manifest.json"))).toEqual({ schemaVersion: 1, submittedTo: "board", submissionId: "sub-7", items: [1, { a: null }] });
+    expect(readJson(join(runDir, "submission-manifest.json"))).toEqual({
+      schemaVersion: 1,
+      submittedTo: "board",
+      submissionId: "sub-7",
+      items: [1, { a: null }],
+    });
     expect(summaryOf(runsDir, runId).submissionManifest).toBe("submission-manifest.json");
     const submission = await submissionManifest({ runsDir }, runId);
     expect(submission).toMatchObject({ available: true, manifest: { submissionId: "sub-7" } });
@@ -324,12 +347,27 @@ describe("guide-board run NAME: guides from guide-board.config.json", () => {
       fs.writeFileSync(path.join(process.env.GUIDE_BOARD_REPORTS_DIR, "seen.json"),
         JSON.stringify({ cwd: process.cwd(), greeting: process.env.GREETING, runId: process.env.GUIDE_BOARD_RUN_ID }));
     `;
-    const { cwd, runsDir } = project({ check: { command: nodeCommand(script), cwd: "work", env: { GREETING: "hello" }, labels: { suite: "unit" }, timeout: "30s" } });
+    const { cwd, runsDir } = project({
+      check: {
+        command: nodeCommand(script),
+        cwd: "work",
+        env: { GREETING: "hello" },
+        labels: { suite: "unit" },
+        timeout: "30s",
+      },
+    });
     const result = await runBin(["run", "check", "--label", "branch=main"], cwd);
     expect(result.code).toBe(0);
     const runId = onlyRunId(runsDir);
-    expect(readJson(join(runsDir, runId, "reports", "seen.json"))).toEqual({ cwd: join(cwd, "work"), greeting: "hello", runId });
-    expect(summaryOf(runsDir, runId)).toMatchObject({ status: "passed", labels: { suite: "unit", guide: "check", branch: "main" } });
+    expect(readJson(join(runsDir, runId, "reports", "seen.json"))).toEqual({
+      cwd: join(cwd, "work"),
+      greeting: "hello",
+      runId,
+    });
+    expect(summaryOf(runsDir, runId)).toMatchObject({
+      status: "passed",
+      labels: { suite: "unit", guide: "check", branch: "main" },
+    });
   });
 
   it("applies the guide's timeout: errored, exit 124", async () => {
@@ -342,29 +380,43 @@ describe("guide-board run NAME: guides from guide-board.config.json", () => {
   it.each([
     ["a bad duration", { guides: { x: { command: ["true"], timeout: "soon" } } }, "guides.x.timeout"],
     ["a string command", { guides: { x: { command: "npm test" } } }, "guides.x.command"],
-    ["an unknown guide field", { guides: { x: { command: ["true"], shell: true } } }, 'guides.x: unknown field "shell"'],
+    [
+      "an unknown guide field",
+      { guides: { x: { command: ["true"], shell: true } } },
+      'guides.x: unknown field "shell"',
+    ],
     ["a non-string env value", { guides: { x: { command: ["true"], env: { A: 1 } } } }, "guides.x.env.A"],
-    ["a bad retention value", { guides: { x: { command: ["true"] } }, retention: { keepLast: 0 } }, "retention.keepLast"],
+    [
+      "a bad retention value",
+      { guides: { x: { command: ["true"] } }, retention: { keepLast: 0 } },
+      "retention.keepLast",
+    ],
     ["an unknown top-level field", { guides: { x: { command: ["true"] } }, runDir: "typo" }, 'unknown field "runDir"'],
-  ])("refuses a config with %s: exit 2, one line naming the field, no stack, nothing run", async (_what, config, field) => {
-    const cwd = tempDir("gb-badconfig-");
-    writeFileSync(join(cwd, "guide-board.config.json"), JSON.stringify(config));
-    const result = await runBin(["run", "x", "--runs-dir", "runs"], cwd);
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
-    const [first, ...rest] = result.stderr.trimEnd().split("\n");
-    expect(first).toMatch(/^guide-board: .*guide-board\.config\.json: /);
-    expect(first).toContain(field);
-    expect(rest).toEqual(["Run 'guide-board run --help' for usage."]);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
-    expect(existsSync(join(cwd, "runs"))).toBe(false);
-  });
+  ])(
+    "refuses a config with %s: exit 2, one line naming the field, no stack, nothing run",
+    async (_what, config, field) => {
+      const cwd = tempDir("gb-badconfig-");
+      writeFileSync(join(cwd, "guide-board.config.json"), JSON.stringify(config));
+      const result = await runBin(["run", "x", "--runs-dir", "runs"], cwd);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe("");
+      const [first, ...rest] = result.stderr.trimEnd().split("\n");
+      expect(first).toMatch(/^guide-board: .*guide-board\.config\.json: /);
+      expect(first).toContain(field);
+      expect(rest).toEqual(["Run 'guide-board run --help' for usage."]);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(cwd, "runs"))).toBe(false);
+    },
+  );
 });
 
 describe("guide-board run: --json, concurrency, and a writer that dies", () => {
   it("--json prints exactly the library's getRetainedRun serialized with toJSONText", async () => {
     const { cwd, runsDir } = workspace();
-    const result = await runBin(["run", "--runs-dir", runsDir, "--json", "--label", "k=v", "--", "sh", "-c", "echo to-stderr >&2; exit 5"], cwd);
+    const result = await runBin(
+      ["run", "--runs-dir", runsDir, "--json", "--label", "k=v", "--", "sh", "-c", "echo to-stderr >&2; exit 5"],
+      cwd,
+    );
     expect(result.code).toBe(5);
     const runId = onlyRunId(runsDir);
     expect(result.stdout).toBe(toJSONText(await getRetainedRun({ runsDir }, runId)));
@@ -375,7 +427,9 @@ describe("guide-board run: --json, concurrency, and a writer that dies", () => {
     const { cwd, runsDir } = workspace();
     const script = `require("node:fs").writeFileSync(process.env.GUIDE_BOARD_REPORTS_DIR + "/id.txt", process.env.GUIDE_BOARD_RUN_ID)`;
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => runBin(["run", "--runs-dir", runsDir, "--json", "--label", `n=${i}`, "--", ...nodeCommand(script)], cwd)),
+      Array.from({ length: 8 }, (_, i) =>
+        runBin(["run", "--runs-dir", runsDir, "--json", "--label", `n=${i}`, "--", ...nodeCommand(script)], cwd),
+      ),
     );
     expect(results.map((r) => r.code)).toEqual(Array(8).fill(0));
     const ids = results.map((r) => (JSON.parse(r.stdout) as { runId: string }).runId);

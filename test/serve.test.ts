@@ -3,7 +3,17 @@
 // the command line refuses unsafe setups; signals stop it cleanly.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { STATUS_BY_CODE } from "../adapters/_http.ts";
@@ -34,10 +44,12 @@ beforeAll(assertBuilt);
 // The child process (test/helpers/bin.ts), spoken to on a new connection to 127.0.0.1
 
 /** Spawns `node bin/guide-board.mjs serve ...args` in the repo. */
-const spawnServe = (args: string[], env: Record<string, string> = {}) => runBin(["serve", ...args], { cwd: ROOT, env, timeoutMs: PATIENCE_MS });
+const spawnServe = (args: string[], env: Record<string, string> = {}) =>
+  runBin(["serve", ...args], { cwd: ROOT, env, timeoutMs: PATIENCE_MS });
 
 /** Starts the service and waits for its "Open <url>" line. */
-const serve = (args: string[], env: Record<string, string> = {}) => startServe(args, { cwd: ROOT, env, timeoutMs: PATIENCE_MS });
+const serve = (args: string[], env: Record<string, string> = {}) =>
+  startServe(args, { cwd: ROOT, env, timeoutMs: PATIENCE_MS });
 
 /** Waits for a child to exit and its output to drain, failing (and killing it) after `PATIENCE_MS`. */
 async function exitOf(spawned: Spawned) {
@@ -110,12 +122,17 @@ async function expectedAnswers(runsDir: string, absent: string[] = []): Promise<
     const retained = !absent.includes(runId);
     const reportIds = retained ? (await reportPaths(options, runId)).reports.map((report) => report.id) : ["junit"];
     for (const id of reportIds) {
-      answers[`${base}/reports/${encodeURIComponent(id)}`] = await fileFromLibrary(() => openReport(options, runId, id));
+      answers[`${base}/reports/${encodeURIComponent(id)}`] = await fileFromLibrary(() =>
+        openReport(options, runId, id),
+      );
     }
     const manifest = retained ? await artifactManifest(options, runId) : null;
-    const artifactPaths = manifest === null ? ["out/result.json"] : manifest.available ? manifest.artifacts.map((a) => a.path) : [];
+    const artifactPaths =
+      manifest === null ? ["out/result.json"] : manifest.available ? manifest.artifacts.map((a) => a.path) : [];
     for (const path of artifactPaths) {
-      answers[`${base}/artifacts/${encodePath(path)}`] = await fileFromLibrary(() => openArtifact(options, runId, path));
+      answers[`${base}/artifacts/${encodePath(path)}`] = await fileFromLibrary(() =>
+        openArtifact(options, runId, path),
+      );
     }
   }
   return answers;
@@ -140,9 +157,15 @@ function treeState(dir: string): { hash: string; entries: string[] } {
   const walk = (path: string, rel: string) => {
     const stat = lstatSync(path, { bigint: true });
     const type = stat.isSymbolicLink() ? "link" : stat.isDirectory() ? "dir" : stat.isFile() ? "file" : "other";
-    const content = type === "file" ? createHash("sha256").update(readFileSync(path)).digest("hex") : type === "link" ? readlinkSync(path) : "";
+    const content =
+      type === "file"
+        ? createHash("sha256").update(readFileSync(path)).digest("hex")
+        : type === "link"
+          ? readlinkSync(path)
+          : "";
     entries.push([rel, type, stat.size, stat.mode.toString(8), stat.mtimeNs, content].join("\t"));
-    if (type === "dir") for (const name of readdirSync(path).sort()) walk(join(path, name), rel === "." ? name : `${rel}/${name}`);
+    if (type === "dir")
+      for (const name of readdirSync(path).sort()) walk(join(path, name), rel === "." ? name : `${rel}/${name}`);
   };
   walk(dir, ".");
   return { hash: createHash("sha256").update(entries.join("\n")).digest("hex"), entries };
@@ -205,7 +228,10 @@ function writeWorld(runsDir: string): void {
     labels: { suite: "e2e" },
     artifacts: { "out/result.json": '{"ok":false}' },
   });
-  writeLegacyRun(runsDir, LEGACY, { startedAt: "2025-06-01T08:00:00Z", reports: { "reports/summary.html": "<p>legacy</p>", "reports/gone.xml": null } });
+  writeLegacyRun(runsDir, LEGACY, {
+    startedAt: "2025-06-01T08:00:00Z",
+    reports: { "reports/summary.html": "<p>legacy</p>", "reports/gone.xml": null },
+  });
   writeIncompleteRun(runsDir, INCOMPLETE);
 }
 
@@ -237,7 +263,9 @@ describe("restart recovery: every answer is rebuilt from the folders", () => {
       expect(await servedAnswers(second.port, expected)).toEqual(expected);
       const list = JSON.parse((await send(second.port, "/retained-runs")).body) as { runs: { runId: string }[] };
       expect(list.runs.map((run) => run.runId)).toEqual([ADDED_FAILED, PASSED, ADDED_LEGACY, LEGACY]);
-      expect(JSON.parse((await send(second.port, "/retained-runs/latest?status=failed")).body)).toMatchObject({ runId: ADDED_FAILED });
+      expect(JSON.parse((await send(second.port, "/retained-runs/latest?status=failed")).body)).toMatchObject({
+        runId: ADDED_FAILED,
+      });
       for (const path of ["", "/reports", "/artifact-manifest", "/reports/junit", "/artifacts/out/result.json"]) {
         const gone = await send(second.port, `/retained-runs/${FAILED}${path}`);
         expect(gone.status, path).toBe(404);
@@ -363,7 +391,12 @@ describe("the command line refuses unsafe setups", () => {
     writeWorld(runsDir);
     const served = await serve(["--runs-dir", runsDir]);
     try {
-      for (const host of ["evil.example", `evil.example:${served.port}`, "localhost.evil.example", "127.0.0.1.nip.io"]) {
+      for (const host of [
+        "evil.example",
+        `evil.example:${served.port}`,
+        "localhost.evil.example",
+        "127.0.0.1.nip.io",
+      ]) {
         const refused = await send(served.port, "/retained-runs", { host });
         expect(refused.status, host).toBe(421);
         expect(JSON.parse(refused.body)).toEqual({ error: { code: "HOST_NOT_ALLOWED", message: expect.any(String) } });

@@ -19,8 +19,13 @@ const current = {
 describe("parseSummary", () => {
   it("reads each generation and tags it", () => {
     expect(parseSummary(JSON.stringify(legacy))).toMatchObject({ generation: "legacy", summary: legacy });
-    expect(parseSummary(JSON.stringify(current))).toMatchObject({ generation: "current", summary: { runId: "r2", exitCode: 1 } });
-    const newer = parseSummary(JSON.stringify({ ...current, schemaVersion: 7, labels: "not a record", future: { x: 1 } }));
+    expect(parseSummary(JSON.stringify(current))).toMatchObject({
+      generation: "current",
+      summary: { runId: "r2", exitCode: 1 },
+    });
+    const newer = parseSummary(
+      JSON.stringify({ ...current, schemaVersion: 7, labels: "not a record", future: { x: 1 } }),
+    );
     expect(newer).toMatchObject({ generation: "newer", summary: { schemaVersion: 7, exitCode: 1 } });
     expect("summary" in newer && newer.summary.labels).toBeUndefined();
   });

@@ -16,5 +16,6 @@ for (const report of (await reportPaths({ runsDir }, failed.runId)).reports) {
   console.log(`  report ${report.id}: ${report.exists ? report.absolutePath : "missing"}`);
 }
 const manifest = await artifactManifest({ runsDir }, failed.runId);
-if (manifest.available) for (const a of manifest.artifacts) console.log(`  artifact ${a.path} ${a.size} B sha256 ${a.sha256}`);
+if (manifest.available)
+  for (const a of manifest.artifacts) console.log(`  artifact ${a.path} ${a.size} B sha256 ${a.sha256}`);
 else console.log(`  no artifact manifest: ${manifest.message}`);

@@ -77,7 +77,12 @@ export interface Spawned {
 }
 
 /** `promise`, or SIGKILL for `child` and an error after `timeoutMs`. */
-async function within<T>(promise: Promise<T>, child: ChildProcess, timeoutMs: number, message: () => string): Promise<T> {
+async function within<T>(
+  promise: Promise<T>,
+  child: ChildProcess,
+  timeoutMs: number,
+  message: () => string,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -113,7 +118,12 @@ export function runBin(args: string[], options: BinOptions): Spawned {
     });
   });
   const finished = () =>
-    within(closed, child, timeoutMs, () => `guide-board ${args.join(" ")} did not exit within ${timeoutMs} ms: ${JSON.stringify({ stdout, stderr })}`);
+    within(
+      closed,
+      child,
+      timeoutMs,
+      () => `guide-board ${args.join(" ")} did not exit within ${timeoutMs} ms: ${JSON.stringify({ stdout, stderr })}`,
+    );
   return { child, output: () => ({ stdout, stderr }), exited, closed, finished };
 }
 
@@ -139,7 +149,10 @@ export async function startServe(args: string[], options: BinOptions & { urlPatt
   const spawned = runBin(["serve", "--port", "0", ...args], options);
   const { child, output, exited } = spawned;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "Open <url>" line within ${timeoutMs} ms: ${JSON.stringify(output())}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no "Open <url>" line within ${timeoutMs} ms: ${JSON.stringify(output())}`)),
+      timeoutMs,
+    );
     const look = () => {
       const match = pattern.exec(output().stdout);
       if (match) {
@@ -160,7 +173,12 @@ export async function startServe(args: string[], options: BinOptions & { urlPatt
       if (signal !== "SIGKILL") escalate = setTimeout(() => child.kill("SIGKILL"), GRACE_MS);
     }
     try {
-      return await within(exited, child, timeoutMs, () => `guide-board serve did not exit within ${timeoutMs} ms of ${signal}`);
+      return await within(
+        exited,
+        child,
+        timeoutMs,
+        () => `guide-board serve did not exit within ${timeoutMs} ms of ${signal}`,
+      );
     } finally {
       clearTimeout(escalate);
     }

@@ -8,7 +8,10 @@ export interface CliResult {
 }
 
 /** Runs the CLI in-process (`main`) with captured streams; no environment unless given. */
-export async function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const code = await main({

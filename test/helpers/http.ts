@@ -30,18 +30,24 @@ export function rawRequest(port: number, path: string, options: RawRequestOption
   const timeoutMs = options.timeoutMs ?? 10_000;
   const { body } = options;
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method, agent: options.agent ?? false, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        const bytes = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString("utf8"), bytes });
-      });
-      res.on("error", reject);
-    });
+    const req = request(
+      { host: "127.0.0.1", port, path, method, agent: options.agent ?? false, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString("utf8"), bytes });
+        });
+        res.on("error", reject);
+      },
+    );
     for (const [name, value] of Object.entries(options.headers ?? {})) req.setHeader(name, value);
-    if (typeof body === "string" && !req.hasHeader("content-length")) req.setHeader("content-length", Buffer.byteLength(body));
-    req.on("timeout", () => req.destroy(new Error(`no answer to ${method} ${path.slice(0, 80)} within ${timeoutMs} ms`)));
+    if (typeof body === "string" && !req.hasHeader("content-length"))
+      req.setHeader("content-length", Buffer.byteLength(body));
+    req.on("timeout", () =>
+      req.destroy(new Error(`no answer to ${method} ${path.slice(0, 80)} within ${timeoutMs} ms`)),
+    );
     req.on("error", reject);
     if (Array.isArray(body)) for (const chunk of body) req.write(chunk); // chunked: no Content-Length
     req.end(typeof body === "string" ? body : undefined);

@@ -143,7 +143,12 @@ export function writeUnsafeReportsRun(root: string, runsDir: string): [id: strin
   });
   mkdirSync(join(runDir, "reports"));
   symlinkSync(canary, join(runDir, "reports", "link.txt"));
-  return [["up", "parent-segment"], ["abs", "absolute"], ["bs", "backslash"], ["link", "escapes-run"]];
+  return [
+    ["up", "parent-segment"],
+    ["abs", "absolute"],
+    ["bs", "backslash"],
+    ["link", "escapes-run"],
+  ];
 }
 
 /** A folder with some output but no summary: in progress or abandoned. */

@@ -39,7 +39,14 @@ import {
 } from "../../src/index.ts";
 import { assertBuilt, ROOT, runBin, startServe, type Finished, type Spawned } from "../helpers/bin.ts";
 import { rawRequest } from "../helpers/http.ts";
-import { makeRunsDir, tempDir, writeCurrentRun, writeIncompleteRun, writeLegacyRun, writeSummaryText } from "../helpers/runs.ts";
+import {
+  makeRunsDir,
+  tempDir,
+  writeCurrentRun,
+  writeIncompleteRun,
+  writeLegacyRun,
+  writeSummaryText,
+} from "../helpers/runs.ts";
 
 /** How long a child may take to start or stop on a busy machine. */
 const PATIENCE_MS = 20_000;
@@ -79,11 +86,18 @@ function killGroup(pid: number | undefined): void {
 }
 
 /** Spawns `node [nodeArgs] bin/guide-board.mjs ...args` (in the repo unless told), as users run it. */
-const bin = (args: string[], options: { cwd?: string; nodeArgs?: string[]; env?: Record<string, string> } = {}): Spawned =>
-  runBin(args, { ...options, cwd: options.cwd ?? ROOT, timeoutMs: PATIENCE_MS });
+const bin = (
+  args: string[],
+  options: { cwd?: string; nodeArgs?: string[]; env?: Record<string, string> } = {},
+): Spawned => runBin(args, { ...options, cwd: options.cwd ?? ROOT, timeoutMs: PATIENCE_MS });
 
 /** Polls `check` until it returns something other than `undefined`/`false`. */
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = PATIENCE_MS, everyMs = 20): Promise<T> {
+async function until<T>(
+  what: string,
+  check: () => T | undefined | false,
+  timeoutMs = PATIENCE_MS,
+  everyMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();
@@ -195,12 +209,15 @@ async function expectedAnswers(runsDir: string, absent: readonly string[] = []):
     answers[base] = await jsonAnswer(() => getRetainedRun(options, runId));
     answers[`${base}/reports`] = await jsonAnswer(() => reportPaths(options, runId));
     answers[`${base}/artifact-manifest`] = await jsonAnswer(() => artifactManifest(options, runId));
-    const reportIds = absent.includes(runId) ? ["junit"] : (await reportPaths(options, runId)).reports.map((report) => report.id);
+    const reportIds = absent.includes(runId)
+      ? ["junit"]
+      : (await reportPaths(options, runId)).reports.map((report) => report.id);
     for (const id of reportIds) {
       answers[`${base}/reports/${encodeURIComponent(id)}`] = await fileAnswer(() => openReport(options, runId, id));
     }
     const manifest = absent.includes(runId) ? null : await artifactManifest(options, runId);
-    const paths = manifest === null ? ["out/result.json"] : manifest.available ? manifest.artifacts.map((a) => a.path) : [];
+    const paths =
+      manifest === null ? ["out/result.json"] : manifest.available ? manifest.artifacts.map((a) => a.path) : [];
     for (const path of paths) {
       answers[`${base}/artifacts/${encodePath(path)}`] = await fileAnswer(() => openArtifact(options, runId, path));
     }
@@ -275,9 +292,15 @@ function treeState(dir: string): string[] {
   const walk = (path: string, rel: string) => {
     const stat = lstatSync(path, { bigint: true });
     const type = stat.isSymbolicLink() ? "link" : stat.isDirectory() ? "dir" : stat.isFile() ? "file" : "other";
-    const content = type === "file" ? createHash("sha256").update(readFileSync(path)).digest("hex") : type === "link" ? readlinkSync(path) : "";
+    const content =
+      type === "file"
+        ? createHash("sha256").update(readFileSync(path)).digest("hex")
+        : type === "link"
+          ? readlinkSync(path)
+          : "";
     entries.push([rel, type, stat.size, stat.mode.toString(8), stat.mtimeNs, content].join("\t"));
-    if (type === "dir") for (const name of readdirSync(path).sort()) walk(join(path, name), rel === "." ? name : `${rel}/${name}`);
+    if (type === "dir")
+      for (const name of readdirSync(path).sort()) walk(join(path, name), rel === "." ? name : `${rel}/${name}`);
   };
   walk(dir, ".");
   return entries;
@@ -304,7 +327,8 @@ async function audit(runsDir: string): Promise<{ retained: number; violations: s
   const { runs } = await listRetainedRuns({ runsDir, limit: 1000 });
   for (const run of runs) {
     const result = await verifyArtifacts({ runsDir }, run.runId).catch((error: unknown) => error);
-    if (isGuideBoardError(result) || !(result as { ok: boolean }).ok) violations.push(`${run.runId}: artifacts do not verify: ${JSON.stringify(result)}`);
+    if (isGuideBoardError(result) || !(result as { ok: boolean }).ok)
+      violations.push(`${run.runId}: artifacts do not verify: ${JSON.stringify(result)}`);
   }
   return { retained: runs.length, violations };
 }
@@ -334,7 +358,10 @@ function writeWorld(runsDir: string): void {
     exitCode: 1,
     artifacts: { "out/result.json": '{"ok":false}' },
   });
-  writeLegacyRun(runsDir, LEGACY, { startedAt: "2025-06-01T08:00:00Z", reports: { "reports/summary.html": "<p>legacy</p>" } });
+  writeLegacyRun(runsDir, LEGACY, {
+    startedAt: "2025-06-01T08:00:00Z",
+    reports: { "reports/summary.html": "<p>legacy</p>" },
+  });
   writeIncompleteRun(runsDir, "2026-03-03T09-00-00Z-busy");
 }
 
@@ -349,7 +376,23 @@ i=0; while [ "$i" -lt "$1" ]; do i=$((i+1)); head -c "$2" /dev/urandom > "$GUIDE
 function recordArgs(runsDir: string, runId: string, count: number, bytes: number): { args: string[]; pidFile: string } {
   const pidFile = join(tempDir("gb-pid-"), "command.pid");
   pidFiles.add(pidFile);
-  return { args: ["run", "--runs-dir", runsDir, "--run-id", runId, "--", "sh", "-c", RECORDED_SCRIPT, pidFile, String(count), String(bytes)], pidFile };
+  return {
+    args: [
+      "run",
+      "--runs-dir",
+      runsDir,
+      "--run-id",
+      runId,
+      "--",
+      "sh",
+      "-c",
+      RECORDED_SCRIPT,
+      pidFile,
+      String(count),
+      String(bytes),
+    ],
+    pidFile,
+  };
 }
 
 async function record(runsDir: string, runId: string, count = 2, bytes = 256 * 1024): Promise<void> {
@@ -367,7 +410,11 @@ describe("scenario 1: SIGKILL the service under load, restart it", () => {
     const absent: string[] = [];
     const changesWhileDown: (() => Promise<void>)[] = [
       async () => {
-        writeCurrentRun(runsDir, "2026-04-02T09-00-00Z-added", { startedAt: "2026-04-02T09:00:00Z", status: "failed", exitCode: 2 });
+        writeCurrentRun(runsDir, "2026-04-02T09-00-00Z-added", {
+          startedAt: "2026-04-02T09:00:00Z",
+          status: "failed",
+          exitCode: 2,
+        });
         writeIncompleteRun(runsDir, "2026-04-02T10-00-00Z-busy2");
         rmSync(join(runsDir, FAILED), { recursive: true });
         absent.push(FAILED);
@@ -443,14 +490,19 @@ describe("scenario 2: SIGKILL guide-board run while it writes", () => {
     const violations: string[] = [];
 
     /** Runs the recording, kills the CLI when `kill` says, then stops its orphaned command. */
-    async function killRun(runId: string, trigger: string, kill: (spawned: Spawned) => Promise<void> | void): Promise<Finished> {
+    async function killRun(
+      runId: string,
+      trigger: string,
+      kill: (spawned: Spawned) => Promise<void> | void,
+    ): Promise<Finished> {
       const { args, pidFile } = recordArgs(runsDir, runId, ARTIFACTS, ARTIFACT_BYTES);
       const spawned = bin(args, { cwd });
       await kill(spawned);
       const end = await spawned.finished();
       // The command runs in its own process group and outlives the CLI: stop it before looking.
       // A CLI killed between spawn and the shell's first line leaves the pid file a moment later.
-      if (existsSync(join(runsDir, runId, ".guide-board-writer.json"))) await until("the pid file", () => readPid(pidFile), 300).catch(() => undefined);
+      if (existsSync(join(runsDir, runId, ".guide-board-writer.json")))
+        await until("the pid file", () => readPid(pidFile), 300).catch(() => undefined);
       killGroup(readPid(pidFile));
       outcomes.push({ runId, trigger, outcome: await classify(runId) });
       return end;
@@ -469,14 +521,24 @@ describe("scenario 2: SIGKILL guide-board run while it writes", () => {
         const run = await getRetainedRun({ runsDir }, runId).catch((error: unknown) => error);
         if (isGuideBoardError(run)) violations.push(`${runId}: has a summary but getRetainedRun fails: ${run.message}`);
         const verified = await verifyArtifacts({ runsDir }, runId).catch((error: unknown) => error);
-        if (isGuideBoardError(verified) || !(verified as { ok: boolean }).ok || (verified as { checked: number }).checked !== ARTIFACTS) {
+        if (
+          isGuideBoardError(verified) ||
+          !(verified as { ok: boolean }).ok ||
+          (verified as { checked: number }).checked !== ARTIFACTS
+        ) {
           violations.push(`${runId}: retained but its artifacts do not verify: ${JSON.stringify(verified)}`);
         }
         return "retained";
       }
-      const error = await getRetainedRun({ runsDir }, runId).then(() => null, (e: unknown) => e);
-      if (!isGuideBoardError(error, "RUN_NOT_FOUND")) violations.push(`${runId}: no summary, yet getRetainedRun answers ${JSON.stringify(error)}`);
-      return names.some((name) => name.startsWith(".retention-summary.json.tmp-")) ? "incomplete with a summary temp file" : "incomplete";
+      const error = await getRetainedRun({ runsDir }, runId).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      if (!isGuideBoardError(error, "RUN_NOT_FOUND"))
+        violations.push(`${runId}: no summary, yet getRetainedRun answers ${JSON.stringify(error)}`);
+      return names.some((name) => name.startsWith(".retention-summary.json.tmp-"))
+        ? "incomplete with a summary temp file"
+        : "incomplete";
     }
 
     /**
@@ -501,7 +563,12 @@ describe("scenario 2: SIGKILL guide-board run while it writes", () => {
     const started = Date.now();
     let folderMs = 0;
     const baseline = await killRun("baseline", "none", async () => {
-      folderMs = await until("the run folder", () => existsSync(join(runsDir, "baseline")) && Date.now() - started, PATIENCE_MS, 2);
+      folderMs = await until(
+        "the run folder",
+        () => existsSync(join(runsDir, "baseline")) && Date.now() - started,
+        PATIENCE_MS,
+        2,
+      );
     });
     const fullMs = Date.now() - started;
     expect(baseline.code, baseline.stderr).toBe(0);
@@ -512,7 +579,10 @@ describe("scenario 2: SIGKILL guide-board run while it writes", () => {
     const WRITING_STEPS = 15;
     const delays = [
       ...Array.from({ length: STEPS }, (_, step) => (step * fullMs * 1.1) / (STEPS - 1)),
-      ...Array.from({ length: WRITING_STEPS }, (_, step) => folderMs + ((step + 0.5) * (fullMs - folderMs)) / WRITING_STEPS),
+      ...Array.from(
+        { length: WRITING_STEPS },
+        (_, step) => folderMs + ((step + 0.5) * (fullMs - folderMs)) / WRITING_STEPS,
+      ),
     ].map(Math.round);
     for (const [step, delay] of delays.entries()) {
       await killRun(`delay-${String(step).padStart(2, "0")}`, `after ${delay} ms`, async (spawned) => {
@@ -521,7 +591,11 @@ describe("scenario 2: SIGKILL guide-board run while it writes", () => {
       });
     }
     const triggers: [string, string, (names: string[]) => boolean][] = [
-      ["manifest temp", "assessment-package", (names) => names.some((n) => n.startsWith(".artifact-manifest.json.tmp-"))],
+      [
+        "manifest temp",
+        "assessment-package",
+        (names) => names.some((n) => n.startsWith(".artifact-manifest.json.tmp-")),
+      ],
       ["summary temp", "", (names) => names.some((n) => n.startsWith(".retention-summary.json.tmp-"))],
       ["summary", "", (names) => names.includes("retention-summary.json")],
     ];
@@ -539,15 +613,19 @@ describe("scenario 2: SIGKILL guide-board run while it writes", () => {
     expect(diagnostics.filter((d) => d.kind !== "incomplete")).toEqual([]);
     for (const { runId, outcome } of outcomes) {
       if (outcome === "retained" && !listed.has(runId)) violations.push(`${runId}: retained but not listed`);
-      if (outcome.startsWith("incomplete") && (listed.has(runId) || !incomplete.has(runId))) violations.push(`${runId}: incomplete but not an incomplete diagnostic`);
-      if (outcome === "no folder" && (listed.has(runId) || incomplete.has(runId))) violations.push(`${runId}: no folder, yet listed`);
+      if (outcome.startsWith("incomplete") && (listed.has(runId) || !incomplete.has(runId)))
+        violations.push(`${runId}: incomplete but not an incomplete diagnostic`);
+      if (outcome === "no folder" && (listed.has(runId) || incomplete.has(runId)))
+        violations.push(`${runId}: no folder, yet listed`);
     }
     violations.push(...(await audit(runsDir)).violations);
     expect(violations).toEqual([]);
 
     // Killed at once: nothing written yet. Killed once the summary exists: retained.
     expect(outcomes.find((o) => o.runId === "delay-00")!.outcome).toMatch(/^no folder|^incomplete/);
-    expect(outcomes.filter((o) => o.trigger === "when the summary appears").map((o) => o.outcome)).toEqual(Array(5).fill("retained"));
+    expect(outcomes.filter((o) => o.trigger === "when the summary appears").map((o) => o.outcome)).toEqual(
+      Array(5).fill("retained"),
+    );
 
     const count = (list: typeof outcomes) =>
       (["no folder", "incomplete", "incomplete with a summary temp file", "retained"] as const)
@@ -560,7 +638,12 @@ describe("scenario 2: SIGKILL guide-board run while it writes", () => {
       `[faults] scenario 2 (run SIGKILLed while writing ${ARTIFACTS} × ${ARTIFACT_BYTES / 1024} KiB, a whole run ${fullMs} ms): ${kills} kills — ` +
         `${STEPS} at delays 0–${Math.round(fullMs * 1.1)} ms and ${WRITING_STEPS} while the folder is written (${folderMs}–${fullMs} ms): ` +
         `${count(outcomes.filter((o) => o.runId.startsWith("delay-")))}; ` +
-        triggers.map(([what]) => `5 when the ${what} appeared: ${count(outcomes.filter((o) => o.trigger === `when the ${what} appears`))}`).join("; ") +
+        triggers
+          .map(
+            ([what]) =>
+              `5 when the ${what} appeared: ${count(outcomes.filter((o) => o.trigger === `when the ${what} appears`))}`,
+          )
+          .join("; ") +
         `; 0 half-written summaries, every retained run verified, every other folder an unlisted incomplete diagnostic`,
     );
   });
@@ -649,7 +732,9 @@ fs.writeFileSync(process.argv[2], "yes");`;
         rmSync(marker, { force: true });
         const { command, simulateOn } = prepare(dir);
         const args = ["run", "--runs-dir", dir, "--run-id", "full-disk", "--", ...command];
-        const simulation = simulated ? { nodeArgs: ["--require", enospcPreload(work)], env: { GB_ENOSPC_ON: simulateOn } } : {};
+        const simulation = simulated
+          ? { nodeArgs: ["--require", enospcPreload(work)], env: { GB_ENOSPC_ON: simulateOn } }
+          : {};
         const result = await bin(args, { cwd: work, ...simulation }).finished();
         const own = result.stderr.split("\n").filter((line) => line.startsWith("guide-board:"));
         expect(result.stderr, name).not.toMatch(/\n\s+at /);
@@ -661,9 +746,11 @@ fs.writeFileSync(process.argv[2], "yes");`;
         // a manifest but no summary means the summary write failed.
         const temps = [...names(""), ...names("assessment-package")].filter((n) => n.includes(".tmp-"));
         expect(temps, `${name}: temp files left behind`).toEqual([]);
-        const stage = names("").includes("retention-summary.json") ? "none"
-          : names("assessment-package").includes("artifact-manifest.json") ? "summary"
-          : "manifest-or-log";
+        const stage = names("").includes("retention-summary.json")
+          ? "none"
+          : names("assessment-package").includes("artifact-manifest.json")
+            ? "summary"
+            : "manifest-or-log";
         if (enospcOn !== null) {
           if (enospcOn === "summary") expect(stage, `${name}: the write that failed`).toBe("summary");
           if (enospcOn === "manifest") expect(stage, `${name}: the write that failed`).toBe("manifest-or-log");
@@ -674,7 +761,12 @@ fs.writeFileSync(process.argv[2], "yes");`;
           expect(existsSync(join(runDir, "retention-summary.json")), name).toBe(false);
           const listing = await listRetainedRuns({ runsDir: dir });
           expect(listing.runs, name).toEqual([]);
-          expect(listing.diagnostics, name).toContainEqual({ runsDir: dir, entry: "full-disk", kind: "incomplete", message: expect.any(String) });
+          expect(listing.diagnostics, name).toContainEqual({
+            runsDir: dir,
+            entry: "full-disk",
+            kind: "incomplete",
+            message: expect.any(String),
+          });
           lines.push(`${name}: exit ${result.code}, ENOSPC on the ${stage} write, folder incomplete`);
         } else {
           expect(result.code, `${name}: ${result.stderr}`).toBe(0);
@@ -701,13 +793,20 @@ fs.writeFileSync(process.argv[2], "yes");`;
       await variant(`nearly full, ${spare} spare block${spare === 1 ? "" : "s"}`, enospcOn, (dir) => {
         const { bavail, bsize } = statfsSync(dir);
         if (mounts.has(dir)) writeFileSync(join(dir, "filler.bin"), Buffer.alloc((bavail - 7 - spare) * bsize));
-        const simulateOn = enospcOn === "manifest" ? ".artifact-manifest.json.tmp-" : enospcOn === "summary" ? ".retention-summary.json.tmp-" : "(nothing)";
+        const simulateOn =
+          enospcOn === "manifest"
+            ? ".artifact-manifest.json.tmp-"
+            : enospcOn === "summary"
+              ? ".retention-summary.json.tmp-"
+              : "(nothing)";
         return { command: [process.execPath, "-e", nearlyFullScript, String(2 * bsize), marker], simulateOn };
       });
       expect(readFileSync(marker, "utf8"), "the command's own writes succeeded").toBe("yes");
     }
 
-    console.log(`[faults] scenario 3 (ENOSPC, ${how}): ${lines.length} runs — ${lines.join("; ")}; 0 retained runs that lie, 0 truncated summaries`);
+    console.log(
+      `[faults] scenario 3 (ENOSPC, ${how}): ${lines.length} runs — ${lines.join("; ")}; 0 retained runs that lie, 0 truncated summaries`,
+    );
   });
 });
 
@@ -716,7 +815,18 @@ fs.writeFileSync(process.argv[2], "yes");`;
 describe("scenario 4: the runs directory disappears and comes back while the service runs", () => {
   /** A watchdog: requests the list, a run, its reports and a report body in a loop; no 5xx, no failure. */
   function watchdog(base: string, runId: string) {
-    return startLoad(base, ["/retained-runs", `/retained-runs/${runId}`, `/retained-runs/${runId}/reports`, `/retained-runs/${runId}/reports/junit`, "/retained-runs/latest"], 2, () => false);
+    return startLoad(
+      base,
+      [
+        "/retained-runs",
+        `/retained-runs/${runId}`,
+        `/retained-runs/${runId}/reports`,
+        `/retained-runs/${runId}/reports/junit`,
+        "/retained-runs/latest",
+      ],
+      2,
+      () => false,
+    );
   }
 
   async function listText(runsDir: string): Promise<string> {
@@ -740,25 +850,42 @@ describe("scenario 4: the runs directory disappears and comes back while the ser
       renameSync(runsDir, join(root, "runs.away"));
       const away = Date.now();
       const missing = await listText(runsDir);
-      expect(JSON.parse(missing)).toEqual({ runs: [], diagnostics: [{ runsDir, entry: null, kind: "runs-dir-missing", message: expect.any(String) }] });
+      expect(JSON.parse(missing)).toEqual({
+        runs: [],
+        diagnostics: [{ runsDir, entry: null, kind: "runs-dir-missing", message: expect.any(String) }],
+      });
       // Watching may miss a runs directory that moves itself; the periodic revalidation does not.
-      await untilAsync("the service to list the runs directory as missing", async () => (await servedList(served)) === missing, REVALIDATE_MS + 5_000);
+      await untilAsync(
+        "the service to list the runs directory as missing",
+        async () => (await servedList(served)) === missing,
+        REVALIDATE_MS + 5_000,
+      );
       const awayMs = Date.now() - away;
       expect((await get(served.port, `/retained-runs/${PASSED}`)).status).toBe(404);
       expect((await get(served.port, `/retained-runs/${PASSED}/reports/junit`)).status).toBe(404);
 
       renameSync(join(root, "runs.away"), runsDir);
       const back = Date.now();
-      await untilAsync("the service to list every run again", async () => (await servedList(served)) === full, FEW_SECONDS_MS);
+      await untilAsync(
+        "the service to list every run again",
+        async () => (await servedList(served)) === full,
+        FEW_SECONDS_MS,
+      );
       const backMs = Date.now() - back;
-      expect((await get(served.port, `/retained-runs/${PASSED}`)).body.toString("utf8")).toBe(toJSONText(await getRetainedRun({ runsDir }, PASSED)));
+      expect((await get(served.port, `/retained-runs/${PASSED}`)).body.toString("utf8")).toBe(
+        toJSONText(await getRetainedRun({ runsDir }, PASSED)),
+      );
       serviceSessions.push({ what: "scenario 4, away and back", before, after: treeState(runsDir) });
 
       // Still watched: a run finished after the comeback shows within a few seconds.
       writeCurrentRun(runsDir, "2026-05-01T09-00-00Z-after", { startedAt: "2026-05-01T09:00:00Z" });
       const added = Date.now();
       const withNew = await listText(runsDir);
-      await untilAsync("the service to list a run added after the comeback", async () => (await servedList(served)) === withNew, FEW_SECONDS_MS);
+      await untilAsync(
+        "the service to list a run added after the comeback",
+        async () => (await servedList(served)) === withNew,
+        FEW_SECONDS_MS,
+      );
       const addedMs = Date.now() - added;
 
       const stats = await load.stop();
@@ -785,7 +912,8 @@ describe("scenario 4: the runs directory disappears and comes back while the ser
       const missing = await listText(runsDir);
       await untilAsync(
         `the service to notice within ${FEW_SECONDS_MS} ms that its runs directory is gone`,
-        async () => (await servedList(served)) === missing && (await get(served.port, `/retained-runs/${PASSED}`)).status === 404,
+        async () =>
+          (await servedList(served)) === missing && (await get(served.port, `/retained-runs/${PASSED}`)).status === 404,
         FEW_SECONDS_MS,
       );
     } finally {
@@ -802,10 +930,18 @@ describe("scenario 4: the runs directory disappears and comes back while the ser
       expect(await servedList(served)).toBe(full);
       renameSync(runsDir, join(root, "runs.old"));
       execFileSync("cp", ["-a", join(root, "runs.old"), runsDir]);
-      await untilAsync("the service to list the replaced directory", async () => (await servedList(served)) === full, FEW_SECONDS_MS);
+      await untilAsync(
+        "the service to list the replaced directory",
+        async () => (await servedList(served)) === full,
+        FEW_SECONDS_MS,
+      );
       writeCurrentRun(runsDir, "2026-05-01T09-00-00Z-after", { startedAt: "2026-05-01T09:00:00Z" });
       const withNew = await listText(runsDir);
-      await untilAsync(`the service to list a new run within ${FEW_SECONDS_MS} ms`, async () => (await servedList(served)) === withNew, FEW_SECONDS_MS);
+      await untilAsync(
+        `the service to list a new run within ${FEW_SECONDS_MS} ms`,
+        async () => (await servedList(served)) === withNew,
+        FEW_SECONDS_MS,
+      );
     } finally {
       await sigkill(served);
     }
@@ -825,6 +961,8 @@ describe("scenario 5: the service never writes into a runs directory", () => {
     ]);
     for (const { what, before, after } of serviceSessions) expect(after, what).toEqual(before);
     const entries = serviceSessions.reduce((sum, s) => sum + s.before.length, 0);
-    console.log(`[faults] scenario 5 (the service never writes): ${serviceSessions.length} service sessions (3 ended by SIGKILL under load, 1 with the directory moved away and back), ${entries} tree entries hashed before and after, 0 changed`);
+    console.log(
+      `[faults] scenario 5 (the service never writes): ${serviceSessions.length} service sessions (3 ended by SIGKILL under load, 1 with the directory moved away and back), ${entries} tree entries hashed before and after, 0 changed`,
+    );
   });
 });

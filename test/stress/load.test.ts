@@ -119,7 +119,15 @@ const tally = {
   raceCount: 0,
   races: [] as string[],
 };
-const activity = { seconds: 0, written: 0, prunes: 0, pruned: 0, problems: [] as string[], tree: [] as string[], rss: [] as number[] };
+const activity = {
+  seconds: 0,
+  written: 0,
+  prunes: 0,
+  pruned: 0,
+  problems: [] as string[],
+  tree: [] as string[],
+  rss: [] as number[],
+};
 
 const note = (list: string[], text: string) => void (list.length < 25 && list.push(text));
 function fail(text: string): void {
@@ -172,7 +180,20 @@ async function record(phase: "seed" | "live", status: Status, n: number): Promis
   const entry: Known = { kind: "recorded", phase, status, state: "running" };
   known.set(runId, entry);
   if (phase === "live") recent.splice(0, recent.push(runId) - 12);
-  const args = ["run", "--runs-dir", runsDir, "--run-id", runId, "--label", "suite=load", "--label", `phase=${phase}`, "--json", "--", ...COMMANDS[status]];
+  const args = [
+    "run",
+    "--runs-dir",
+    runsDir,
+    "--run-id",
+    runId,
+    "--label",
+    "suite=load",
+    "--label",
+    `phase=${phase}`,
+    "--json",
+    "--",
+    ...COMMANDS[status],
+  ];
   const { code, stdout, stderr } = await bin(args).done;
   if (code !== EXIT_CODES[status]) return note(activity.problems, `run ${runId} exited ${code}: ${stderr.slice(-300)}`);
   const printed = retainedRunSchema.safeParse(parseJson(stdout));
@@ -197,9 +218,11 @@ function parseJson(text: string): unknown {
 
 async function pool(count: number, concurrency: number, work: (n: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await work(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,12 +234,39 @@ type Answer = RawAnswer;
 
 const send = (path: string): Promise<Answer> => rawRequest(server.port, path, { agent, timeoutMs: PATIENCE_MS });
 
-const listSchema = z.strictObject({ runs: z.array(retainedRunSchema), diagnostics: z.array(diagnosticSchema), nextCursor: z.string().optional() });
+const listSchema = z.strictObject({
+  runs: z.array(retainedRunSchema),
+  diagnostics: z.array(diagnosticSchema),
+  nextCursor: z.string().optional(),
+});
 const errorSchema = z.strictObject({ error: z.strictObject({ code: z.string(), message: z.string() }) });
 const manifestSchema = z.union([artifactManifestSchema, compatibilityMarkerSchema]);
 
-type Route = "healthz" | "list" | "filtered" | "page" | "latest" | "run" | "reports" | "report" | "manifest" | "artifact";
-const ROUTES: Route[] = ["healthz", "list", "filtered", "page", "latest", "run", "reports", "report", "manifest", "artifact", "run", "page"];
+type Route =
+  | "healthz"
+  | "list"
+  | "filtered"
+  | "page"
+  | "latest"
+  | "run"
+  | "reports"
+  | "report"
+  | "manifest"
+  | "artifact";
+const ROUTES: Route[] = [
+  "healthz",
+  "list",
+  "filtered",
+  "page",
+  "latest",
+  "run",
+  "reports",
+  "report",
+  "manifest",
+  "artifact",
+  "run",
+  "page",
+];
 /** What a 404 may say, route by route; a 404 anywhere else is wrong. */
 const NOT_FOUND: Partial<Record<Route, string[]>> = {
   run: ["RUN_NOT_FOUND"],
@@ -232,8 +282,14 @@ interface Filter {
 }
 const FILTERS: Filter[] = [
   { query: "status=failed&limit=20", matches: (run) => run.status === "failed" },
-  { query: "label=suite%3Dload&label=phase%3Dlive", matches: (run) => run.labels.suite === "load" && run.labels.phase === "live" },
-  { query: "since=SINCE&until=2100-01-01T00%3A00%3A00Z&limit=30", matches: (run) => Date.parse(run.startedAt) >= Date.parse(liveSince) },
+  {
+    query: "label=suite%3Dload&label=phase%3Dlive",
+    matches: (run) => run.labels.suite === "load" && run.labels.phase === "live",
+  },
+  {
+    query: "since=SINCE&until=2100-01-01T00%3A00%3A00Z&limit=30",
+    matches: (run) => Date.parse(run.startedAt) >= Date.parse(liveSince),
+  },
   { query: "status=passed&status=cancelled&limit=5", matches: (run) => run.status === "passed" },
 ];
 const LATEST: Filter[] = [
@@ -296,7 +352,11 @@ function nextRequest(i: number, reader: Reader): Request {
     case "reports":
       return { route, path: `${base}/reports`, runId };
     case "report":
-      return { route, path: `${base}/reports/${known.get(runId)?.kind === "legacy" ? "summary.html" : REPORT_ID}`, runId };
+      return {
+        route,
+        path: `${base}/reports/${known.get(runId)?.kind === "legacy" ? "summary.html" : REPORT_ID}`,
+        runId,
+      };
     case "manifest":
       return { route, path: `${base}/artifact-manifest`, runId };
     case "artifact":
@@ -305,22 +365,24 @@ function nextRequest(i: number, reader: Reader): Request {
 }
 
 async function readers(until: number): Promise<void> {
-  await Promise.all(Array.from({ length: READERS }, async (_, n) => {
-    const reader: Reader = { n };
-    for (let i = n * 7; Date.now() < until; i++) {
-      const request = nextRequest(i, reader);
-      let answer: Answer;
-      try {
-        answer = await send(request.path);
-      } catch (error) {
-        fail(`${request.path}: ${(error as Error).message}`);
-        continue;
+  await Promise.all(
+    Array.from({ length: READERS }, async (_, n) => {
+      const reader: Reader = { n };
+      for (let i = n * 7; Date.now() < until; i++) {
+        const request = nextRequest(i, reader);
+        let answer: Answer;
+        try {
+          answer = await send(request.path);
+        } catch (error) {
+          fail(`${request.path}: ${(error as Error).message}`);
+          continue;
+        }
+        tally.requests++;
+        tally.statuses[answer.status] = (tally.statuses[answer.status] ?? 0) + 1;
+        judge(request, answer, reader);
       }
-      tally.requests++;
-      tally.statuses[answer.status] = (tally.statuses[answer.status] ?? 0) + 1;
-      judge(request, answer, reader);
-    }
-  }));
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,9 +405,11 @@ function runProblem(run: RetainedRun): string | null {
         };
   const { status, exitCode, command, labels, reportCount, compatibility } = run;
   const got = { status, exitCode, command, labels, reportCount, compatibility };
-  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(got)), JSON.parse(JSON.stringify(want)))) return `${run.runId}: ${JSON.stringify(got)}`;
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(got)), JSON.parse(JSON.stringify(want))))
+    return `${run.runId}: ${JSON.stringify(got)}`;
   if (run.runDir !== join(runsDir, run.runId)) return `${run.runId}: runDir ${run.runDir}`;
-  if (entry.kind === "recorded" && (run.finishedAt === null || run.durationMs === null)) return `${run.runId}: listed before its summary was complete`;
+  if (entry.kind === "recorded" && (run.finishedAt === null || run.durationMs === null))
+    return `${run.runId}: listed before its summary was complete`;
   return null;
 }
 
@@ -362,7 +426,8 @@ function judge(request: Request, answer: Answer, reader: Reader): void {
   const file = answer.status === 200 && (request.route === "report" || request.route === "artifact");
   let body: unknown;
   if (!file) {
-    if (!/^application\/json/.test(answer.headers["content-type"] ?? "")) return fail(`${where}: content-type ${answer.headers["content-type"]}`);
+    if (!/^application\/json/.test(answer.headers["content-type"] ?? ""))
+      return fail(`${where}: content-type ${answer.headers["content-type"]}`);
     try {
       body = JSON.parse(answer.body);
     } catch {
@@ -394,7 +459,12 @@ function judgeError(request: Request, status: number, body: unknown, where: stri
 
 function fileProblem(request: Request, text: string): string | null {
   const legacy = known.get(request.runId!)?.kind === "legacy";
-  const want = request.route === "artifact" ? request.runId! : legacy ? legacyReportText(request.runId!) : reportText(request.runId!);
+  const want =
+    request.route === "artifact"
+      ? request.runId!
+      : legacy
+        ? legacyReportText(request.runId!)
+        : reportText(request.runId!);
   return text === want ? null : `body ${JSON.stringify(text.slice(0, 120))}`;
 }
 
@@ -411,7 +481,8 @@ function bodyProblem(request: Request, body: unknown, reader: Reader): string | 
       const parsed = retainedRunSchema.safeParse(body);
       if (!parsed.success) return `not a run: ${parsed.error.message.slice(0, 200)}`;
       if (request.runId !== undefined && parsed.data.runId !== request.runId) return `answered ${parsed.data.runId}`;
-      if (request.filter && !request.filter.matches(parsed.data)) return `${parsed.data.runId} does not match the filter`;
+      if (request.filter && !request.filter.matches(parsed.data))
+        return `${parsed.data.runId} does not match the filter`;
       return runProblem(parsed.data);
     }
     case "reports":
@@ -441,7 +512,10 @@ function listProblem(request: Request, body: unknown, reader: Reader): string | 
   const limit = Number(/limit=(\d+)/.exec(request.path)?.[1] ?? 100);
   if (runs.length > limit) return `${runs.length} runs for limit ${limit}`;
   // A folder being written is `incomplete`, one pruned mid-read `vanished`; a torn summary would be `corrupt-summary`.
-  const odd = diagnostics.find((d) => !["incomplete", "vanished"].includes(d.kind) || d.entry === null || !known.has(d.entry) || d.runsDir !== runsDir);
+  const odd = diagnostics.find(
+    (d) =>
+      !["incomplete", "vanished"].includes(d.kind) || d.entry === null || !known.has(d.entry) || d.runsDir !== runsDir,
+  );
   return odd ? `diagnostic ${JSON.stringify(odd)}` : null;
 }
 
@@ -451,14 +525,20 @@ function reportsProblem(runId: string, body: unknown): string | null {
   const { reports, compatibility } = parsed.data;
   if (parsed.data.runId !== runId) return `answered ${parsed.data.runId}`;
   const legacy = known.get(runId)?.kind === "legacy";
-  const want = legacy ? { id: "summary.html", path: "reports/summary.html" } : { id: REPORT_ID, path: `reports/${REPORT_ID}` };
+  const want = legacy
+    ? { id: "summary.html", path: "reports/summary.html" }
+    : { id: REPORT_ID, path: `reports/${REPORT_ID}` };
   const report = reports[0];
-  if (reports.length !== 1 || report?.id !== want.id || report.path !== want.path) return `reports ${JSON.stringify(reports)}`;
+  if (reports.length !== 1 || report?.id !== want.id || report.path !== want.path)
+    return `reports ${JSON.stringify(reports)}`;
   if (report.unsafe) return `race: a report of a vanishing run called unsafe (${report.reason})`;
   if (report.mediaType !== mediaTypeOf(want.path)) return `mediaType ${report.mediaType}`;
   const size = Buffer.byteLength(legacy ? legacyReportText(runId) : reportText(runId));
-  if (report.exists && (report.size !== size || report.absolutePath !== join(runsDir, runId, want.path))) return `report ${JSON.stringify(report)}`;
-  return isDeepStrictEqual({ ...compatibility }, legacy ? LEGACY : CURRENT) ? null : `compatibility ${JSON.stringify(compatibility)}`;
+  if (report.exists && (report.size !== size || report.absolutePath !== join(runsDir, runId, want.path)))
+    return `report ${JSON.stringify(report)}`;
+  return isDeepStrictEqual({ ...compatibility }, legacy ? LEGACY : CURRENT)
+    ? null
+    : `compatibility ${JSON.stringify(compatibility)}`;
 }
 
 function manifestProblem(runId: string, body: unknown): string | null {
@@ -472,10 +552,12 @@ function manifestProblem(runId: string, body: unknown): string | null {
   // A recorded run always has its manifest; `file-missing` can only mean the run went while it was read.
   if (!manifest.available) return manifest.reason === "file-missing" ? null : `marker ${manifest.reason}`;
   const artifact = manifest.artifacts[0];
-  if (manifest.artifacts.length !== 1 || artifact?.path !== ARTIFACT) return `artifacts ${JSON.stringify(manifest.artifacts)}`;
+  if (manifest.artifacts.length !== 1 || artifact?.path !== ARTIFACT)
+    return `artifacts ${JSON.stringify(manifest.artifacts)}`;
   if (artifact.unsafe) return `race: an artifact of a vanishing run called unsafe (${artifact.reason})`;
   const { size, sha256: hash, mediaType } = artifact;
-  if (size !== Buffer.byteLength(runId) || hash !== sha256(runId) || mediaType !== mediaTypeOf(ARTIFACT)) return `artifact ${JSON.stringify(artifact)}`;
+  if (size !== Buffer.byteLength(runId) || hash !== sha256(runId) || mediaType !== mediaTypeOf(ARTIFACT))
+    return `artifact ${JSON.stringify(artifact)}`;
   return manifest.path === "assessment-package/artifact-manifest.json" ? null : `path ${manifest.path}`;
 }
 
@@ -483,9 +565,11 @@ function manifestProblem(runId: string, body: unknown): string | null {
 // The writer, the pruner, and what is on disk
 
 async function writer(until: number): Promise<void> {
-  await Promise.all(Array.from({ length: WRITERS }, async () => {
-    while (Date.now() < until) await record("live", activity.written % 4 === 3 ? "failed" : "passed", known.size);
-  }));
+  await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      while (Date.now() < until) await record("live", activity.written % 4 === 3 ? "failed" : "passed", known.size);
+    }),
+  );
 }
 
 const pruneOutput = z.object({ removed: z.array(z.object({ runId: z.string() })), failed: z.array(z.unknown()) });
@@ -494,7 +578,14 @@ async function pruner(until: number): Promise<void> {
   for (;;) {
     await sleep(Math.min(PRUNE_EVERY_MS, until - Date.now()));
     if (Date.now() >= until) return;
-    const { code, stdout, stderr } = await bin(["prune", "--runs-dir", runsDir, "--keep-last", String(KEEP_LAST), "--json"]).done;
+    const { code, stdout, stderr } = await bin([
+      "prune",
+      "--runs-dir",
+      runsDir,
+      "--keep-last",
+      String(KEEP_LAST),
+      "--json",
+    ]).done;
     const parsed = code === 0 ? pruneOutput.safeParse(parseJson(stdout)) : undefined;
     if (!parsed?.success || parsed.data.failed.length > 0) {
       note(activity.problems, `prune exited ${code}: ${stdout.slice(0, 300)} ${stderr.slice(0, 300)}`);
@@ -516,8 +607,11 @@ function snapshot(dir: string): Record<string, string> {
   const walk = (path: string, rel: string) => {
     const stat = lstatSync(path, { bigint: true });
     const kind = stat.isDirectory() ? "dir" : stat.isFile() ? "file" : "other";
-    entries[rel] = [kind, stat.size, stat.mode, stat.mtimeNs, kind === "file" ? sha256(readFileSync(path)) : ""].join(" ");
-    if (kind === "dir") for (const name of readdirSync(path)) walk(join(path, name), rel === "." ? name : `${rel}/${name}`);
+    entries[rel] = [kind, stat.size, stat.mode, stat.mtimeNs, kind === "file" ? sha256(readFileSync(path)) : ""].join(
+      " ",
+    );
+    if (kind === "dir")
+      for (const name of readdirSync(path)) walk(join(path, name), rel === "." ? name : `${rel}/${name}`);
   };
   walk(dir, ".");
   return entries;
@@ -584,7 +678,8 @@ async function loadPhase(ms: number): Promise<void> {
   }, 500);
   // Scans miss a file that comes and goes between them; a watch on the runs directory does not.
   const names = watch(runsDir, (_type, name) => {
-    if (name !== null && !known.has(name) && !name.startsWith(".guide-board-trash-")) note(activity.tree, `appeared in the runs directory: ${name}`);
+    if (name !== null && !known.has(name) && !name.startsWith(".guide-board-trash-"))
+      note(activity.tree, `appeared in the runs directory: ${name}`);
   });
   try {
     await Promise.all([readers(until), writer(until), pruner(until)]);
@@ -612,7 +707,10 @@ describe("load with a live writer", () => {
     // Legacy runs from an older writer, older than every recorded run: two pinned, one left to prune.
     for (const [i, pinned] of [true, true, false].entries()) {
       const runId = `2025-03-1${i}T08-30-00Z-legacy${i}`;
-      const dir = writeLegacyRun(runsDir, runId, { startedAt: `2025-03-1${i}T08:30:00Z`, reports: { "reports/summary.html": legacyReportText(runId) } });
+      const dir = writeLegacyRun(runsDir, runId, {
+        startedAt: `2025-03-1${i}T08:30:00Z`,
+        reports: { "reports/summary.html": legacyReportText(runId) },
+      });
       if (pinned) writeFileSync(join(dir, ".pinned"), "");
       known.set(runId, { kind: "legacy", phase: "legacy", status: "passed", state: "retained", tree: snapshot(dir) });
     }
@@ -705,7 +803,8 @@ describe("load with a live writer", () => {
       for (const path of ["", "/reports", "/artifact-manifest"]) {
         const answer = await send(`/retained-runs/${pruned[n]}${path}`);
         const code = errorSchema.safeParse(parseJson(answer.body)).data?.error.code;
-        if (answer.status !== 404 || code !== "RUN_NOT_FOUND") gone.push(`${pruned[n]}${path} → ${answer.status} ${code}`);
+        if (answer.status !== 404 || code !== "RUN_NOT_FOUND")
+          gone.push(`${pruned[n]}${path} → ${answer.status} ${code}`);
       }
     });
     expect(gone).toEqual([]);
@@ -746,7 +845,9 @@ describe("a run pruned while it is being read", () => {
           async (value) => {
             if ("file" in value) await value.file.handle.close();
             // A manifest answered while its run went must not call its artifacts unsafe either.
-            return "artifacts" in value && value.artifacts.some((artifact) => artifact.unsafe) ? "ok, but an artifact called unsafe" : "ok";
+            return "artifacts" in value && value.artifacts.some((artifact) => artifact.unsafe)
+              ? "ok, but an artifact called unsafe"
+              : "ok";
           },
           (error: unknown) => (isGuideBoardError(error) ? error.code : String(error)),
         );
