@@ -116,7 +116,10 @@ export const listQueryWireSchema = z.strictObject({
  */
 export function parseQuery<S extends z.ZodType>(params: URLSearchParams, schema: S): z.output<S> & ListQuery {
   const grouped: Record<string, string[]> = Object.create(null);
-  for (const [key, value] of params) (grouped[key] ??= []).push(value);
+  for (const [key, value] of params) {
+    grouped[key] ??= [];
+    grouped[key].push(value);
+  }
   const parsed = schema.safeParse(grouped);
   if (parsed.success) return parsed.data as z.output<S> & ListQuery;
   const issue = parsed.error.issues[0];

@@ -1,4 +1,4 @@
-import { getRouterParams, H3, HTTPError, HTTPResponse, type H3Event } from "h3";
+import { getRouterParams, H3, type HTTPError, HTTPResponse, type H3Event } from "h3";
 import {
   artifactManifest,
   getRetainedRun,

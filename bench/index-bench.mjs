@@ -89,7 +89,11 @@ async function visibility(dir) {
     mkdirSync(runDir);
     await new Promise((resolve) => setTimeout(resolve, 50)); // the writer creates the folder first
     const shown = new Promise((resolve) => {
-      const off = index.onChange((change) => change.runId === runId && change.type === "added" && (off(), resolve()));
+      const off = index.onChange((change) => {
+        if (change.runId !== runId || change.type !== "added") return;
+        off();
+        resolve();
+      });
     });
     const t = performance.now();
     writeFileSync(

@@ -1,5 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  createReadStream,
+  closeSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  type Dirent,
+} from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 
@@ -58,7 +68,7 @@ export function fsyncDir(dir: string): void {
 export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash("sha256");
   let size = 0;
-  await pipeline(createReadStream(path), async function* (source: AsyncIterable<Buffer>) {
+  await pipeline(createReadStream(path), async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) {
       size += chunk.length;
       hash.update(chunk);
@@ -77,7 +87,7 @@ export interface Walk {
 export function walkFiles(root: string): Walk {
   const walk: Walk = { files: [], skipped: [] };
   const visit = (dir: string, prefix: string) => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (error) {

@@ -49,7 +49,7 @@ export function createJobManager(options: JobManagerOptions): JobsProvider & { r
   const pump = () => {
     while (running.size < options.maxConcurrentJobs && queue.length > 0) {
       const job = jobs.get(queue.shift()!);
-      if (!job || job.state !== "queued") continue;
+      if (job?.state !== "queued") continue;
       const args = [
         bin,
         "run",

@@ -1,4 +1,4 @@
-import { lstatSync, opendirSync, statSync, watch, type FSWatcher } from "node:fs";
+import { lstatSync, opendirSync, statSync, watch, type Dir, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { GuideBoardError } from "./errors.ts";
 import { artifactManifest, type ArtifactManifest, type CompatibilityMarker } from "./manifest.ts";
@@ -195,7 +195,13 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   };
 
   let scanning: Promise<void> | null = null;
-  const refresh = () => (closed ? Promise.resolve() : (scanning ??= revalidate().finally(() => (scanning = null))));
+  const refresh = () => {
+    if (closed) return Promise.resolve();
+    scanning ??= revalidate().finally(() => {
+      scanning = null;
+    });
+    return scanning;
+  };
   const revalidate = async () => {
     const diagnostics: Diagnostic[] = [];
     const resolved = resolveRunsDirs(runsDirs, diagnostics);
@@ -241,7 +247,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     for (const dir of dirs) {
       const states = folders.get(dir)!;
       const seen = new Set<string>();
-      let handle;
+      let handle: Dir;
       try {
         handle = opendirSync(dir, { bufferSize: 512 });
       } catch {

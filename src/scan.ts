@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fstatSync, openSync, opendirSync, readSync, realpathSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, opendirSync, readSync, realpathSync, type Dir } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { createSlicer } from "./_slices.ts";
@@ -107,7 +107,7 @@ export async function scanRunsDirs(
   const seen = new Set<string>();
   const slicer = createSlicer();
   for (const runsDir of resolveRunsDirs(runsDirs, diagnostics)) {
-    let dir;
+    let dir: Dir;
     try {
       dir = opendirSync(runsDir, { bufferSize: 512 });
     } catch {

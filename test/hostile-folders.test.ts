@@ -195,7 +195,10 @@ describe("a broken retention-summary.json is a diagnostic, never a broken listin
     [
       "a FIFO in place of the summary",
       "unsafe-summary",
-      (_w, runDir) => (mkdirSync(runDir), makeFifo(join(runDir, "retention-summary.json"))),
+      (_w, runDir) => {
+        mkdirSync(runDir);
+        makeFifo(join(runDir, "retention-summary.json"));
+      },
     ],
     [
       "a link to a summary outside",
@@ -205,9 +208,10 @@ describe("a broken retention-summary.json is a diagnostic, never a broken listin
     [
       "a link to a summary inside",
       "unsafe-summary",
-      (_w, runDir) => (
-        writeFile(join(runDir, "s.json"), later("hostile")), link("s.json", runDir, "retention-summary.json")
-      ),
+      (_w, runDir) => {
+        writeFile(join(runDir, "s.json"), later("hostile"));
+        link("s.json", runDir, "retention-summary.json");
+      },
     ],
     [
       "a 1 GiB sparse summary",
@@ -271,7 +275,10 @@ describe("folders that are not runs", () => {
     ["to another run", (w) => link("good", w.runsDir, "alias"), ["alias"]],
     [
       "in a loop",
-      (w) => (link("alias-b", w.runsDir, "alias"), link("alias", w.runsDir, "alias-b")),
+      (w) => {
+        link("alias-b", w.runsDir, "alias");
+        link("alias", w.runsDir, "alias-b");
+      },
       ["alias", "alias-b"],
     ],
     ["dangling", (w) => link(join(w.root, "nowhere"), w.runsDir, "alias"), ["alias"]],
@@ -364,7 +371,15 @@ describe("hostile refs inside a retained run", () => {
       (_w, d) => link("../neighbour/reports", d, "reports"),
     ],
     ["link-dev", "null", { reason: "escapes-run" }, (_w, d) => link("/dev/null", d, "null")],
-    ["loop", "loop-a", { exists: false }, (_w, d) => (link("loop-b", d, "loop-a"), link("loop-a", d, "loop-b"))],
+    [
+      "loop",
+      "loop-a",
+      { exists: false },
+      (_w, d) => {
+        link("loop-b", d, "loop-a");
+        link("loop-a", d, "loop-b");
+      },
+    ],
     ["fifo", "pipe.txt", { exists: false }, (_w, d) => makeFifo(join(d, "pipe.txt"))],
     ["folder", "logs", { exists: false }, (_w, d) => mkdirSync(join(d, "logs"))],
     ["missing", "not-written.html", { exists: false }],
@@ -372,7 +387,10 @@ describe("hostile refs inside a retained run", () => {
       "link-inside",
       "alias.xml",
       { exists: true },
-      (_w, d) => (writeFile(join(d, "own/a.xml"), "<a/>"), link("own/a.xml", d, "alias.xml")),
+      (_w, d) => {
+        writeFile(join(d, "own/a.xml"), "<a/>");
+        link("own/a.xml", d, "alias.xml");
+      },
     ],
     ["literal-percent", "%2e%2e/x.txt", { exists: true }, (_w, d) => writeFile(join(d, "%2e%2e/x.txt"), "x")],
   ];
@@ -474,10 +492,20 @@ describe("hostile refs inside a retained run", () => {
     ["has backslashes", "assessment-package\\artifact-manifest.json", "backslash"],
     ["has a drive letter", "C:/m.json", "drive-letter"],
     ["has NUL", "m\0.json", "nul"],
-    ["links to a canary manifest outside", (w, d) => (link(w.outside.manifest, d, "m.json"), "m.json"), "escapes-run"],
+    [
+      "links to a canary manifest outside",
+      (w, d) => {
+        link(w.outside.manifest, d, "m.json");
+        return "m.json";
+      },
+      "escapes-run",
+    ],
     [
       "lies in a folder linked to a sibling run",
-      (_w, d) => (link("../neighbour/assessment-package", d, "pkg"), "pkg/artifact-manifest.json"),
+      (_w, d) => {
+        link("../neighbour/assessment-package", d, "pkg");
+        return "pkg/artifact-manifest.json";
+      },
       "escapes-run",
     ],
   ])("artifactManifest throws UNSAFE_PATH when the declared manifest path %s", async (_name, declared, reason) => {

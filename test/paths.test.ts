@@ -188,7 +188,7 @@ describe("openInRun", () => {
   ])("opens %s", async (_name, ref) => {
     const file = await within(2000, openInRun(runDir, ref, notFound));
     try {
-      expect(file.realPath.startsWith(runDir + "/")).toBe(true);
+      expect(file.realPath.startsWith(`${runDir}/`)).toBe(true);
       expect(file.stat.isFile()).toBe(true);
       expect(await file.handle.readFile("utf8")).toBe(REPORT);
     } finally {

@@ -54,7 +54,7 @@ describe("checkRef (property)", () => {
         expect(segments).not.toContain(".");
         expect(segments).not.toContain("");
         expect(check.path).not.toMatch(/^\/|\\|\0/);
-        expect(resolve(runDir, check.path).startsWith(runDir + "/")).toBe(true);
+        expect(resolve(runDir, check.path).startsWith(`${runDir}/`)).toBe(true);
       }),
       { numRuns: 1000 },
     );
@@ -145,7 +145,7 @@ const runRef = fc
   .tuple(fc.constantFrom("", "", "./", "/"), fc.array(segment, { minLength: 1, maxLength: 6 }))
   .map(([prefix, segments]) => prefix + segments.join("/"));
 
-const inRun = (path: string) => path === runDir || path.startsWith(runDir + "/");
+const inRun = (path: string) => path === runDir || path.startsWith(`${runDir}/`);
 
 describe("resolveInRun and openInRun on a real run folder (property)", () => {
   it("resolveInRun returns unsafe, or a real path inside the run folder", () => {
@@ -189,7 +189,7 @@ describe("resolveInRun and openInRun on a real run folder (property)", () => {
     const notFound = () => new GuideBoardError("REPORT_NOT_FOUND", "No such report.");
     await fc.assert(
       fc.asyncProperty(runRef, async (ref) => {
-        let file;
+        let file: Awaited<ReturnType<typeof openInRun>>;
         try {
           file = await openInRun(runDir, ref, notFound);
         } catch (error) {

@@ -426,15 +426,21 @@ function judge(request: Request, answer: Answer, reader: Reader): void {
   const file = answer.status === 200 && (request.route === "report" || request.route === "artifact");
   let body: unknown;
   if (!file) {
-    if (!/^application\/json/.test(answer.headers["content-type"] ?? ""))
-      return fail(`${where}: content-type ${answer.headers["content-type"]}`);
+    if (!/^application\/json/.test(answer.headers["content-type"] ?? "")) {
+      fail(`${where}: content-type ${answer.headers["content-type"]}`);
+      return;
+    }
     try {
       body = JSON.parse(answer.body);
     } catch {
-      return fail(`${where}: not JSON: ${answer.body.slice(0, 120)}`);
+      fail(`${where}: not JSON: ${answer.body.slice(0, 120)}`);
+      return;
     }
   }
-  if (answer.status !== 200) return judgeError(request, answer.status, body, where);
+  if (answer.status !== 200) {
+    judgeError(request, answer.status, body, where);
+    return;
+  }
   const problem = file ? fileProblem(request, answer.body) : bodyProblem(request, body, reader);
   if (problem === null) return;
   if (problem.startsWith("race:")) {
@@ -445,14 +451,18 @@ function judge(request: Request, answer: Answer, reader: Reader): void {
 
 function judgeError(request: Request, status: number, body: unknown, where: string): void {
   const parsed = errorSchema.safeParse(body);
-  if (!parsed.success) return fail(`${where}: not the error shape: ${JSON.stringify(body).slice(0, 200)}`);
+  if (!parsed.success) {
+    fail(`${where}: not the error shape: ${JSON.stringify(body).slice(0, 200)}`);
+    return;
+  }
   const { code } = parsed.data.error;
   if (status === 404 && NOT_FOUND[request.route]?.includes(code)) return;
   // A run pruned while it is read: see the last describe block. Counted apart from failures.
   const perRun = request.route === "report" || request.route === "artifact" || request.route === "manifest";
   if (perRun && ((status === 403 && code === "UNSAFE_PATH") || (status === 422 && code === "MANIFEST_INVALID"))) {
     tally.raceCount++;
-    return note(tally.races, `${where} ${code}`);
+    note(tally.races, `${where} ${code}`);
+    return;
   }
   fail(`${where} ${code}`);
 }
