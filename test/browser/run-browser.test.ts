@@ -4,10 +4,11 @@
 // Every test leaves a screenshot under test-results/screenshots/.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, ROOT, startServe, type Served } from "./helpers/bin.ts";
-import { sha256, tempDir, writeCurrentRun, writeLegacyRun, writeManyRuns } from "./helpers/runs.ts";
+import { launchChromium } from "../helpers/chromium.ts";
+import { assertBuilt, ROOT, startServe, type Served } from "../helpers/bin.ts";
+import { sha256, tempDir, writeCurrentRun, writeLegacyRun, writeManyRuns } from "../helpers/runs.ts";
 
 const SHOTS = join(ROOT, "test-results", "screenshots");
 const TOKEN = "browser-token-0123456789abcdef";
@@ -219,19 +220,7 @@ beforeAll(async () => {
   writeFileSync(join(cwd, "guide-board.config.json"), JSON.stringify({ runsDir: "runs", guides: GUIDES }));
   // Started together; each is kept as soon as it is up, so afterAll closes it even if another fails.
   const started = await Promise.allSettled([
-    chromium
-      .launch({
-        executablePath: "/usr/bin/chromium",
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--no-first-run",
-        ],
-      })
-      .then((launched) => (browser = launched)),
+    launchChromium().then((launched) => (browser = launched)),
     serve(cwd).then((server) => (plain = server)),
     serve(cwd, ["--host", "127.0.0.1"], { GUIDE_BOARD_TOKEN: TOKEN }).then((server) => (guarded = server)),
   ]);
