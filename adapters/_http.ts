@@ -11,7 +11,7 @@ import {
   type ContainedFile,
   type GuideBoardErrorCode,
   type ListQuery,
-} from "../src/index.ts";
+} from "../src/_internal.ts";
 
 /** Every error code an HTTP response can carry: the library's, plus the HTTP layer's own. */
 export type HttpErrorCode =

@@ -1,5 +1,5 @@
 import { PassThrough } from "node:stream";
-import type { RunIndex } from "../src/index.ts";
+import type { RunIndex } from "../src/_internal.ts";
 import { errorResult, type HttpResult } from "./_http.ts";
 
 /** How often an idle event stream sends a comment, so proxies keep it open. */

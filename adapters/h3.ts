@@ -9,7 +9,7 @@ import {
   reportPaths,
   type RunIndex,
   type RunsOptions,
-} from "../src/index.ts";
+} from "../src/_internal.ts";
 import {
   contentDisposition,
   errorResult,

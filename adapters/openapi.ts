@@ -7,7 +7,7 @@ import {
   reportListSchema,
   retainedRunSchema,
   RUN_STATUSES,
-} from "../src/index.ts";
+} from "../src/_internal.ts";
 import { jobSchema } from "./jobs.ts";
 
 const retainedRunListSchema = z.object({

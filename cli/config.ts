@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { RUN_ID_PATTERN, runStatusSchema } from "../src/index.ts";
+import { RUN_ID_PATTERN, runStatusSchema } from "../src/_internal.ts";
 import { UsageError } from "./context.ts";
 
 /** The config file `guide-board` reads from the working directory. */

@@ -1,6 +1,6 @@
 import { delimiter, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { GuideBoardError, isGuideBoardError, toJSONText, type GuideBoardErrorCode } from "../src/index.ts";
+import { GuideBoardError, isGuideBoardError, toJSONText, type GuideBoardErrorCode } from "../src/_internal.ts";
 import { printable } from "./format.ts";
 
 /** What `main` runs with; tests pass their own streams, env and cwd. */

@@ -1,4 +1,4 @@
-import type { RetainedRun } from "../src/index.ts";
+import type { RetainedRun } from "../src/_internal.ts";
 
 // C0/C1 controls and bidi overrides: names and labels come from hostile run folders.
 // eslint-disable-next-line no-control-regex

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Job, JobsProvider } from "../adapters/jobs.ts";
-import { SUMMARY_FILE } from "../src/index.ts";
+import { SUMMARY_FILE } from "../src/_internal.ts";
 import { newRunId, randomSuffix } from "./_write.ts";
 
 /** Finished jobs kept in memory; older ones are forgotten (their runs stay under /retained-runs). */

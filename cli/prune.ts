@@ -6,10 +6,10 @@ import {
   runStatusSchema,
   toJSONText,
   TOOL_PREFIX,
+  toEpochMs,
   type RetainedRun,
   type RunStatus,
-} from "../src/index.ts";
-import { toEpochMs } from "../src/summary.ts";
+} from "../src/_internal.ts";
 import { randomSuffix } from "./_write.ts";
 import { loadConfig, parseDuration, type Retention } from "./config.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { isRunId, labelSelectorSchema } from "../src/index.ts";
+import { isRunId, labelSelectorSchema } from "../src/_internal.ts";
 import { loadConfig, parseDuration } from "./config.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import { printable } from "./format.ts";

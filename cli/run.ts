@@ -7,13 +7,14 @@ import {
   ARTIFACT_MANIFEST_FILE,
   checkRef,
   getRetainedRun,
+  idFromPath,
   isRunId,
   mediaTypeOf,
   SUMMARY_FILE,
   toJSONText,
+  type CurrentSummary,
   type RunStatus,
-} from "../src/index.ts";
-import { _idFromPath } from "../src/reports.ts";
+} from "../src/_internal.ts";
 import { hashFile, newRunId, walkFiles, writeFileAtomic } from "./_write.ts";
 import type { CliContext } from "./context.ts";
 import { printable } from "./format.ts";
@@ -157,7 +158,7 @@ export async function recordRun(
     reports,
     artifactManifest: ARTIFACT_MANIFEST_FILE,
     ...(submission ? { submissionManifest: "submission-manifest.json" } : {}),
-  };
+  } satisfies CurrentSummary;
   rmSync(writerFile, { force: true });
   writeFileAtomic(runDir, SUMMARY_FILE, `${JSON.stringify(summary, null, 2)}\n`);
   const cliExitCode =
@@ -216,7 +217,7 @@ function _collectReports(reportsDir: string, ctx: CliContext) {
       ctx.stderr.write(`guide-board: skipped report with an unsafe name: ${printable(file)}\n`);
       return [];
     }
-    const base = _idFromPath(file);
+    const base = idFromPath(file);
     let id = base;
     for (let n = 2; used.has(id); n++) id = `${base}-${n}`;
     used.add(id);

@@ -7,7 +7,7 @@ import {
   toJSONText,
   type Diagnostic,
   type RunStatus,
-} from "../src/index.ts";
+} from "../src/_internal.ts";
 import { loadConfig } from "./config.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import { bytes, compat, duration, labels, printable, runDetails, table } from "./format.ts";

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { toNodeHandler } from "h3";
 import { listen } from "listhen";
 import { createGuideBoardApp } from "../adapters/h3.ts";
-import { createRunIndex, toJSONText, type RunIndex } from "../src/index.ts";
+import { createRunIndex, toJSONText, type RunIndex } from "../src/_internal.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import type { JobsProvider } from "../adapters/jobs.ts";
 import { loadConfig } from "./config.ts";

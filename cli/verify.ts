@@ -1,4 +1,4 @@
-import { toJSONText, verifyArtifacts } from "../src/index.ts";
+import { toJSONText, verifyArtifacts } from "../src/_internal.ts";
 import { loadConfig } from "./config.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import { table } from "./format.ts";

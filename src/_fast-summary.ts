@@ -48,13 +48,13 @@ function _reportRef(value: unknown): boolean {
 }
 
 /** A legacy summary, when `data` certainly is one; `null` means "ask zod". */
-export function _fastLegacy(data: Record<string, unknown>): LegacySummary | null {
+export function fastLegacy(data: Record<string, unknown>): LegacySummary | null {
   if (!_common(data) || !Array.isArray(data.reports) || !data.reports.every(isString)) return null;
   return data as LegacySummary;
 }
 
 /** A current summary, when `data` certainly is one; `null` means "ask zod". */
-export function _fastCurrent(data: Record<string, unknown>): CurrentSummary | null {
+export function fastCurrent(data: Record<string, unknown>): CurrentSummary | null {
   if (!_common(data)) return null;
   if (!(data.exitCode === null || Number.isSafeInteger(data.exitCode))) return null;
   if (!Array.isArray(data.command) || !data.command.every(isString)) return null;

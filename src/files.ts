@@ -1,8 +1,8 @@
 import { GuideBoardError } from "./errors.ts";
-import { _artifactRef, _readArtifactManifest, _resolveArtifact, type Artifact } from "./manifest.ts";
+import { artifactRef, readArtifactManifest, resolveArtifact, type Artifact } from "./manifest.ts";
 import { checkRef, openInRun, unsafePathError, type ContainedFile } from "./paths.ts";
-import { _reportRefs, _resolveReport, type Report } from "./reports.ts";
-import { _loadRun, type RunsOptions } from "./runs.ts";
+import { reportRefs, resolveReport, type Report } from "./reports.ts";
+import { loadRun, type RunsOptions } from "./runs.ts";
 
 /** An opened report or artifact: its entry, and the open file. Close `file.handle` when done. */
 export interface OpenedFile<T> {
@@ -21,11 +21,11 @@ export interface OpenedFile<T> {
  * file.handle.createReadStream().pipe(process.stdout);
  */
 export async function openReport(options: RunsOptions, runId: string, reportId: string): Promise<OpenedFile<Report>> {
-  const loaded = _loadRun(options, runId);
+  const loaded = loadRun(options, runId);
   const notFound = () => new GuideBoardError("REPORT_NOT_FOUND", `Run ${runId} has no report with that id.`, { runId });
-  const ref = _reportRefs(loaded.parsed).find((candidate) => candidate.id === reportId);
+  const ref = reportRefs(loaded.parsed).find((candidate) => candidate.id === reportId);
   if (!ref) throw notFound();
-  const entry = _resolveReport(loaded.runDir, ref);
+  const entry = resolveReport(loaded.runDir, ref);
   if (entry.unsafe) throw unsafePathError(entry.path, entry.reason!);
   return { entry, file: await openInRun(loaded.runDir, entry.path, notFound) };
 }
@@ -44,14 +44,14 @@ export async function openArtifact(options: RunsOptions, runId: string, path: st
   const check = checkRef(path);
   if (!check.safe) throw unsafePathError(typeof path === "string" ? path : "", check.reason);
   const notFound = () => new GuideBoardError("ARTIFACT_NOT_FOUND", `Run ${runId} lists no such artifact.`, { runId });
-  const manifest = await _readArtifactManifest(options, runId);
+  const manifest = await readArtifactManifest(options, runId);
   if ("marker" in manifest) throw notFound();
   const listed = manifest.entries.find((candidate) => {
     const listedCheck = checkRef(candidate.path);
     return listedCheck.safe && listedCheck.path === check.path;
   });
   if (!listed) throw notFound();
-  const entry = _resolveArtifact(manifest.runDir, manifest.ref, listed);
+  const entry = resolveArtifact(manifest.runDir, manifest.ref, listed);
   if (entry.unsafe) throw unsafePathError(entry.path, entry.reason!);
-  return { entry, file: await openInRun(manifest.runDir, _artifactRef(manifest.ref, entry.path), notFound) };
+  return { entry, file: await openInRun(manifest.runDir, artifactRef(manifest.ref, entry.path), notFound) };
 }

@@ -12,7 +12,7 @@ import {
 } from "./paths.ts";
 import { createSlicer } from "./_slices.ts";
 import { compatibilitySchema, type Compatibility } from "./run.ts";
-import { _loadRun, type RunsOptions } from "./runs.ts";
+import { loadRun, type RunsOptions } from "./runs.ts";
 import { describeIssue } from "./summary.ts";
 
 /** Where `guide-board run` puts the artifact manifest, relative to the run folder. */
@@ -97,13 +97,13 @@ export async function artifactManifest(
   options: RunsOptions,
   runId: string,
 ): Promise<ArtifactManifest | CompatibilityMarker> {
-  const loaded = await _readArtifactManifest(options, runId);
+  const loaded = await readArtifactManifest(options, runId);
   if ("marker" in loaded) return loaded.marker;
   const { runDir, ref, compatibility, entries } = loaded;
   const slicer = createSlicer();
   const artifacts: Artifact[] = [];
   for (const entry of entries) {
-    artifacts.push(_resolveArtifact(runDir, ref, entry));
+    artifacts.push(resolveArtifact(runDir, ref, entry));
     if (slicer.due()) await slicer.yield();
   }
   return { runId, available: true, schemaVersion: 1, path: ref, artifacts, compatibility };
@@ -138,7 +138,7 @@ export async function submissionManifest(
 type ManifestEntry = z.infer<typeof artifactManifestFileSchema>["artifacts"][number];
 
 /** Reads and validates a run's artifact manifest file, without resolving its entries. */
-export async function _readArtifactManifest(
+export async function readArtifactManifest(
   options: RunsOptions,
   runId: string,
 ): Promise<
@@ -153,26 +153,26 @@ export async function _readArtifactManifest(
 }
 
 /** Resolves one manifest entry inside the run folder; `manifestRef` is the manifest's own path. */
-export function _resolveArtifact(runDir: string, manifestRef: string, entry: ManifestEntry): Artifact {
+export function resolveArtifact(runDir: string, manifestRef: string, entry: ManifestEntry): Artifact {
   const check = checkRef(entry.path);
   const mediaType = entry.mediaType ?? mediaTypeOf(entry.path);
   const base = { path: check.safe ? check.path : entry.path, size: entry.size, sha256: entry.sha256, mediaType };
   if (!check.safe) return { ...base, exists: false, unsafe: true, reason: check.reason };
-  const resolved = resolveInRun(runDir, _artifactRef(manifestRef, check.path));
+  const resolved = resolveInRun(runDir, artifactRef(manifestRef, check.path));
   if (!resolved.safe) return { ...base, exists: false, unsafe: true, reason: resolved.reason };
   const exists = resolved.realPath !== null && regularFileSize(resolved.realPath) !== null;
   return { ...base, exists, absolutePath: resolved.absolutePath };
 }
 
 /** An artifact's path relative to the run folder: artifact paths are relative to the manifest's folder. */
-export function _artifactRef(manifestRef: string, artifactPath: string): string {
+export function artifactRef(manifestRef: string, artifactPath: string): string {
   return manifestRef.slice(0, manifestRef.lastIndexOf("/") + 1) + artifactPath;
 }
 
 type Loaded = { marker: CompatibilityMarker } | { runDir: string; ref: string; compatibility: Compatibility };
 
 function _loadManifest(options: RunsOptions, runId: string, kind: "artifactManifest" | "submissionManifest"): Loaded {
-  const { entry, parsed, runDir } = _loadRun(options, runId);
+  const { entry, parsed, runDir } = loadRun(options, runId);
   const compatibility = entry.run.compatibility;
   const noun = kind === "artifactManifest" ? "artifact manifest" : "submission manifest";
   const marker = (reason: CompatibilityMarker["reason"], message: string): Loaded => ({

@@ -3,7 +3,7 @@ import { mediaTypeOf } from "./media-type.ts";
 import { createSlicer } from "./_slices.ts";
 import { regularFileSize, resolveInRun, UNSAFE_REASONS } from "./paths.ts";
 import { compatibilitySchema } from "./run.ts";
-import { _loadRun, type RunsOptions } from "./runs.ts";
+import { loadRun, type RunsOptions } from "./runs.ts";
 import type { ParsedSummary } from "./summary.ts";
 
 /** One report of a run. Unsafe refs carry `unsafe: true` and a reason, and never an `absolutePath`. */
@@ -39,18 +39,18 @@ export type ReportList = z.infer<typeof reportListSchema>;
  * const html = reports.find((r) => r.mediaType.startsWith("text/html") && r.exists);
  */
 export async function reportPaths(options: RunsOptions, runId: string): Promise<ReportList> {
-  const { entry, parsed, runDir } = _loadRun(options, runId);
+  const { entry, parsed, runDir } = loadRun(options, runId);
   const slicer = createSlicer();
   const reports: Report[] = [];
-  for (const ref of _reportRefs(parsed)) {
-    reports.push(_resolveReport(runDir, ref));
+  for (const ref of reportRefs(parsed)) {
+    reports.push(resolveReport(runDir, ref));
     if (slicer.due()) await slicer.yield();
   }
   return { runId, reports, compatibility: entry.run.compatibility };
 }
 
 /** A report ref of any generation, with its final (unique) id. */
-export interface _IdentifiedRef {
+export interface IdentifiedRef {
   id: string;
   path: string;
   mediaType?: string;
@@ -61,13 +61,13 @@ export interface _IdentifiedRef {
  * Report refs of any generation in one shape, with unique ids: repeats of an id get `-2`, `-3`,
  * … in summary order. Linear in the number of refs, whatever they repeat.
  */
-export function _reportRefs(parsed: ParsedSummary): _IdentifiedRef[] {
+export function reportRefs(parsed: ParsedSummary): IdentifiedRef[] {
   const taken = new Set<string>();
   const next = new Map<string, number>();
   return parsed.summary.reports.map((raw) => {
     const ref: { id?: string; path: string; mediaType?: string; title?: string } =
       typeof raw === "string" ? { path: raw } : raw;
-    const base = ref.id ?? _idFromPath(ref.path);
+    const base = ref.id ?? idFromPath(ref.path);
     let id = base;
     if (taken.has(id)) {
       let n = next.get(base) ?? 2;
@@ -81,7 +81,7 @@ export function _reportRefs(parsed: ParsedSummary): _IdentifiedRef[] {
 }
 
 /** Resolves one report ref inside its run folder (real paths checked). */
-export function _resolveReport(runDir: string, ref: _IdentifiedRef): Report {
+export function resolveReport(runDir: string, ref: IdentifiedRef): Report {
   const resolved = resolveInRun(runDir, ref.path);
   const title = ref.title ?? null;
   const mediaType = ref.mediaType ?? mediaTypeOf(resolved.path);
@@ -110,7 +110,7 @@ export function _resolveReport(runDir: string, ref: _IdentifiedRef): Report {
 }
 
 /** A report id from a file name, within the id rule: `reports/JUnit Results.xml` → `JUnit-Results.xml`. */
-export function _idFromPath(path: string): string {
+export function idFromPath(path: string): string {
   const name = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
   const cleaned = name
     .replace(/[^A-Za-z0-9._-]+/g, "-")

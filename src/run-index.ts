@@ -6,7 +6,7 @@ import { reportPaths, type ReportList } from "./reports.ts";
 import { compareEntries, compareKeys, compileQuery, encodeCursor, type ListQuery, type RunFilters } from "./query.ts";
 import { assertRunId, isRunId } from "./run-id.ts";
 import type { RetainedRun, RunEntry } from "./run.ts";
-import { _runsOptions, type RetainedRunList, type RunsOptions } from "./runs.ts";
+import { runsOptionsOf, type RetainedRunList, type RunsOptions } from "./runs.ts";
 import { createSlicer, sortInSlices } from "./_slices.ts";
 import { readRunSync, resolveRunsDirs, TOOL_PREFIX, type Diagnostic, type SummaryStamp } from "./scan.ts";
 import { SUMMARY_FILE } from "./summary.ts";
@@ -71,7 +71,7 @@ const MAX_FOLDER_WATCHERS = 256;
  * index.close();
  */
 export function createRunIndex(options: RunIndexOptions): RunIndex {
-  const { runsDirs, maxSummaryBytes } = _runsOptions(options);
+  const { runsDirs, maxSummaryBytes } = runsOptionsOf(options);
   const folders = new Map<string, Map<string, FolderState>>(); // runs dir → folder name → state
   const sorted: RunEntry[] = []; // the winning entry of each run id, newest first
   const winners = new Map<string, string>(); // run id → runs dir it comes from

@@ -49,7 +49,7 @@ export interface RetainedRunList {
  * if (page.nextCursor) await listRetainedRuns({ runsDir: "./runs", status: "failed", limit: 20, cursor: page.nextCursor });
  */
 export async function listRetainedRuns(options: ListRetainedRunsOptions): Promise<RetainedRunList> {
-  const { runsDirs, maxSummaryBytes } = _runsOptions(options);
+  const { runsDirs, maxSummaryBytes } = runsOptionsOf(options);
   const query = compileQuery(options);
   const { keys, diagnostics } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
   const matching = await sortInSlices(keys.filter(query.matches), compareEntries);
@@ -77,7 +77,7 @@ export async function listRetainedRuns(options: ListRetainedRunsOptions): Promis
  * const lastFailed = await latestRun({ runsDir: "./runs", status: "failed" });
  */
 export async function latestRun(options: LatestRunOptions): Promise<RetainedRun | null> {
-  const { runsDirs, maxSummaryBytes } = _runsOptions(options);
+  const { runsDirs, maxSummaryBytes } = runsOptionsOf(options);
   const query = compileQuery({ ...options, limit: undefined, cursor: undefined });
   const { keys } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
   const matching = keys.filter(query.matches);
@@ -99,7 +99,7 @@ export async function latestRun(options: LatestRunOptions): Promise<RetainedRun 
  * const run = await getRetainedRun({ runsDir: "./runs" }, "2026-11-24T09-00-00Z-a1b2");
  */
 export async function getRetainedRun(options: RunsOptions, runId: string): Promise<RetainedRun> {
-  return _loadRun(options, runId).entry.run;
+  return loadRun(options, runId).entry.run;
 }
 
 /** The full run for a scanned key: its summary read again (a folder that changed since is a diagnostic). */
@@ -111,11 +111,11 @@ function _materialize(key: ScannedKey, maxSummaryBytes: number, diagnostics: Dia
 }
 
 /** Reads one run with its full summary; shared by every per-run function. */
-export function _loadRun(
+export function loadRun(
   options: RunsOptions,
   runId: string,
 ): { entry: RunEntry; parsed: ParsedSummary; runDir: string } {
-  const { runsDirs, maxSummaryBytes } = _runsOptions(options);
+  const { runsDirs, maxSummaryBytes } = runsOptionsOf(options);
   assertRunId(runId);
   let reason: DiagnosticKind | "absent" = "absent";
   for (const runsDir of resolveRunsDirs(runsDirs)) {
@@ -137,7 +137,7 @@ export function _loadRun(
  * The options every function shares, read once and validated: bad or missing values, and options
  * objects whose getters throw, are `INVALID_OPTIONS`.
  */
-export function _runsOptions(options: RunsOptions): { runsDirs: readonly string[]; maxSummaryBytes: number } {
+export function runsOptionsOf(options: RunsOptions): { runsDirs: readonly string[]; maxSummaryBytes: number } {
   let runsDir: unknown;
   let maxSummaryBytes: unknown;
   try {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { _fastCurrent, _fastLegacy } from "./_fast-summary.ts";
+import { fastCurrent, fastLegacy } from "./_fast-summary.ts";
 
 /** File name of the summary that marks a run folder as retained. */
 export const SUMMARY_FILE = "retention-summary.json";
@@ -98,11 +98,11 @@ export function parseSummary(text: string): ParsedSummary | { problem: SummaryPr
   const record = data as Record<string, unknown>;
   const version = record.schemaVersion;
   if (version === undefined) {
-    const fast = _fastLegacy(record);
+    const fast = fastLegacy(record);
     return fast ? { generation: "legacy", summary: fast } : _tag("legacy", legacySummarySchema.safeParse(data));
   }
   if (version === 2) {
-    const fast = _fastCurrent(record);
+    const fast = fastCurrent(record);
     return fast ? { generation: "current", summary: fast } : _tag("current", currentSummarySchema.safeParse(data));
   }
   if (typeof version === "number" && Number.isInteger(version) && version > 2) {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { _artifactRef, _readArtifactManifest, _resolveArtifact } from "./manifest.ts";
+import { artifactRef, readArtifactManifest, resolveArtifact } from "./manifest.ts";
 import { openInRun } from "./paths.ts";
 import { GuideBoardError } from "./errors.ts";
 import type { RunsOptions } from "./runs.ts";
@@ -37,7 +37,7 @@ export type VerifyResult = z.infer<typeof verifyResultSchema>;
  * if (!result.ok) console.table(result.problems);
  */
 export async function verifyArtifacts(options: RunsOptions, runId: string): Promise<VerifyResult> {
-  const manifest = await _readArtifactManifest(options, runId);
+  const manifest = await readArtifactManifest(options, runId);
   if ("marker" in manifest) {
     throw new GuideBoardError(
       "ARTIFACT_NOT_FOUND",
@@ -48,7 +48,7 @@ export async function verifyArtifacts(options: RunsOptions, runId: string): Prom
   const problems: VerifyProblem[] = [];
   const listed = new Set<string>();
   for (const raw of manifest.entries) {
-    const entry = _resolveArtifact(manifest.runDir, manifest.ref, raw);
+    const entry = resolveArtifact(manifest.runDir, manifest.ref, raw);
     listed.add(entry.path);
     if (entry.unsafe) {
       problems.push({ path: entry.path, kind: "unsafe", expected: entry.reason });
@@ -56,7 +56,7 @@ export async function verifyArtifacts(options: RunsOptions, runId: string): Prom
     }
     let actual: { size: number; sha256: string };
     try {
-      actual = await _hash(manifest.runDir, _artifactRef(manifest.ref, entry.path));
+      actual = await _hash(manifest.runDir, artifactRef(manifest.ref, entry.path));
     } catch {
       problems.push({ path: entry.path, kind: "missing" });
       continue;

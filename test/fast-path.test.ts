@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { _fastCurrent, _fastLegacy } from "../src/_fast-summary.ts";
+import { fastCurrent, fastLegacy } from "../src/_fast-summary.ts";
 import { currentSummarySchema, legacySummarySchema, toEpochMs } from "../src/summary.ts";
 
 // The fast paths skip zod for the common shapes; they must never accept what zod rejects.
@@ -65,7 +65,7 @@ describe("fast summary paths", () => {
   it("accept a current summary only when zod accepts it, and mean the same", () => {
     fc.assert(
       fc.property(current, (data) => {
-        const fast = _fastCurrent(data as Record<string, unknown>);
+        const fast = fastCurrent(data as Record<string, unknown>);
         if (fast === null) return;
         const zod = currentSummarySchema.safeParse(data);
         expect(zod.success).toBe(true);
@@ -78,7 +78,7 @@ describe("fast summary paths", () => {
   it("accept a legacy summary only when zod accepts it, and mean the same", () => {
     fc.assert(
       fc.property(legacy, (data) => {
-        const fast = _fastLegacy(data as Record<string, unknown>);
+        const fast = fastLegacy(data as Record<string, unknown>);
         if (fast === null) return;
         const zod = legacySummarySchema.safeParse(data);
         expect(zod.success).toBe(true);

@@ -26,9 +26,11 @@ const BUILT = ["dist/index.js", "dist/index.cjs", "dist/index.d.ts", "dist/index
 
 const DIST_ESM: string = "../dist/index.js";
 const DIST_CJS: string = "../dist/index.cjs";
+const DIST_H3: string = "../dist/h3.js";
 
 let esm: Library;
 let cjs: Library;
+let h3Entry: Record<string, unknown>;
 
 beforeAll(async () => {
   const missing = BUILT.filter((file) => !existsSync(join(ROOT, file)));
@@ -40,6 +42,7 @@ beforeAll(async () => {
   // Specifiers in variables so `tsc --noEmit` (which `npm test` runs before the build) never needs dist/.
   esm = (await import(/* @vite-ignore */ DIST_ESM)) as Library;
   cjs = createRequire(import.meta.url)(DIST_CJS) as Library;
+  h3Entry = (await import(/* @vite-ignore */ DIST_H3)) as Record<string, unknown>;
 });
 
 describe("exports", () => {
@@ -96,6 +99,21 @@ describe("exports", () => {
         "verifyResultSchema",
       ]
     `);
+  });
+
+  it("exports exactly these names from guide-board/h3", () => {
+    expect(Object.keys(h3Entry).sort()).toMatchInlineSnapshot(`
+      [
+        "createGuideBoardApp",
+        "createOpenAPIDocument",
+      ]
+    `);
+  });
+
+  it("exports no name that starts with an underscore, from either entry", () => {
+    const names = [...Object.keys(esm), ...Object.keys(cjs), ...Object.keys(h3Entry)];
+    expect(names.length).toBeGreaterThan(40);
+    expect(names.filter((name) => name.startsWith("_"))).toEqual([]);
   });
 
   it("exports the same names, of the same kinds, from the CJS build and from src/index.ts", () => {
@@ -174,18 +192,18 @@ describe.each([
   });
 });
 
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? tsFiles(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : [],
+  );
+}
+
+/** Every import, export-from, dynamic import and require specifier in a file, as TypeScript sees them. */
+const specifiersOf = (file: string) =>
+  ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles.map((ref) => ref.fileName);
+
 describe("import graph of src/", () => {
   const FORBIDDEN = [/^h3(\/|$)/, /^listhen(\/|$)/, /(^|\/)adapters(\/|$)/, /(^|\/)cli(\/|$)/];
-
-  function tsFiles(dir: string): string[] {
-    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-      entry.isDirectory() ? tsFiles(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [join(dir, entry.name)] : [],
-    );
-  }
-
-  /** Every import, export-from, dynamic import and require specifier in a file, as TypeScript sees them. */
-  const specifiersOf = (file: string) =>
-    ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles.map((ref) => ref.fileName);
 
   it("finds the specifiers it checks (the parser is not blind)", () => {
     expect(
@@ -218,6 +236,26 @@ describe("import graph of src/", () => {
       }
     }
     expect(offending).toEqual([]);
+  });
+});
+
+describe("how cli/ and adapters/ reach the core", () => {
+  it("import src/ only through the internal module src/_internal.ts", () => {
+    const offending: string[] = [];
+    for (const dir of ["cli", "adapters"]) {
+      for (const file of tsFiles(join(ROOT, dir))) {
+        for (const specifier of specifiersOf(file)) {
+          const target = resolve(dirname(file), specifier);
+          if (specifier.startsWith(".") && target.startsWith(SRC + sep) && target !== join(SRC, "_internal.ts"))
+            offending.push(`${relative(ROOT, file)} imports ${specifier}`);
+        }
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+
+  it("src/_internal.ts is never re-exported by the public barrel", () => {
+    expect(specifiersOf(join(SRC, "index.ts"))).not.toContain("./_internal.ts");
   });
 });
 
