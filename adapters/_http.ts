@@ -220,13 +220,6 @@ export function hasBearerToken(authorization: string | null, token: string): boo
   return timingSafeEqual(digest(match[1]!), digest(token));
 }
 
-/** Whether a `Host` header names this machine's loopback: `localhost`, `*.localhost`, 127/8 or `::1`. */
-export function isLoopbackHost(host: string | null): boolean {
-  if (!host) return false;
-  const name = (host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d*$/, "")).toLowerCase();
-  return name === "localhost" || name.endsWith(".localhost") || name === "::1" || /^127(?:\.\d{1,3}){3}$/.test(name);
-}
-
 const MEDIA_TYPE = /^[!#$%&'*+.^\w`|~-]+\/[!#$%&'*+.^\w`|~-]+(?:\s*;\s*[\x20-\x7e]*)?$/;
 
 /**

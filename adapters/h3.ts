@@ -15,7 +15,6 @@ import {
   errorResult,
   fileResult,
   hasBearerToken,
-  isLoopbackHost,
   jsonResult,
   latestQuerySchema,
   listQueryWireSchema,
@@ -25,6 +24,7 @@ import {
   type HttpErrorCode,
   type HttpResult,
 } from "./_http.ts";
+import { isAllowedHost } from "./_host.ts";
 import { eventsResult } from "./events.ts";
 import { mountJobRoutes, type JobsProvider } from "./jobs.ts";
 import { uiResult } from "./ui/page.ts";
@@ -104,10 +104,7 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
         _send(cors ? { ...result, headers: { ...result.headers, ...cors } } : result);
       const method = event.req.method;
       const host = event.req.headers.get("host");
-      if (
-        allowedHosts !== undefined &&
-        !(allowedHosts === "loopback" ? isLoopbackHost(host) : _listedHost(host, allowedHosts))
-      ) {
+      if (allowedHosts !== undefined && !isAllowedHost(host, allowedHosts)) {
         return send(errorResult("HOST_NOT_ALLOWED", "This server does not answer for that host name."));
       }
       if (method === "OPTIONS" && cors && event.req.headers.has("access-control-request-method")) {
@@ -237,10 +234,4 @@ function _sameOrigin(headers: Headers): boolean {
   } catch {
     return false;
   }
-}
-
-function _listedHost(host: string | null, allowed: readonly string[]): boolean {
-  if (!host) return false;
-  const name = host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:\d*$/, "");
-  return allowed.includes(name.toLowerCase());
 }

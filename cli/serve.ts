@@ -8,6 +8,7 @@ import type { JobsProvider } from "../adapters/jobs.ts";
 import { loadConfig } from "./config.ts";
 import { createJobManager } from "./jobs.ts";
 import { printable } from "./format.ts";
+import { isLoopbackAddress } from "../adapters/_host.ts";
 
 /** The port `serve` tries first; a free one is taken when it is busy and `--port` was not given. */
 export const DEFAULT_PORT = 4417;
@@ -176,12 +177,6 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
   } catch (error) {
     return fail(error, ctx, false, "guide-board serve");
   }
-}
-
-/** Whether a listen address is loopback only. */
-export function isLoopbackAddress(host: string): boolean {
-  const name = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return name === "localhost" || name === "::1" || /^127(?:\.\d{1,3}){3}$/.test(name);
 }
 
 function _port(value: string): number {
