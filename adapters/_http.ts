@@ -30,6 +30,7 @@ export type HttpErrorCode =
   | "INVALID_BODY"
   | "BODY_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
+  | "TOO_MANY_STREAMS"
   | "INTERNAL_ERROR";
 
 /** The one table from error codes to HTTP statuses. */
@@ -57,6 +58,7 @@ export const STATUS_BY_CODE: Record<HttpErrorCode, number> = {
   HOST_NOT_ALLOWED: 421,
   MANIFEST_INVALID: 422,
   INTERNAL_ERROR: 500,
+  TOO_MANY_STREAMS: 503,
 };
 
 /** A response, independent of any framework: the h3 adapter turns it into an h3 response. */

@@ -25,7 +25,7 @@ import {
   type HttpResult,
 } from "./_http.ts";
 import { isAllowedHost } from "./_host.ts";
-import { eventsResult } from "./events.ts";
+import { DEFAULT_MAX_EVENT_STREAMS, eventsResult } from "./events.ts";
 import { mountJobRoutes, type JobsProvider } from "./jobs.ts";
 import { uiResult } from "./ui/page.ts";
 import { createOpenAPIDocument } from "./openapi.ts";
@@ -63,6 +63,11 @@ export interface GuideBoardAppOptions extends RunsOptions {
   ui?: boolean;
   /** In-memory jobs behind `/runs` (`guide-board serve` passes one when its config has guides). */
   jobs?: JobsProvider;
+  /**
+   * Live-update streams (`GET /events`) open at once; more are answered 503 `TOO_MANY_STREAMS`
+   * with `Retry-After` (default 1,000). Each holds a connection and a file descriptor.
+   */
+  maxEventStreams?: number;
 }
 
 /**
@@ -80,6 +85,7 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   const runs: RunsOptions = { runsDir: options.runsDir, maxSummaryBytes: options.maxSummaryBytes };
   const defaultLimit = options.defaultLimit ?? 100;
   const index = options.index;
+  const eventStreams = { open: 0, max: options.maxEventStreams ?? DEFAULT_MAX_EVENT_STREAMS };
   const corsOrigins = new Set(options.corsOrigins ?? []);
   const allowedHosts =
     options.allowedHosts === undefined || options.allowedHosts === "loopback"
@@ -185,7 +191,7 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
     });
   });
   mountJobRoutes(route, options.jobs, param);
-  route("/events", (event) => eventsResult(index, event.req.method));
+  route("/events", (event) => eventsResult(index, event.req.method, eventStreams));
   if (options.ui) {
     for (const path of ["", "ui/app.js", "ui/app.css"]) route(`/${path}`, () => uiResult(path)!, true);
   }

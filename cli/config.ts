@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { RUN_ID_PATTERN, runStatusSchema } from "../src/_internal.ts";
 import { UsageError } from "./context.ts";
+import type { ServerLimits } from "./server-limits.ts";
 
 /** The config file `guide-board` reads from the working directory. */
 export const CONFIG_FILE = "guide-board.config.json";
@@ -50,7 +51,16 @@ export const configSchema = z.strictObject({
   runsDir: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   guides: z.record(z.string().regex(RUN_ID_PATTERN, "guide names follow the run-id rule"), guideSchema).optional(),
   retention: retentionSchema.optional(),
-  service: z.strictObject({ maxConcurrentJobs: z.number().int().min(1).max(64).optional() }).optional(),
+  service: z
+    .strictObject({
+      maxConcurrentJobs: z.number().int().min(1).max(64).optional(),
+      maxConnections: z.number().int().min(1).optional(),
+      headersTimeout: durationSchema.refine((ms) => ms >= 1000, "expected at least 1s").optional(),
+      // Above the live-update heartbeat (15 s), or idle event streams would be cut.
+      sendTimeout: durationSchema.refine((ms) => ms >= 20_000, "expected at least 20s").optional(),
+      maxEventStreams: z.number().int().min(0).optional(),
+    })
+    .optional(),
 });
 
 export type Guide = z.output<typeof guideSchema>;
@@ -64,6 +74,8 @@ export interface LoadedConfig {
   guides: Record<string, Guide>;
   retention: Retention;
   maxConcurrentJobs: number;
+  /** The service's connection limits that the file sets (the rest keep their defaults). */
+  serverLimits: Partial<ServerLimits>;
 }
 
 /**
@@ -78,7 +90,15 @@ export function loadConfig(cwd: string, path?: string): LoadedConfig {
     text = readFileSync(file, "utf8");
   } catch (error) {
     if (path === undefined && (error as NodeJS.ErrnoException).code === "ENOENT") {
-      return { path: null, dir: cwd, runsDir: undefined, guides: {}, retention: {}, maxConcurrentJobs: 2 };
+      return {
+        path: null,
+        dir: cwd,
+        runsDir: undefined,
+        guides: {},
+        retention: {},
+        maxConcurrentJobs: 2,
+        serverLimits: {},
+      };
     }
     throw new UsageError(`cannot read the config file ${file}`);
   }
@@ -109,5 +129,13 @@ export function loadConfig(cwd: string, path?: string): LoadedConfig {
     guides,
     retention,
     maxConcurrentJobs: service?.maxConcurrentJobs ?? 2,
+    serverLimits: Object.fromEntries(
+      Object.entries({
+        maxConnections: service?.maxConnections,
+        headersTimeoutMs: service?.headersTimeout,
+        sendTimeoutMs: service?.sendTimeout,
+        maxEventStreams: service?.maxEventStreams,
+      }).filter(([, value]) => value !== undefined),
+    ),
   };
 }

@@ -9,6 +9,7 @@ import { loadConfig } from "./config.ts";
 import { createJobManager } from "./jobs.ts";
 import { printable } from "./format.ts";
 import { isLoopbackAddress } from "../adapters/_host.ts";
+import { applyServerLimits, defaultServerLimits, type ServerLimits } from "./server-limits.ts";
 
 /** The port `serve` tries first; a free one is taken when it is busy and `--port` was not given. */
 export const DEFAULT_PORT = 4417;
@@ -65,6 +66,8 @@ export interface ServeOptions {
   port?: number;
   host?: string;
   token?: string;
+  /** Connection limits; each one not given keeps its default ({@link defaultServerLimits}). */
+  limits?: Partial<ServerLimits>;
 }
 
 /**
@@ -82,6 +85,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       `refusing to listen on ${printable(host)} without a token: pass --token or set GUIDE_BOARD_TOKEN`,
     );
   }
+  const limits = { ...defaultServerLimits(), ...options.limits };
   const index = options.index ?? createRunIndex({ runsDir: options.runsDir });
   const app = createGuideBoardApp({
     runsDir: options.runsDir,
@@ -91,6 +95,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     jobs: options.jobs,
     corsOrigins: options.corsOrigins,
     ui: options.ui ?? true,
+    maxEventStreams: limits.maxEventStreams,
   });
   const port = options.port ?? DEFAULT_PORT;
   const listener = await listen(toNodeHandler(app), {
@@ -109,6 +114,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw new UsageError(`cannot listen on ${printable(host)}:${port} (${printable(error.message)})`);
   });
   listener.server.on("clientError", _answerClientError);
+  applyServerLimits(listener.server, limits);
   const shownHost = host.includes(":") ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${listener.address.port}/`,
@@ -163,6 +169,7 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
       index,
       corsOrigins,
       ui: !values["no-ui"],
+      limits: config.serverLimits,
     });
     ctx.stdout.write(`guide-board: serving ${printable(runsDir.join(", "))}\n`);
     if (jobs) ctx.stdout.write(`guide-board: POST /runs may start: ${printable(guides.join(", "))}\n`);
