@@ -52,8 +52,8 @@ Commands:
 Run 'guide-board runs <command> --help' for a command's options.`,
   list: `Usage: guide-board runs list [options]
 
-List retained runs, newest first by start time, then run id, one page at a time like
-GET /retained-runs: ${DEFAULT_LIST_LIMIT} runs unless --limit says otherwise, then the cursor of the next page.
+List retained runs, newest first by start time, then run id: ${DEFAULT_LIST_LIMIT} a page unless --limit
+says otherwise, like GET /retained-runs, and the cursor of the next page when more remain.
 
 Options:
 ${FILTER_HELP}

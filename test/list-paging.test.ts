@@ -278,6 +278,20 @@ describe("runs list --all", () => {
     }
   });
 
+  it("prints a bad filter as an error body before any listing (exit 2)", async () => {
+    const { runsDir } = makeRunsDir();
+    writeManyRuns(runsDir, 2);
+    for (const filter of [
+      ["--status", "exploded"],
+      ["--since", "nope"],
+      ["--label", "novalue"],
+    ]) {
+      const result = await cli(["runs", "list", "--runs-dir", runsDir, "--all", "--json", ...filter]);
+      expect(result.code).toBe(2);
+      expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: "INVALID_OPTIONS" } });
+    }
+  });
+
   it("writes in chunks, waits for a full stream to drain, and stops when the reader goes away", async () => {
     const { runsDir } = makeRunsDir();
     writeManyRuns(runsDir, 400, (i) => ({ padding: "x".repeat(200 + (i % 7)) }));
