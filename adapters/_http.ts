@@ -5,6 +5,7 @@ import {
   GuideBoardError,
   isGuideBoardError,
   labelSelectorSchema,
+  MAX_LIST_LIMIT,
   mediaTypeOf,
   runStatusSchema,
   toJSONText,
@@ -101,13 +102,19 @@ const filterFields = {
 /** `GET /retained-runs/latest` query: repeatable `status` and `label`, one `since` and `until`. */
 export const latestQuerySchema = z.strictObject(filterFields);
 
-/** `GET /retained-runs` query: the filters plus one `limit` (1–1000) and one `cursor`. */
+const limitMessage = `expected a whole number from 1 to ${MAX_LIST_LIMIT}`;
+
+/** `GET /retained-runs` query: the filters plus one `limit` (1 to `MAX_LIST_LIMIT`) and one `cursor`. */
 export const listQueryWireSchema = z.strictObject({
   ...filterFields,
   limit: z
-    .tuple([z.string().regex(/^[1-9]\d{0,3}$/, "expected a whole number from 1 to 1000")])
+    .tuple([
+      z
+        .string()
+        .regex(/^[1-9]\d{0,15}$/, limitMessage)
+        .refine((value) => Number(value) <= MAX_LIST_LIMIT, limitMessage),
+    ])
     .transform(([value]) => Number(value))
-    .pipe(z.number().max(1000))
     .optional(),
   cursor: one.optional(),
 });

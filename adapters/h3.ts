@@ -1,6 +1,7 @@
 import { getRouterParams, H3, type HTTPError, HTTPResponse, type H3Event } from "h3";
 import {
   artifactManifest,
+  DEFAULT_LIST_LIMIT,
   getRetainedRun,
   latestRun,
   listRetainedRuns,
@@ -43,7 +44,10 @@ export interface GuideBoardAppOptions extends RunsOptions {
    * loopback, against DNS rebinding); a list allows exactly those host names.
    */
   allowedHosts?: "loopback" | readonly string[];
-  /** Page size of `GET /retained-runs` when the request gives no `limit` (default 100). */
+  /**
+   * Page size of `GET /retained-runs` when the request gives no `limit` (default 100, the page
+   * size of `guide-board runs list`).
+   */
   defaultLimit?: number;
   /**
    * A live index (`createRunIndex`) to answer listings, `latest` and single runs from memory;
@@ -83,7 +87,7 @@ export interface GuideBoardAppOptions extends RunsOptions {
  */
 export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   const runs: RunsOptions = { runsDir: options.runsDir, maxSummaryBytes: options.maxSummaryBytes };
-  const defaultLimit = options.defaultLimit ?? 100;
+  const defaultLimit = options.defaultLimit ?? DEFAULT_LIST_LIMIT;
   const index = options.index;
   const eventStreams = { open: 0, max: options.maxEventStreams ?? DEFAULT_MAX_EVENT_STREAMS };
   const corsOrigins = new Set(options.corsOrigins ?? []);

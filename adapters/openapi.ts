@@ -2,6 +2,8 @@ import { z } from "zod";
 import { version } from "../package.json";
 import {
   artifactManifestSchema,
+  DEFAULT_LIST_LIMIT,
+  MAX_LIST_LIMIT,
   compatibilityMarkerSchema,
   diagnosticSchema,
   reportListSchema,
@@ -92,7 +94,11 @@ export function createOpenAPIDocument(): Record<string, unknown> {
           summary: "List retained runs, newest first",
           parameters: [
             ...filterParams,
-            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+            {
+              name: "limit",
+              in: "query",
+              schema: { type: "integer", minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT },
+            },
             { name: "cursor", in: "query", schema: { type: "string" }, description: "nextCursor of the previous page" },
           ],
           responses: { "200": json(ref("RetainedRunList"), "One page of runs"), ...errors(400) },

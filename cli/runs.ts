@@ -1,14 +1,17 @@
 import {
   artifactManifest,
+  DEFAULT_LIST_LIMIT,
   getRetainedRun,
   latestRun,
   listRetainedRuns,
+  MAX_LIST_LIMIT,
   reportPaths,
   toJSONText,
   type Diagnostic,
   type RunStatus,
 } from "../src/_internal.ts";
 import { loadConfig } from "./config.ts";
+import { listAll } from "./list-all.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import { bytes, compat, duration, labels, printable, runDetails, table } from "./format.ts";
 
@@ -20,7 +23,12 @@ const FILTER_OPTIONS = {
   label: { type: "string", multiple: true },
 } as const;
 
-const LIST_OPTIONS = { ...FILTER_OPTIONS, limit: { type: "string" }, cursor: { type: "string" } } as const;
+const LIST_OPTIONS = {
+  ...FILTER_OPTIONS,
+  limit: { type: "string" },
+  cursor: { type: "string" },
+  all: { type: "boolean", default: false },
+} as const;
 
 const COMMON_HELP = `  --runs-dir DIR   runs directory (repeatable; default $GUIDE_BOARD_RUNS_DIR or ./runs)
   --json           print the library's JSON object instead of a table
@@ -44,12 +52,14 @@ Commands:
 Run 'guide-board runs <command> --help' for a command's options.`,
   list: `Usage: guide-board runs list [options]
 
-List retained runs, newest first by start time, then run id.
+List retained runs, newest first by start time, then run id: ${DEFAULT_LIST_LIMIT} a page unless --limit
+says otherwise, like GET /retained-runs, and the cursor of the next page when more remain.
 
 Options:
 ${FILTER_HELP}
-  --limit N        at most N runs; prints a cursor for the next page
-  --cursor C       continue after a previous page
+  --limit N        at most N runs per page (1 to ${MAX_LIST_LIMIT}; default ${DEFAULT_LIST_LIMIT})
+  --cursor C       the next page: the cursor a previous page printed (same filters)
+  --all            every run, printed as it is read (not with --limit or --cursor)
 ${COMMON_HELP}`,
   latest: `Usage: guide-board runs latest [options]
 
@@ -103,16 +113,24 @@ type Values = {
   label?: string[];
   limit?: string;
   cursor?: string;
+  all?: boolean;
 };
 
 const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliContext) => Promise<number>> = {
   async list(values, positionals, ctx) {
     _noPositionals(positionals);
+    if (values.all && (values.limit !== undefined || values.cursor !== undefined))
+      throw new UsageError("--all prints every run: it takes no --limit or --cursor");
     const runsDir = _dirs(values, ctx);
+    if (values.all) {
+      const diagnostics = await listAll(ctx, { runsDir, ..._filters(values), json: values.json === true });
+      if (!values.json) _diagnostics(ctx, diagnostics);
+      return EXIT.ok;
+    }
     const page = await listRetainedRuns({
       runsDir,
       ..._filters(values),
-      limit: _limit(values.limit),
+      limit: _limit(values.limit) ?? DEFAULT_LIST_LIMIT,
       cursor: values.cursor,
     });
     if (values.json) return _json(ctx, page);
@@ -129,7 +147,7 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
       ]);
       ctx.stdout.write(`${table(["RUN", "STATUS", "STARTED", "DURATION", "REPORTS", "SCHEMA", "LABELS"], rows)}\n`);
     }
-    if (page.nextCursor) ctx.stdout.write(`More runs: --cursor ${page.nextCursor}\n`);
+    if (page.nextCursor) ctx.stdout.write(`next page: --cursor ${printable(page.nextCursor)}\n`);
     _diagnostics(ctx, page.diagnostics);
     return EXIT.ok;
   },
@@ -208,7 +226,8 @@ function _filters(values: Values) {
 
 function _limit(limit: string | undefined): number | undefined {
   if (limit === undefined) return undefined;
-  if (!/^[1-9]\d{0,8}$/.test(limit)) throw new UsageError("--limit takes a whole number from 1");
+  if (!/^[1-9]\d{0,15}$/.test(limit) || Number(limit) > MAX_LIST_LIMIT)
+    throw new UsageError(`--limit takes a whole number from 1 to ${MAX_LIST_LIMIT}`);
   return Number(limit);
 }
 

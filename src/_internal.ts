@@ -3,3 +3,4 @@
 export * from "./index.ts";
 export { toEpochMs } from "./summary.ts";
 export { idFromPath } from "./reports.ts";
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "./query.ts";

@@ -3,8 +3,10 @@ export {
   listRetainedRuns,
   latestRun,
   getRetainedRun,
+  iterateRetainedRuns,
   type RunsOptions,
   type ListRetainedRunsOptions,
+  type IterateRetainedRunsOptions,
   type LatestRunOptions,
   type RetainedRunList,
 } from "./runs.ts";

@@ -17,6 +17,15 @@ export const runFiltersSchema = z.object({
   label: z.union([labelSelectorSchema, z.array(labelSelectorSchema)]).optional(),
 });
 
+/**
+ * Page size of `GET /retained-runs` and `guide-board runs list` when no `limit` is given: the
+ * HTTP route and the CLI page alike, so their answers are the same bytes at their defaults.
+ */
+export const DEFAULT_LIST_LIMIT = 100;
+
+/** Largest `limit` `GET /retained-runs` and `guide-board runs list` accept. */
+export const MAX_LIST_LIMIT = 1000;
+
 /** Filters plus keyset pagination. */
 export const listQuerySchema = runFiltersSchema.extend({
   limit: z.number().int().min(1).optional(),

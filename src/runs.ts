@@ -1,8 +1,15 @@
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import { GuideBoardError } from "./errors.ts";
-import { sortInSlices } from "./_slices.ts";
-import { compileQuery, compareEntries, encodeCursor, type ListQuery, type RunFilters } from "./query.ts";
+import { createSlicer, sortInSlices } from "./_slices.ts";
+import {
+  compileQuery,
+  compareEntries,
+  encodeCursor,
+  type CompiledQuery,
+  type ListQuery,
+  type RunFilters,
+} from "./query.ts";
 import { assertRunId } from "./run-id.ts";
 import type { RetainedRun, RunEntry } from "./run.ts";
 import {
@@ -67,6 +74,82 @@ export async function listRetainedRuns(options: ListRetainedRunsOptions): Promis
   const list: RetainedRunList = { runs, diagnostics };
   if (next < matching.length && last) list.nextCursor = encodeCursor(last);
   return list;
+}
+
+/** Options of {@link iterateRetainedRuns}. */
+export interface IterateRetainedRunsOptions extends RunsOptions, RunFilters {
+  /**
+   * Called with each skipped folder: those the scan found, before the first run, then any folder
+   * that changed or vanished by the time its run was loaded. Without it they are not reported.
+   */
+  onDiagnostic?: (diagnostic: Diagnostic) => void;
+}
+
+/** How many summaries {@link iterateRetainedRuns} loads at a time. */
+const ITERATE_BATCH = 128;
+
+/**
+ * Every retained run matching the filters, newest first, in the order of
+ * {@link listRetainedRuns}' pages, without paging: one scan keeps only each run's small sort key,
+ * and full summaries are loaded in small batches as the loop asks for them, so memory stays
+ * bounded by the number of runs' keys, not their summaries. Bad options throw `INVALID_OPTIONS` at
+ * once; skipped folders go to `onDiagnostic`.
+ *
+ * @example
+ * for await (const run of iterateRetainedRuns({ runsDir: "./runs", status: "failed" })) {
+ *   console.log(run.runId, run.startedAt);
+ * }
+ */
+export function iterateRetainedRuns(options: IterateRetainedRunsOptions): AsyncGenerator<RetainedRun, void> {
+  const { runsDirs, maxSummaryBytes } = runsOptionsOf(options);
+  let filters: RunFilters;
+  let onDiagnostic: unknown;
+  try {
+    filters = { status: options.status, since: options.since, until: options.until, label: options.label };
+    onDiagnostic = options.onDiagnostic;
+  } catch {
+    throw new GuideBoardError("INVALID_OPTIONS", "Invalid options: they could not be read.");
+  }
+  if (onDiagnostic !== undefined && typeof onDiagnostic !== "function") {
+    throw new GuideBoardError("INVALID_OPTIONS", "Invalid option onDiagnostic: expected a function.");
+  }
+  const query = compileQuery(filters);
+  const report = (onDiagnostic as ((diagnostic: Diagnostic) => void) | undefined) ?? (() => {});
+  return _iterate(runsDirs, maxSummaryBytes, query, report);
+}
+
+async function* _iterate(
+  runsDirs: readonly string[],
+  maxSummaryBytes: number,
+  query: CompiledQuery,
+  report: (diagnostic: Diagnostic) => void,
+): AsyncGenerator<RetainedRun, void> {
+  const { matching, diagnostics } = await _sortedMatches(runsDirs, maxSummaryBytes, query);
+  for (const diagnostic of diagnostics) report(diagnostic);
+  const slicer = createSlicer();
+  const late: Diagnostic[] = [];
+  for (let start = 0; start < matching.length; start += ITERATE_BATCH) {
+    const batch: RetainedRun[] = [];
+    const end = Math.min(start + ITERATE_BATCH, matching.length);
+    for (let i = start; i < end; i++) {
+      const entry = _materialize(matching[i]!, maxSummaryBytes, late);
+      matching[i] = undefined; // the key is done with: let it go
+      if (entry && query.matches(entry)) batch.push(entry.run);
+    }
+    for (const diagnostic of late.splice(0)) report(diagnostic);
+    yield* batch;
+    if (slicer.due()) await slicer.yield();
+  }
+}
+
+/** Scans, keeps the keys matching `query`, and sorts them in listing order. */
+async function _sortedMatches(
+  runsDirs: readonly string[],
+  maxSummaryBytes: number,
+  query: CompiledQuery,
+): Promise<{ matching: (ScannedKey | undefined)[]; diagnostics: Diagnostic[] }> {
+  const { keys, diagnostics } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
+  return { matching: await sortInSlices(keys.filter(query.matches), compareEntries), diagnostics };
 }
 
 /**

@@ -40,10 +40,10 @@ const idsOf = (table: string) =>
   table
     .split("\n")
     .slice(1)
-    .filter((line) => line !== "" && !line.startsWith("More runs:"))
+    .filter((line) => line !== "" && !line.startsWith("next page:"))
     .map((line) => line.split(/\s+/, 1)[0] ?? "");
 
-const cursorOf = (stdout: string) => /^More runs: --cursor (\S+)$/m.exec(stdout)?.[1];
+const cursorOf = (stdout: string) => /^next page: --cursor (\S+)$/m.exec(stdout)?.[1];
 
 describe("help", () => {
   it("prints the top-level help with --help, -h and help, exit 0", async () => {
@@ -125,7 +125,7 @@ describe("runs list", () => {
     expect(lines[2]).toMatch(new RegExp(`^${PASSED}\\s+passed\\s+.*\\s+3m 12s\\s+2\\s+v2\\s+suite=unit branch=main$`));
     expect(lines[3]).toMatch(new RegExp(`^${LEGACY}\\s+passed\\s+.*\\s+11m 27s\\s+2\\s+legacy$`));
     expect(stdout).not.toContain(INCOMPLETE);
-    expect(stdout).not.toContain("More runs");
+    expect(stdout).not.toContain("next page");
     expect(stderr).toBe("Skipped 1 folder(s): incomplete 1 (details with --json).\n");
   });
 
@@ -227,7 +227,7 @@ describe("runs list", () => {
       seen.push(...idsOf(stdout));
       cursor = cursorOf(stdout);
       if (cursor) {
-        expect(stdout.endsWith(`\nMore runs: --cursor ${cursor}\n`)).toBe(true);
+        expect(stdout.endsWith(`\nnext page: --cursor ${cursor}\n`)).toBe(true);
         cursors.push(cursor);
       }
     } while (cursor && seen.length < 10);
@@ -260,14 +260,17 @@ describe("runs list", () => {
     expect(JSON.parse(next.stdout).nextCursor).toBeUndefined();
   });
 
-  it.each(["0", "-1", "two", "1.5", "1e3"])("rejects --limit=%s as bad usage (exit 2)", async (limit) => {
-    const { code, stdout, stderr } = await examples("runs", "list", `--limit=${limit}`);
-    expect(code).toBe(2);
-    expect(stdout).toBe("");
-    expect(stderr).toBe(
-      "guide-board: --limit takes a whole number from 1\nRun 'guide-board runs list --help' for usage.\n",
-    );
-  });
+  it.each(["0", "-1", "two", "1.5", "1e3", "1001", "99999999999999999"])(
+    "rejects --limit=%s as bad usage (exit 2)",
+    async (limit) => {
+      const { code, stdout, stderr } = await examples("runs", "list", `--limit=${limit}`);
+      expect(code).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr).toBe(
+        "guide-board: --limit takes a whole number from 1 to 1000\nRun 'guide-board runs list --help' for usage.\n",
+      );
+    },
+  );
 
   it("rejects a forged cursor with exit 2 and INVALID_CURSOR", async () => {
     const { code, stdout } = await examples("runs", "list", "--cursor", "not-a-cursor", "--json");

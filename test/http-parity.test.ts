@@ -76,6 +76,7 @@ async function walkBoth(runsDir: string, filters: string[], search: string, limi
 describe("HTTP and CLI --json print the same bytes on examples/runs", () => {
   it("list, with filters and an explicit limit", async () => {
     await expectTwins(EXAMPLES, [
+      [["runs", "list"], "/retained-runs", 200],
       [["runs", "list", "--limit", "100"], "/retained-runs", 200],
       [["runs", "list", "--limit", "100"], "/retained-runs?limit=100", 200],
       [["runs", "list", "--limit", "1"], "/retained-runs?limit=1", 200],
@@ -197,7 +198,8 @@ describe("HTTP and CLI --json print the same bytes on a helper-built runs dir", 
   it("list, with filters, limits and diagnostics", async () => {
     await expectTwins(runsDir, [
       [["runs", "list", "--limit", "1000"], "/retained-runs?limit=1000", 200],
-      [["runs", "list", "--limit", "100"], "/retained-runs", 200],
+      [["runs", "list"], "/retained-runs", 200],
+      [["runs", "list", "--all"], "/retained-runs?limit=1000", 200],
       [["runs", "list", "--limit", "4", "--label", "team=web"], "/retained-runs?limit=4&label=team%3Dweb", 200],
       [
         ["runs", "list", "--limit", "50", "--status", "errored", "--status", "failed"],

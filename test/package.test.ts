@@ -71,6 +71,7 @@ describe("exports", () => {
         "getRetainedRun",
         "isGuideBoardError",
         "isRunId",
+        "iterateRetainedRuns",
         "labelSelectorSchema",
         "latestRun",
         "legacySummarySchema",
