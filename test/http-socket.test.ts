@@ -353,10 +353,8 @@ describe("hostile raw request paths", () => {
     expect(answers).toEqual(expected);
   });
 
-  // BUG: adapters/_http.ts parseQuery groups keys into a plain `{}`, so `grouped["toString"]` is
-  // Object.prototype.toString and `.push` throws: a 500 INTERNAL_ERROR for a client's query.
-  // Fix: group into Object.create(null) (or a Map, then Object.fromEntries) so such keys are
-  // plain unknown parameters (400 INVALID_OPTIONS).
+  // Query keys are grouped in an object without a prototype, so `toString`, `__proto__` and the
+  // like are plain unknown parameters (400 INVALID_OPTIONS), never Object.prototype members.
   it("answers query keys named like Object.prototype members with 400, not 500", async () => {
     const statuses: Record<string, number> = {};
     for (const path of PROTOTYPE_KEYS) {
