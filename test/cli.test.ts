@@ -730,4 +730,12 @@ describe("terminal safety", () => {
     expect(stdout).toMatch(/^No artifact manifest \(file-missing\)/);
     expect(stdout).not.toMatch(UNPRINTABLE);
   });
+
+  it("--json text (toJSONText) escapes characters that act on terminals and still parses to the same value", () => {
+    const value = { label: "a\u009b31m\u202eb\u2028c\u0000" };
+    const text = toJSONText(value);
+    expect(text.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e\u2028]/);
+    expect(text.endsWith("\n")).toBe(true);
+    expect(JSON.parse(text)).toEqual(value);
+  });
 });

@@ -246,6 +246,16 @@ describe("a broken retention-summary.json is a diagnostic, never a broken listin
     const { value, error } = await observe(world, () => getRetainedRun({ runsDir: world.runsDir }, "deep"));
     expect(diagnosed ? isGuideBoardError(error, "RUN_NOT_FOUND") : value?.runId === "deep").toBe(true);
   });
+
+  it("hides hostile label keys in its diagnostic message", async () => {
+    const { runsDir } = makeRunsDir();
+    writeCurrentRun(runsDir, "r", { extra: { labels: { "k\u001b]0;owned\u0007": 5 } } });
+    writeLegacyRun(runsDir, "ok");
+    const { diagnostics } = await listRetainedRuns({ runsDir });
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]!.message).toMatch(/^Summary field labels\.\*:/);
+    expect(diagnostics[0]!.message).not.toMatch(/\u001b/);
+  });
 });
 
 describe("folders that are not runs", () => {

@@ -4,26 +4,23 @@
 // query strings, methods and headers. Paths go out byte for byte through `http.request`; only a
 // socket shows what Node's parser, srvx and h3 make of them. Every row must be refused with the
 // JSON error shape and leak nothing, and the server must answer /healthz after each one.
-import { randomUUID } from "node:crypto";
-import { readFileSync, symlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Job, JobsProvider } from "../adapters/jobs.ts";
 import { startServer, type RunningServer } from "../cli/serve.ts";
 import { rawRequest, type RawAnswer } from "./helpers/http.ts";
-import { makeRunsDir, writeCurrentRun, writeFile } from "./helpers/runs.ts";
+import { LINKED, RESULT_JSON, SIBLING, TARGET, writeCanaryWorld } from "./helpers/canaries.ts";
 
-const TARGET = "2026-02-01T00-00-00Z-target";
-const SIBLING = "2026-01-01T00-00-00Z-sibling";
-/** A link in the runs directory, named like a run, to the sibling run: never a run itself. */
-const LINKED = "2026-03-01T00-00-00Z-linked";
 const JOB_ID = "job-0001";
-const SIBLING_CANARY = `CANARY-SIBLING-${randomUUID()}`;
-const OUTSIDE_CANARY = `CANARY-OUTSIDE-${randomUUID()}`;
-const RESULT_JSON = '{"ok":true}';
 
-const { root, runsDir } = makeRunsDir();
+/**
+ * The world (test/helpers/canaries.ts): a sibling run whose own report and artifact are a canary;
+ * a canary outside the runs directory; a target run whose reports and manifest name links to both;
+ * and a link in the runs directory, named like a run, to the sibling run.
+ */
+const { root, runsDir, siblingCanary: SIBLING_CANARY, outsideCanary: OUTSIDE_CANARY } = writeCanaryWorld();
 let server: RunningServer;
 let port: number;
 
@@ -55,47 +52,7 @@ const jobs: JobsProvider = {
   },
 };
 
-/**
- * The world: a sibling run whose own report and artifact are a canary; a canary outside the runs
- * directory; a target run whose reports and manifest name links to both; and a link in the runs
- * directory, named like a run, to the sibling run.
- */
-function writeWorld(): void {
-  const outside = join(root, "outside-canary.txt");
-  writeFile(outside, OUTSIDE_CANARY);
-  writeCurrentRun(runsDir, SIBLING, {
-    startedAt: "2026-01-01T00:00:00Z",
-    reports: [{ id: "canary", path: "reports/canary.txt", content: SIBLING_CANARY }],
-    artifacts: { "canary.txt": SIBLING_CANARY },
-  });
-  const target = writeCurrentRun(runsDir, TARGET, {
-    startedAt: "2026-02-01T00:00:00Z",
-    reports: [
-      { id: "junit", path: "reports/junit.xml", content: "<testsuite/>" },
-      { id: "sibling-canary", path: "reports/sibling-canary.txt", content: null },
-      { id: "outside-canary", path: "reports/outside-canary.txt", content: null },
-    ],
-    artifacts: {
-      "out/result.json": RESULT_JSON,
-      "links/sibling-canary.txt": null,
-      "links/outside-canary.txt": null,
-      "sibling-dir/assessment-package/canary.txt": null,
-    },
-  });
-  symlinkSync(join("..", "..", SIBLING, "reports", "canary.txt"), join(target, "reports", "sibling-canary.txt"));
-  symlinkSync(outside, join(target, "reports", "outside-canary.txt"));
-  writeFile(join(target, "assessment-package", "links", ".keep"), "");
-  symlinkSync(
-    join("..", "..", "..", SIBLING, "assessment-package", "canary.txt"),
-    join(target, "assessment-package", "links", "sibling-canary.txt"),
-  );
-  symlinkSync(outside, join(target, "assessment-package", "links", "outside-canary.txt"));
-  symlinkSync(join("..", "..", SIBLING), join(target, "assessment-package", "sibling-dir"));
-  symlinkSync(SIBLING, join(runsDir, LINKED));
-}
-
 beforeAll(async () => {
-  writeWorld();
   server = await startServer({ runsDir: [runsDir], port: 0, jobs });
   port = Number(new URL(server.url).port);
 }, 30_000);

@@ -1,70 +1,39 @@
 // Path safety over a real socket: raw request paths, written byte for byte, at every route that
 // takes a run id, a report id or an artifact path. In-process `app.request` would hand the app an
 // already-parsed URL; only a socket shows what Node's parser, srvx and h3 make of the raw bytes.
-import { randomUUID } from "node:crypto";
-import { readFileSync, symlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../cli/serve.ts";
 import { rawRequest, type RawAnswer } from "./helpers/http.ts";
-import { makeRunsDir, writeCurrentRun, writeFile } from "./helpers/runs.ts";
+import { RESULT_JSON, SIBLING, TARGET, writeCanaryWorld } from "./helpers/canaries.ts";
 
-const NORMAL = "2026-02-01T00-00-00Z-normal";
-const SIBLING = "2026-01-01T00-00-00Z-sibling";
-const SIBLING_CANARY = `CANARY-SIBLING-${randomUUID()}`;
-const OUTSIDE_CANARY = `CANARY-OUTSIDE-${randomUUID()}`;
-const RESULT_JSON = '{"ok":true}';
 const SPACED_TEXT = "a listed file with a space in its name";
 const ACCENTED_TEXT = "a listed file with a non-ASCII name";
 const LITERAL_DOTS_TEXT = "a listed file named %2e%2e, literally";
 
-const { root, runsDir } = makeRunsDir();
+/**
+ * The world (test/helpers/canaries.ts): a target run whose reports and manifest also name links to
+ * two canaries — one in a sibling run (a report and an artifact of that run's own), one outside
+ * the runs directory — plus listed files of its own whose names a URL must escape.
+ */
+const {
+  root,
+  runsDir,
+  siblingCanary: SIBLING_CANARY,
+  outsideCanary: OUTSIDE_CANARY,
+} = writeCanaryWorld({
+  reports: [{ id: "Test Report", path: "reports/test report.txt", content: SPACED_TEXT }],
+  artifacts: {
+    "out/my report.txt": SPACED_TEXT,
+    "out/résumé.txt": ACCENTED_TEXT,
+    "out/%2e%2e": LITERAL_DOTS_TEXT,
+  },
+});
 let server: RunningServer;
 let port: number;
 
-/**
- * The world: a normal run whose reports and manifest also name links to two canaries — one in a
- * sibling run (a report and an artifact of that run's own), one outside the runs directory.
- */
-function writeWorld(): void {
-  const outside = join(root, "outside-canary.txt");
-  writeFile(outside, OUTSIDE_CANARY);
-  writeCurrentRun(runsDir, SIBLING, {
-    startedAt: "2026-01-01T00:00:00Z",
-    reports: [{ id: "canary", path: "reports/canary.txt", content: SIBLING_CANARY }],
-    artifacts: { "canary.txt": SIBLING_CANARY },
-  });
-  const normal = writeCurrentRun(runsDir, NORMAL, {
-    startedAt: "2026-02-01T00:00:00Z",
-    reports: [
-      { id: "junit", path: "reports/junit.xml", content: "<testsuite/>" },
-      { id: "sibling-canary", path: "reports/sibling-canary.txt", content: null },
-      { id: "outside-canary", path: "reports/outside-canary.txt", content: null },
-      { id: "Test Report", path: "reports/test report.txt", content: SPACED_TEXT },
-    ],
-    artifacts: {
-      "out/result.json": RESULT_JSON,
-      "out/my report.txt": SPACED_TEXT,
-      "out/résumé.txt": ACCENTED_TEXT,
-      "out/%2e%2e": LITERAL_DOTS_TEXT,
-      "links/sibling-canary.txt": null,
-      "links/outside-canary.txt": null,
-      "sibling-dir/reports/canary.txt": null,
-    },
-  });
-  symlinkSync(join("..", "..", SIBLING, "reports", "canary.txt"), join(normal, "reports", "sibling-canary.txt"));
-  symlinkSync(outside, join(normal, "reports", "outside-canary.txt"));
-  writeFile(join(normal, "assessment-package", "links", ".keep"), "");
-  symlinkSync(
-    join("..", "..", "..", SIBLING, "assessment-package", "canary.txt"),
-    join(normal, "assessment-package", "links", "sibling-canary.txt"),
-  );
-  symlinkSync(outside, join(normal, "assessment-package", "links", "outside-canary.txt"));
-  symlinkSync(join("..", "..", SIBLING), join(normal, "assessment-package", "sibling-dir"));
-}
-
 beforeAll(async () => {
-  writeWorld();
   server = await startServer({ runsDir: [runsDir], port: 0 });
   port = Number(new URL(server.url).port);
 }, 30_000);
@@ -97,7 +66,7 @@ async function expectHealthy(): Promise<void> {
   expect(JSON.parse(health.body)).toEqual({ status: "ok" });
 }
 
-const R = `/retained-runs/${NORMAL}`;
+const R = `/retained-runs/${TARGET}`;
 const S = `/retained-runs/${SIBLING}`;
 const LONG = "a".repeat(64 * 1024);
 
@@ -137,14 +106,14 @@ const HOSTILE: [method: string, path: string][] = [
   ["GET", `${R}/reports/%2E%2E/%2E%2E/%2E%2E/%2E%2E/etc/passwd`],
   ["GET", `${R}/artifacts/.%2e/.%2e/.%2e/.%2e/.%2e/etc/passwd`],
   // Encoded and double-encoded slashes.
-  ["GET", `/retained-runs/${NORMAL}%2freports`],
+  ["GET", `/retained-runs/${TARGET}%2freports`],
   ["GET", `${R}/reports/reports%2fjunit.xml`],
   ["GET", `${R}/artifacts/out%2fresult.json`],
   ["GET", `${R}/artifacts/out%252fresult.json`],
   ["GET", `${R}%252fartifacts%252fout%252fresult.json`],
   ["GET", `${R}/artifacts/links%2F..%2F..%2F..%2F${SIBLING}%2Fassessment-package%2Fcanary.txt`],
   // NUL.
-  ["GET", `/retained-runs/${NORMAL}%00`],
+  ["GET", `/retained-runs/${TARGET}%00`],
   ["GET", `${R}/reports/junit%00`],
   ["GET", `${R}/artifacts/out/result.json%00`],
   ["GET", `${R}/artifacts/out/result.json%00.png`],
@@ -154,7 +123,7 @@ const HOSTILE: [method: string, path: string][] = [
   ["GET", `${R}/artifacts/${root.slice(1)}/outside-canary.txt`],
   ["GET", `${R}/reports/%2fetc%2fpasswd`],
   ["GET", "//etc/passwd"],
-  ["GET", `//retained-runs/${NORMAL}/artifacts/out/result.json`],
+  ["GET", `//retained-runs/${TARGET}/artifacts/out/result.json`],
   ["GET", `/retained-runs//etc/passwd`],
   // The canaries by their real names relative to the run, and the links to them.
   ["GET", `${R}/reports/sibling-canary`],
@@ -176,8 +145,8 @@ const HOSTILE: [method: string, path: string][] = [
   ["GET", `${R}/reports/retention-summary.json`],
   ["GET", `${R}/reports/reports%2fsibling-canary.txt`],
   // Trailing dots and slashes.
-  ["GET", `/retained-runs/${NORMAL}./reports`],
-  ["GET", `/retained-runs/${NORMAL}.../artifact-manifest`],
+  ["GET", `/retained-runs/${TARGET}./reports`],
+  ["GET", `/retained-runs/${TARGET}.../artifact-manifest`],
   ["GET", `${R}/reports/junit.`],
   ["GET", `${R}/reports/sibling-canary/`],
   ["GET", `${R}/artifacts/out/result.json.`],
@@ -226,7 +195,7 @@ const HOSTILE: [method: string, path: string][] = [
   ["OPTIONS", "*"],
 ];
 
-/** Explicitly safe controls: a listed file of the normal run by its plain name answers 200 with it. */
+/** Explicitly safe controls: a listed file of the target run by its plain name answers 200 with it. */
 const CONTROLS: [path: string, content: string][] = [
   [`${R}/artifacts/out/result.json`, RESULT_JSON],
   [`${R}/reports/junit`, "<testsuite/>"],
@@ -259,7 +228,7 @@ const DOT_SEGMENTS: string[] = [
   `${R}/artifacts/../artifact-manifest`,
   `${R}/artifacts/out/%2e%2e/%2e%2e/%2e%2e/${SIBLING}/reports/canary`,
   `${R}/reports/%2e%2e/%2e%2e/${SIBLING}/artifacts/canary.txt`,
-  `/retained-runs/%2e%2e/retained-runs/${NORMAL}`,
+  `/retained-runs/%2e%2e/retained-runs/${TARGET}`,
   `/retained-runs/./latest`,
   `/retained-runs/nope/%2E%2E`,
 ];
@@ -353,10 +322,8 @@ describe("hostile raw request paths", () => {
     expect(answers).toEqual(expected);
   });
 
-  // BUG: adapters/_http.ts parseQuery groups keys into a plain `{}`, so `grouped["toString"]` is
-  // Object.prototype.toString and `.push` throws: a 500 INTERNAL_ERROR for a client's query.
-  // Fix: group into Object.create(null) (or a Map, then Object.fromEntries) so such keys are
-  // plain unknown parameters (400 INVALID_OPTIONS).
+  // Query keys are grouped in an object without a prototype, so `toString`, `__proto__` and the
+  // like are plain unknown parameters (400 INVALID_OPTIONS), never Object.prototype members.
   it("answers query keys named like Object.prototype members with 400, not 500", async () => {
     const statuses: Record<string, number> = {};
     for (const path of PROTOTYPE_KEYS) {
@@ -385,7 +352,12 @@ describe("links to the canaries", () => {
     const byPath = Object.fromEntries(
       (JSON.parse(manifest.body) as { artifacts: { path: string }[] }).artifacts.map((a) => [a.path, a]),
     );
-    for (const path of ["links/sibling-canary.txt", "links/outside-canary.txt", "sibling-dir/reports/canary.txt"]) {
+    for (const path of [
+      "links/sibling-canary.txt",
+      "links/outside-canary.txt",
+      "sibling-dir/reports/canary.txt",
+      "sibling-dir/assessment-package/canary.txt",
+    ]) {
       expect(byPath[path]).toMatchObject({ unsafe: true, reason: "escapes-run", exists: false });
     }
   });

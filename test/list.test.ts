@@ -7,6 +7,7 @@ import {
   isGuideBoardError,
   latestRun,
   listRetainedRuns,
+  reportPaths,
   type RetainedRun,
 } from "../src/index.ts";
 import {
@@ -77,6 +78,19 @@ describe("listRetainedRuns", () => {
     writeCurrentRun(runsDir, "c-same", { startedAt: "2026-01-01T10:00:00.000Z" });
     const { runs } = await listRetainedRuns({ runsDir });
     expect(ids(runs)).toEqual(["c-same", "b-utc", "a-plus2"]);
+  });
+
+  it("orders, filters and pages by digits finer than a millisecond", async () => {
+    const { runsDir } = makeRunsDir();
+    writeCurrentRun(runsDir, "b", { startedAt: "2026-01-01T00:00:00Z" });
+    writeCurrentRun(runsDir, "a", { startedAt: "2026-01-01T00:00:00.0009Z" });
+    const all = await listRetainedRuns({ runsDir });
+    expect(all.runs.map((run) => run.runId)).toEqual(["a", "b"]);
+    const since = await listRetainedRuns({ runsDir, since: "2026-01-01T00:00:00.0005Z" });
+    expect(since.runs.map((run) => run.runId)).toEqual(["a"]);
+    const first = await listRetainedRuns({ runsDir, limit: 1 });
+    const second = await listRetainedRuns({ runsDir, limit: 1, cursor: first.nextCursor });
+    expect(second.runs.map((run) => run.runId)).toEqual(["b"]);
   });
 
   it("filters by status, time window and labels", async () => {
@@ -250,4 +264,35 @@ describe("getRetainedRun", () => {
       expect(isGuideBoardError(error, "INVALID_RUN_ID")).toBe(true);
     },
   );
+});
+
+describe("runs options", () => {
+  /** The error code a library call rejects with, or "resolved". */
+  const codeOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => "resolved",
+      (error: unknown) => (isGuideBoardError(error) ? error.code : String(error)),
+    );
+
+  it.each([
+    ["latestRun(undefined)", () => latestRun(undefined as never)],
+    ["getRetainedRun(null)", () => getRetainedRun(null as never, "x")],
+    ["reportPaths(undefined)", () => reportPaths(undefined as never, "x")],
+    ["maxSummaryBytes NaN", () => listRetainedRuns({ runsDir: "/tmp", maxSummaryBytes: Number.NaN })],
+    ["maxSummaryBytes -1", () => listRetainedRuns({ runsDir: "/tmp", maxSummaryBytes: -1 })],
+    ["maxSummaryBytes 1.5", () => latestRun({ runsDir: "/tmp", maxSummaryBytes: 1.5 })],
+    [
+      "a throwing getter",
+      () =>
+        listRetainedRuns(
+          Object.defineProperty({}, "runsDir", {
+            get: () => {
+              throw new Error("boom");
+            },
+          }) as never,
+        ),
+    ],
+  ])("%s is INVALID_OPTIONS", async (_name, call) => {
+    expect(await codeOf(call())).toBe("INVALID_OPTIONS");
+  });
 });

@@ -8,8 +8,16 @@ import {
   writeCurrentRun,
   writeFile,
   writeLegacyRun,
+  writeSummaryText,
   writeUnsafeReportsRun,
 } from "./helpers/runs.ts";
+
+/** The error code a library call rejects with, or "resolved". */
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => "resolved",
+    (error: unknown) => (isGuideBoardError(error) ? error.code : String(error)),
+  );
 
 describe("reportPaths", () => {
   it("resolves current refs with ids, media types, sizes and existence", async () => {
@@ -80,6 +88,32 @@ describe("reportPaths", () => {
     ]);
     expect(JSON.stringify(reports)).not.toContain("CANARY");
   });
+
+  it("numbers repeated ids in order without colliding with ids the summary gives", async () => {
+    const { runsDir } = makeRunsDir();
+    writeCurrentRun(runsDir, "r", {
+      reports: ["a", "a", "a-2", "a", "b"].map((id, i) => ({ id, path: `reports/${i}.txt` })),
+    });
+    const { reports } = await reportPaths({ runsDir }, "r");
+    expect(reports.map((r) => r.id)).toEqual(["a", "a-2", "a-2-2", "a-3", "b"]);
+  });
+
+  it("numbers repeated ids in linear time, for a summary that repeats one ref 50,000 times", async () => {
+    const { runsDir } = makeRunsDir();
+    writeSummaryText(
+      runsDir,
+      "many",
+      JSON.stringify({
+        runId: "many",
+        status: "passed",
+        startedAt: "2026-01-01T00:00:00Z",
+        reports: Array(50_000).fill("a"),
+      }),
+    );
+    const { reports } = await reportPaths({ runsDir }, "many");
+    expect(reports).toHaveLength(50_000);
+    expect(reports.at(-1)!.id).toBe("a-50000");
+  });
 });
 
 describe("artifactManifest", () => {
@@ -128,6 +162,13 @@ describe("artifactManifest", () => {
     });
     expect(await artifactManifest({ runsDir }, "lost")).toMatchObject({ available: false, reason: "file-missing" });
     expect(await artifactManifest({ runsDir }, "none")).toMatchObject({ available: false, reason: "not-declared" });
+  });
+
+  it("answers a manifest path that is a folder with a file-missing marker", async () => {
+    const { runsDir } = makeRunsDir();
+    const runDir = writeCurrentRun(runsDir, "r", { manifest: "omit-file" });
+    mkdirSync(join(runDir, "assessment-package", "artifact-manifest.json"), { recursive: true });
+    expect(await artifactManifest({ runsDir }, "r")).toMatchObject({ available: false, reason: "file-missing" });
   });
 
   it("flags unsafe entries without failing the manifest", async () => {
@@ -194,6 +235,22 @@ describe("submissionManifest", () => {
     });
     expect(await submissionManifest({ runsDir }, "plain")).toMatchObject({ available: false, reason: "not-declared" });
     expect(await submissionManifest({ runsDir }, "old")).toMatchObject({ available: false, reason: "legacy-run" });
+  });
+
+  it("refuses submission manifests that are too large or nested too deeply", async () => {
+    const { runsDir } = makeRunsDir();
+    const big = writeCurrentRun(runsDir, "big", { submission: { schemaVersion: 1 } });
+    writeFile(
+      join(big, "submission-manifest.json"),
+      JSON.stringify({ schemaVersion: 1, pad: "x".repeat(2 * 1024 * 1024) }),
+    );
+    const deep = writeCurrentRun(runsDir, "deep", { submission: { schemaVersion: 1 } });
+    writeFile(
+      join(deep, "submission-manifest.json"),
+      `{"schemaVersion":1,"x":${"[".repeat(200_000)}${"]".repeat(200_000)}}`,
+    );
+    expect(await codeOf(submissionManifest({ runsDir }, "big"))).toBe("MANIFEST_INVALID");
+    expect(await codeOf(submissionManifest({ runsDir }, "deep"))).toBe("MANIFEST_INVALID");
   });
 });
 

@@ -205,6 +205,27 @@ describe("guide-board run: statuses and exit codes", () => {
       expect((await getRetainedRun({ runsDir }, runId)).status).toBe("cancelled");
     },
   );
+
+  it("ends when the command exits, not when a background process it left behind does", async () => {
+    const { cwd, runsDir } = workspace();
+    const pidFile = join(cwd, "bg.pid");
+    pidFiles.add(pidFile);
+    const started = performance.now();
+    const result = await runBin(
+      ["run", "--runs-dir", runsDir, "--", "sh", "-c", "sleep 30 & echo $! > bg.pid; echo started"],
+      cwd,
+    );
+    const took = performance.now() - started;
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    try {
+      expect(result.code).toBe(0);
+      expect(took).toBeLessThan(10_000); // the background sleep lasts 30 s
+      const { runs } = await listRetainedRuns({ runsDir });
+      expect(runs.map((run) => run.status)).toEqual(["passed"]);
+    } finally {
+      if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    }
+  });
 });
 
 describe("guide-board run: what a run leaves behind", () => {

@@ -2,37 +2,23 @@
 // Restarts rebuild every answer from the run folders alone; the service never writes into them;
 // the command line refuses unsafe setups; signals stop it cleanly.
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import {
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { STATUS_BY_CODE } from "../adapters/_http.ts";
-import {
-  artifactManifest,
-  getRetainedRun,
-  isGuideBoardError,
-  latestRun,
-  listRetainedRuns,
-  openArtifact,
-  openReport,
-  reportPaths,
-  toJSONText,
-  type OpenedFile,
-  type RunsOptions,
-} from "../src/index.ts";
+import { listRetainedRuns, toJSONText } from "../src/index.ts";
 import { assertBuilt, ROOT, runBin, startServe, type Served, type Spawned } from "./helpers/bin.ts";
+import {
+  expectedAnswers,
+  FAILED,
+  fileDigest,
+  LEGACY,
+  PASSED,
+  servedAnswers,
+  writeServiceWorld,
+} from "./helpers/endpoint-answers.ts";
 import { rawRequest } from "./helpers/http.ts";
-import { makeRunsDir, tempDir, writeCurrentRun, writeIncompleteRun, writeLegacyRun } from "./helpers/runs.ts";
+import { makeRunsDir, tempDir, writeCurrentRun, writeLegacyRun } from "./helpers/runs.ts";
+import { treeState } from "./helpers/tree.ts";
 
 const TOKEN = "s3cret-token-0123456789abcdef";
 /** How long a child may take to start or stop on a busy machine. */
@@ -64,112 +50,7 @@ function send(port: number, path: string, headers: Record<string, string> = {}, 
 }
 
 // ---------------------------------------------------------------------------------------------
-// What the library says, endpoint by endpoint
-
-type Expected = { status: number; body: string };
-
-async function fromLibrary(fn: () => Promise<unknown>): Promise<Expected> {
-  try {
-    return { status: 200, body: toJSONText(await fn()) };
-  } catch (error) {
-    if (!isGuideBoardError(error)) throw error;
-    return { status: STATUS_BY_CODE[error.code], body: toJSONText(error.toJSON()) };
-  }
-}
-
-async function fileFromLibrary(open: () => Promise<OpenedFile<unknown>>): Promise<Expected> {
-  let opened: OpenedFile<unknown>;
-  try {
-    opened = await open();
-  } catch (error) {
-    if (!isGuideBoardError(error)) throw error;
-    return { status: STATUS_BY_CODE[error.code], body: toJSONText(error.toJSON()) };
-  }
-  try {
-    return { status: 200, body: (await opened.file.handle.readFile()).toString("utf8") };
-  } finally {
-    await opened.file.handle.close();
-  }
-}
-
-/** `latestRun` as the service answers it: the run, or 404 when none matches. */
-async function latestFromLibrary(options: Parameters<typeof latestRun>[0]): Promise<Expected> {
-  const run = await latestRun(options);
-  if (run !== null) return { status: 200, body: toJSONText(run) };
-  return { status: 404, body: toJSONText({ error: { code: "RUN_NOT_FOUND", message: "No retained run matches." } }) };
-}
-
-const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
-
-/**
- * Every endpoint's answer as the library gives it for `runsDir`: the list, latest, latest failed,
- * and for each listed run the run, its reports, each report's bytes, its artifact manifest and
- * each listed artifact's bytes. Runs in `absent` (not retained) are asked for the same routes.
- */
-async function expectedAnswers(runsDir: string, absent: string[] = []): Promise<Record<string, Expected>> {
-  const options: RunsOptions = { runsDir: [runsDir] };
-  const answers: Record<string, Expected> = {
-    "/retained-runs": await fromLibrary(() => listRetainedRuns({ ...options, limit: 100 })),
-  };
-  answers["/retained-runs/latest"] = await latestFromLibrary(options);
-  answers["/retained-runs/latest?status=failed"] = await latestFromLibrary({ ...options, status: ["failed"] });
-  const { runs } = await listRetainedRuns({ ...options, limit: 1000 });
-  for (const runId of [...runs.map((run) => run.runId), ...absent]) {
-    const base = `/retained-runs/${runId}`;
-    answers[base] = await fromLibrary(() => getRetainedRun(options, runId));
-    answers[`${base}/reports`] = await fromLibrary(() => reportPaths(options, runId));
-    answers[`${base}/artifact-manifest`] = await fromLibrary(() => artifactManifest(options, runId));
-    const retained = !absent.includes(runId);
-    const reportIds = retained ? (await reportPaths(options, runId)).reports.map((report) => report.id) : ["junit"];
-    for (const id of reportIds) {
-      answers[`${base}/reports/${encodeURIComponent(id)}`] = await fileFromLibrary(() =>
-        openReport(options, runId, id),
-      );
-    }
-    const manifest = retained ? await artifactManifest(options, runId) : null;
-    const artifactPaths =
-      manifest === null ? ["out/result.json"] : manifest.available ? manifest.artifacts.map((a) => a.path) : [];
-    for (const path of artifactPaths) {
-      answers[`${base}/artifacts/${encodePath(path)}`] = await fileFromLibrary(() =>
-        openArtifact(options, runId, path),
-      );
-    }
-  }
-  return answers;
-}
-
-/** Asks the service every endpoint `expected` names and returns its answers in the same shape. */
-async function servedAnswers(port: number, expected: Record<string, Expected>): Promise<Record<string, Expected>> {
-  const answers: Record<string, Expected> = {};
-  for (const path of Object.keys(expected)) {
-    const { status, body } = await send(port, path);
-    answers[path] = { status, body };
-  }
-  return answers;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The runs tree, byte for byte
-
-/** Every entry under `dir` (itself included): path, type, size, mode, mtime, content or link hash. */
-function treeState(dir: string): { hash: string; entries: string[] } {
-  const entries: string[] = [];
-  const walk = (path: string, rel: string) => {
-    const stat = lstatSync(path, { bigint: true });
-    const type = stat.isSymbolicLink() ? "link" : stat.isDirectory() ? "dir" : stat.isFile() ? "file" : "other";
-    const content =
-      type === "file"
-        ? createHash("sha256").update(readFileSync(path)).digest("hex")
-        : type === "link"
-          ? readlinkSync(path)
-          : "";
-    entries.push([rel, type, stat.size, stat.mode.toString(8), stat.mtimeNs, content].join("\t"));
-    if (type === "dir")
-      for (const name of readdirSync(path).sort()) walk(join(path, name), rel === "." ? name : `${rel}/${name}`);
-  };
-  walk(dir, ".");
-  return { hash: createHash("sha256").update(entries.join("\n")).digest("hex"), entries };
-}
+// The runs tree, made read-only
 
 /** `source` made read-only: a read-only bind mount at `target` when root can mount, else chmod. */
 function readOnly(source: string, target: string): { dir: string; how: string; restore: () => void } {
@@ -200,54 +81,26 @@ function _umount(target: string): void {
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 
-const PASSED = "2026-03-01T09-00-00Z-pass";
-const FAILED = "2026-03-02T09-00-00Z-fail";
-const LEGACY = "2025-06-01T08-00-00Z-legacy";
-const INCOMPLETE = "2026-03-03T09-00-00Z-busy";
+// Runs added while the service is down (the rest of the world: test/helpers/endpoint-answers.ts)
 const ADDED_FAILED = "2026-03-04T09-00-00Z-new-fail";
 const ADDED_LEGACY = "2025-07-01T08-00-00Z-new-legacy";
-
-function writeWorld(runsDir: string): void {
-  const passed = writeCurrentRun(runsDir, PASSED, {
-    startedAt: "2026-03-01T09:00:00Z",
-    labels: { suite: "unit", branch: "main" },
-    reports: [
-      { id: "junit", path: "reports/junit.xml", content: '<testsuite tests="3"/>', mediaType: "application/xml" },
-      { id: "html", path: "reports/index.html", content: "<h1>3 passed</h1>", title: "Test report" },
-      { id: "alias", path: "reports/latest.xml", content: null },
-      { id: "missing", path: "reports/missing.txt", content: null },
-    ],
-    artifacts: { "out/result.json": '{"ok":true}', "coverage/summary.json": '{"lines":91.4}', "gone.bin": null },
-    submission: { schemaVersion: 1, submittedTo: "board", submissionId: "sub-1" },
-  });
-  symlinkSync("junit.xml", join(passed, "reports", "latest.xml"));
-  writeCurrentRun(runsDir, FAILED, {
-    startedAt: "2026-03-02T09:00:00Z",
-    status: "failed",
-    exitCode: 1,
-    labels: { suite: "e2e" },
-    artifacts: { "out/result.json": '{"ok":false}' },
-  });
-  writeLegacyRun(runsDir, LEGACY, {
-    startedAt: "2025-06-01T08:00:00Z",
-    reports: { "reports/summary.html": "<p>legacy</p>", "reports/gone.xml": null },
-  });
-  writeIncompleteRun(runsDir, INCOMPLETE);
-}
 
 // ---------------------------------------------------------------------------------------------
 
 describe("restart recovery: every answer is rebuilt from the folders", () => {
   it("matches the library before a SIGKILL and again after runs were added and removed while down", async () => {
     const { runsDir } = makeRunsDir();
-    writeWorld(runsDir);
+    writeServiceWorld(runsDir);
 
     const first = await serve(["--runs-dir", runsDir]);
     try {
       const expected = await expectedAnswers(runsDir);
       expect(Object.keys(expected).length).toBeGreaterThan(20);
-      expect(await servedAnswers(first.port, expected)).toEqual(expected);
-      expect(JSON.parse(expected[`/retained-runs/${PASSED}/artifacts/out/result.json`]!.body)).toEqual({ ok: true });
+      expect(await servedAnswers(first.port, expected, PATIENCE_MS)).toEqual(expected);
+      expect(expected[`/retained-runs/${PASSED}/artifacts/out/result.json`]).toEqual({
+        status: 200,
+        body: fileDigest('{"ok":true}'),
+      });
     } finally {
       await kill(first);
     }
@@ -260,7 +113,7 @@ describe("restart recovery: every answer is rebuilt from the folders", () => {
     const second = await serve(["--runs-dir", runsDir]);
     try {
       const expected = await expectedAnswers(runsDir, [FAILED]);
-      expect(await servedAnswers(second.port, expected)).toEqual(expected);
+      expect(await servedAnswers(second.port, expected, PATIENCE_MS)).toEqual(expected);
       const list = JSON.parse((await send(second.port, "/retained-runs")).body) as { runs: { runId: string }[] };
       expect(list.runs.map((run) => run.runId)).toEqual([ADDED_FAILED, PASSED, ADDED_LEGACY, LEGACY]);
       expect(JSON.parse((await send(second.port, "/retained-runs/latest?status=failed")).body)).toMatchObject({
@@ -281,7 +134,7 @@ describe("the service never writes", () => {
   /** A session: every endpoint, HEAD, ranges, conditionals, errors and hostile paths. */
   async function session(port: number, runsDir: string): Promise<void> {
     const expected = await expectedAnswers(runsDir, ["no-such-run"]);
-    expect(await servedAnswers(port, expected)).toEqual(expected);
+    expect(await servedAnswers(port, expected, PATIENCE_MS)).toEqual(expected);
     const file = `/retained-runs/${PASSED}/artifacts/out/result.json`;
     expect((await send(port, file, {}, "HEAD")).status).toBe(200);
     expect((await send(port, file, { range: "bytes=0-3" })).status).toBe(206);
@@ -301,7 +154,7 @@ describe("the service never writes", () => {
 
   it("leaves the runs tree byte for byte unchanged (paths, types, sizes, modes, mtimes, contents)", async () => {
     const { runsDir } = makeRunsDir();
-    writeWorld(runsDir);
+    writeServiceWorld(runsDir);
     const before = treeState(runsDir);
     const served = await serve(["--runs-dir", runsDir]);
     try {
@@ -313,12 +166,12 @@ describe("the service never writes", () => {
     expect(treeState(runsDir)).toEqual(before);
     // The state is sensitive: a changed mtime alone changes it.
     utimesSync(join(runsDir, PASSED, "reports", "junit.xml"), new Date(0), new Date(0));
-    expect(treeState(runsDir).hash).not.toBe(before.hash);
+    expect(treeState(runsDir)).not.toEqual(before);
   });
 
   it("answers normally from a read-only runs directory (read-only bind mount as root, else chmod -R a-w)", async () => {
     const { root, runsDir: source } = makeRunsDir();
-    writeWorld(source);
+    writeServiceWorld(source);
     const { dir, how, restore } = readOnly(source, join(root, "read-only"));
     try {
       if (how === "read-only bind mount") expect(() => writeFileSync(join(dir, "probe"), "")).toThrow(/EROFS/);
@@ -358,7 +211,7 @@ describe("the command line refuses unsafe setups", () => {
 
   it("with GUIDE_BOARD_TOKEN on 0.0.0.0: 401 without the token, /healthz open, 200 with it", async () => {
     const { runsDir } = makeRunsDir();
-    writeWorld(runsDir);
+    writeServiceWorld(runsDir);
     const served = await serve(["--runs-dir", runsDir, "--host", "0.0.0.0"], { GUIDE_BOARD_TOKEN: TOKEN });
     try {
       expect(served.output().stdout).not.toContain(TOKEN);
@@ -388,7 +241,7 @@ describe("the command line refuses unsafe setups", () => {
 
   it("on loopback refuses other Host names with 421 (DNS rebinding) and answers localhost", async () => {
     const { runsDir } = makeRunsDir();
-    writeWorld(runsDir);
+    writeServiceWorld(runsDir);
     const served = await serve(["--runs-dir", runsDir]);
     try {
       for (const host of [

@@ -5,15 +5,12 @@
 //
 // Each scenario prints one summary line (`[faults] …`) with its figures for docs/reliability.md.
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
   existsSync,
-  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
-  readlinkSync,
   renameSync,
   rmSync,
   statfsSync,
@@ -22,22 +19,16 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { STATUS_BY_CODE } from "../../adapters/_http.ts";
-import {
-  artifactManifest,
-  getRetainedRun,
-  isGuideBoardError,
-  latestRun,
-  listRetainedRuns,
-  openArtifact,
-  openReport,
-  reportPaths,
-  toJSONText,
-  verifyArtifacts,
-  type OpenedFile,
-  type RunsOptions,
-} from "../../src/index.ts";
+import { getRetainedRun, isGuideBoardError, listRetainedRuns, toJSONText, verifyArtifacts } from "../../src/index.ts";
 import { assertBuilt, ROOT, runBin, startServe, type Finished, type Spawned } from "../helpers/bin.ts";
+import {
+  expectedAnswers,
+  FAILED,
+  LEGACY,
+  PASSED,
+  servedAnswers,
+  writeServiceWorld,
+} from "../helpers/endpoint-answers.ts";
 import { rawRequest } from "../helpers/http.ts";
 import {
   makeRunsDir,
@@ -47,6 +38,7 @@ import {
   writeLegacyRun,
   writeSummaryText,
 } from "../helpers/runs.ts";
+import { treeState } from "../helpers/tree.ts";
 
 /** How long a child may take to start or stop on a busy machine. */
 const PATIENCE_MS = 20_000;
@@ -148,94 +140,6 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
 }
 
 // ---------------------------------------------------------------------------------------------
-// What the library says, endpoint by endpoint. JSON bodies are compared as text; report and
-// artifact bodies by their bytes (length and sha256, so a difference does not print 256 KiB).
-
-interface Answer {
-  status: number;
-  body: string;
-}
-
-const digest = (bytes: Buffer) => `${bytes.length} bytes, sha256 ${createHash("sha256").update(bytes).digest("hex")}`;
-const isFileRoute = (path: string) => /^\/retained-runs\/[^/]+\/(?:reports\/[^/]+|artifacts\/.+)$/.test(path);
-const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
-
-function errorAnswer(error: unknown): Answer {
-  if (!isGuideBoardError(error)) throw error;
-  return { status: STATUS_BY_CODE[error.code], body: toJSONText(error.toJSON()) };
-}
-
-async function jsonAnswer(fn: () => Promise<unknown>): Promise<Answer> {
-  try {
-    return { status: 200, body: toJSONText(await fn()) };
-  } catch (error) {
-    return errorAnswer(error);
-  }
-}
-
-/** A report or artifact: the library decides whether it is served; the body is the file's bytes. */
-async function fileAnswer(open: () => Promise<OpenedFile<{ absolutePath?: string }>>): Promise<Answer> {
-  let opened: OpenedFile<{ absolutePath?: string }>;
-  try {
-    opened = await open();
-  } catch (error) {
-    return errorAnswer(error);
-  }
-  await opened.file.handle.close();
-  return { status: 200, body: digest(readFileSync(opened.entry.absolutePath!)) };
-}
-
-async function latestAnswer(options: Parameters<typeof latestRun>[0]): Promise<Answer> {
-  const run = await latestRun(options);
-  if (run !== null) return { status: 200, body: toJSONText(run) };
-  return { status: 404, body: toJSONText({ error: { code: "RUN_NOT_FOUND", message: "No retained run matches." } }) };
-}
-
-/**
- * Every endpoint as the library answers it for `runsDir`: list, latest, latest failed, and for
- * each retained run the run, its reports, each report body, its artifact manifest and each
- * artifact body. Runs in `absent` (removed) are asked for the same routes.
- */
-async function expectedAnswers(runsDir: string, absent: readonly string[] = []): Promise<Record<string, Answer>> {
-  const options: RunsOptions = { runsDir: [runsDir] };
-  const answers: Record<string, Answer> = {
-    "/retained-runs": await jsonAnswer(() => listRetainedRuns({ ...options, limit: 100 })),
-    "/retained-runs/latest": await latestAnswer(options),
-    "/retained-runs/latest?status=failed": await latestAnswer({ ...options, status: ["failed"] }),
-  };
-  const { runs } = await listRetainedRuns({ ...options, limit: 1000 });
-  for (const runId of [...runs.map((run) => run.runId), ...absent]) {
-    const base = `/retained-runs/${runId}`;
-    answers[base] = await jsonAnswer(() => getRetainedRun(options, runId));
-    answers[`${base}/reports`] = await jsonAnswer(() => reportPaths(options, runId));
-    answers[`${base}/artifact-manifest`] = await jsonAnswer(() => artifactManifest(options, runId));
-    const reportIds = absent.includes(runId)
-      ? ["junit"]
-      : (await reportPaths(options, runId)).reports.map((report) => report.id);
-    for (const id of reportIds) {
-      answers[`${base}/reports/${encodeURIComponent(id)}`] = await fileAnswer(() => openReport(options, runId, id));
-    }
-    const manifest = absent.includes(runId) ? null : await artifactManifest(options, runId);
-    const paths =
-      manifest === null ? ["out/result.json"] : manifest.available ? manifest.artifacts.map((a) => a.path) : [];
-    for (const path of paths) {
-      answers[`${base}/artifacts/${encodePath(path)}`] = await fileAnswer(() => openArtifact(options, runId, path));
-    }
-  }
-  return answers;
-}
-
-/** Asks the service every endpoint `expected` names, one at a time, in the same shape. */
-async function servedAnswers(port: number, expected: Record<string, Answer>): Promise<Record<string, Answer>> {
-  const answers: Record<string, Answer> = {};
-  for (const path of Object.keys(expected)) {
-    const { status, body } = await get(port, path);
-    answers[path] = { status, body: status === 200 && isFileRoute(path) ? digest(body) : body.toString("utf8") };
-  }
-  return answers;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Request load: a few concurrent fetch loops (keep-alive connections) over a set of paths
 
 interface LoadStats {
@@ -284,27 +188,8 @@ function startLoad(base: string, paths: readonly string[], loops: number, killed
 }
 
 // ---------------------------------------------------------------------------------------------
-// The runs tree, byte for byte, and what a reader may find in a runs directory after a fault
-
-/** Every entry under `dir` (itself included): path, type, size, mode, mtime, content or link target. */
-function treeState(dir: string): string[] {
-  const entries: string[] = [];
-  const walk = (path: string, rel: string) => {
-    const stat = lstatSync(path, { bigint: true });
-    const type = stat.isSymbolicLink() ? "link" : stat.isDirectory() ? "dir" : stat.isFile() ? "file" : "other";
-    const content =
-      type === "file"
-        ? createHash("sha256").update(readFileSync(path)).digest("hex")
-        : type === "link"
-          ? readlinkSync(path)
-          : "";
-    entries.push([rel, type, stat.size, stat.mode.toString(8), stat.mtimeNs, content].join("\t"));
-    if (type === "dir")
-      for (const name of readdirSync(path).sort()) walk(join(path, name), rel === "." ? name : `${rel}/${name}`);
-  };
-  walk(dir, ".");
-  return entries;
-}
+// The runs tree (treeState: test/helpers/tree.ts), and what a reader may find in a runs directory
+// after a fault
 
 /** Tree states taken around every service session of scenarios 1 and 4; scenario 5 compares them. */
 const serviceSessions: { what: string; before: string[]; after: string[] }[] = [];
@@ -334,36 +219,7 @@ async function audit(runsDir: string): Promise<{ retained: number; violations: s
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fixtures
-
-const PASSED = "2026-03-01T09-00-00Z-pass";
-const FAILED = "2026-03-02T09-00-00Z-fail";
-const LEGACY = "2025-06-01T08-00-00Z-legacy";
-
-function writeWorld(runsDir: string): void {
-  writeCurrentRun(runsDir, PASSED, {
-    startedAt: "2026-03-01T09:00:00Z",
-    labels: { suite: "unit", branch: "main" },
-    reports: [
-      { id: "junit", path: "reports/junit.xml", content: '<testsuite tests="3"/>', mediaType: "application/xml" },
-      { id: "html", path: "reports/index.html", content: "<h1>3 passed</h1>", title: "Test report" },
-      { id: "missing", path: "reports/missing.txt", content: null },
-    ],
-    artifacts: { "out/result.json": '{"ok":true}', "coverage/summary.json": '{"lines":91.4}', "gone.bin": null },
-    submission: { schemaVersion: 1, submittedTo: "board", submissionId: "sub-1" },
-  });
-  writeCurrentRun(runsDir, FAILED, {
-    startedAt: "2026-03-02T09:00:00Z",
-    status: "failed",
-    exitCode: 1,
-    artifacts: { "out/result.json": '{"ok":false}' },
-  });
-  writeLegacyRun(runsDir, LEGACY, {
-    startedAt: "2025-06-01T08:00:00Z",
-    reports: { "reports/summary.html": "<p>legacy</p>" },
-  });
-  writeIncompleteRun(runsDir, "2026-03-03T09-00-00Z-busy");
-}
+// Fixtures (the served world: writeServiceWorld in test/helpers/endpoint-answers.ts)
 
 /** A shell command writing reports and `count` random artifacts of `bytes` each; its pid goes to `$0`. */
 const RECORDED_SCRIPT = `echo $$ > "$0"
@@ -405,7 +261,7 @@ async function record(runsDir: string, runId: string, count = 2, bytes = 256 * 1
 describe("scenario 1: SIGKILL the service under load, restart it", () => {
   it("after each of 3 SIGKILLs under load, with runs added and removed while it was down, the restarted service answers every endpoint exactly as the library reads the folders", async () => {
     const { runsDir } = makeRunsDir();
-    writeWorld(runsDir);
+    writeServiceWorld(runsDir);
     await record(runsDir, "2026-04-01T00-00-00Z-recorded-1");
     const absent: string[] = [];
     const changesWhileDown: (() => Promise<void>)[] = [
@@ -438,7 +294,7 @@ describe("scenario 1: SIGKILL the service under load, restart it", () => {
     for (let round = 0; round <= changesWhileDown.length; round++) {
       const expected = await expectedAnswers(runsDir, absent);
       expect(Object.keys(expected).length).toBeGreaterThan(20);
-      expect(await servedAnswers(served.port, expected), `after ${round} restarts`).toEqual(expected);
+      expect(await servedAnswers(served.port, expected, PATIENCE_MS), `after ${round} restarts`).toEqual(expected);
       totals.compared += Object.keys(expected).length;
       if (round === changesWhileDown.length) break;
 
@@ -839,7 +695,7 @@ describe("scenario 4: the runs directory disappears and comes back while the ser
 
   it("keeps answering without 5xx, shows the missing directory, and lists everything again after it is moved back, with no restart", async () => {
     const { root, runsDir } = makeRunsDir();
-    writeWorld(runsDir);
+    writeServiceWorld(runsDir);
     const full = await listText(runsDir);
     const before = treeState(runsDir);
     const served = await serve(runsDir);
@@ -904,7 +760,7 @@ describe("scenario 4: the runs directory disappears and comes back while the ser
 
   it("a runs directory moved away is noticed at once: its runs are no longer listed or served", async () => {
     const { root, runsDir } = makeRunsDir();
-    writeWorld(runsDir);
+    writeServiceWorld(runsDir);
     const served = await serve(runsDir);
     try {
       expect(JSON.parse(await servedList(served)).runs.length).toBe(3);
@@ -923,7 +779,7 @@ describe("scenario 4: the runs directory disappears and comes back while the ser
 
   it("a runs directory replaced by a new one at the same path (a remount, a restore) is watched again", async () => {
     const { root, runsDir } = makeRunsDir();
-    writeWorld(runsDir);
+    writeServiceWorld(runsDir);
     const served = await serve(runsDir);
     try {
       const full = await listText(runsDir);
