@@ -32,6 +32,7 @@ export type HttpErrorCode =
   | "BODY_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "TOO_MANY_STREAMS"
+  | "QUEUE_FULL"
   | "INTERNAL_ERROR";
 
 /** The one table from error codes to HTTP statuses. */
@@ -57,6 +58,7 @@ export const STATUS_BY_CODE: Record<HttpErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,
   HOST_NOT_ALLOWED: 421,
+  QUEUE_FULL: 429,
   MANIFEST_INVALID: 422,
   INTERNAL_ERROR: 500,
   TOO_MANY_STREAMS: 503,

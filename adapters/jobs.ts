@@ -1,6 +1,10 @@
 import type { H3Event } from "h3";
 import { z } from "zod";
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "../src/_internal.ts";
 import { errorResult, jsonResult, type HttpResult } from "./_http.ts";
+
+/** Seconds a client told `QUEUE_FULL` should wait before it tries again. */
+const QUEUE_FULL_RETRY_AFTER = "10";
 
 /** The states of an in-memory job. */
 export const JOB_STATES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
@@ -20,6 +24,13 @@ export const jobSchema = z.object({
 });
 export type Job = z.infer<typeof jobSchema>;
 
+/** One page of jobs, newest first. */
+export interface JobPage {
+  jobs: Job[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string;
+}
+
 /**
  * What the adapter needs to offer `/runs`; `guide-board serve` implements it by starting
  * `guide-board run NAME` processes. Only guide names ever reach it: never a command.
@@ -27,9 +38,13 @@ export type Job = z.infer<typeof jobSchema>;
 export interface JobsProvider {
   /** Names of the guides that may be started. */
   guides(): string[];
-  /** Starts (or queues) a guide; `undefined` when there is no such guide. */
-  start(guide: string): Job | undefined;
-  list(): Job[];
+  /**
+   * Starts (or queues) a guide; `undefined` when there is no such guide, `"queue-full"` when the
+   * queue is at its bound (the adapter answers 429 `QUEUE_FULL`).
+   */
+  start(guide: string): Job | "queue-full" | undefined;
+  /** A page of jobs, newest first; `undefined` when the cursor is not one this provider gave. */
+  list(page: { limit: number; cursor?: string }): JobPage | undefined;
   get(jobId: string): Job | undefined;
   /** Cancels a queued or running job; `"finished"` when it had already ended. */
   cancel(jobId: string): Job | "finished" | undefined;
@@ -51,7 +66,19 @@ export function mountJobRoutes(
 ): void {
   const job = (event: H3Event) => (jobs ? jobs.get(param(event, "jobId")) : undefined);
   route("/runs", {
-    GET: () => jsonResult({ enabled: jobs !== undefined, guides: jobs?.guides() ?? [], jobs: jobs?.list() ?? [] }),
+    GET: (event) => {
+      const params = event.url.searchParams;
+      const limitText = params.get("limit");
+      const cursor = params.get("cursor") ?? undefined;
+      if (params.getAll("limit").length > 1 || params.getAll("cursor").length > 1)
+        return errorResult("INVALID_OPTIONS", "Give limit and cursor at most once.");
+      if (limitText !== null && (!/^[1-9]\d{0,6}$/.test(limitText) || Number(limitText) > MAX_LIST_LIMIT))
+        return errorResult("INVALID_OPTIONS", `Invalid query parameter limit: expected 1 to ${MAX_LIST_LIMIT}.`);
+      const limit = limitText === null ? DEFAULT_LIST_LIMIT : Number(limitText);
+      const page = jobs ? jobs.list({ limit, cursor }) : cursor === undefined ? { jobs: [] } : undefined;
+      if (!page) return errorResult("INVALID_CURSOR", "Invalid cursor: pass the nextCursor of a previous page.");
+      return jsonResult({ enabled: jobs !== undefined, guides: jobs?.guides() ?? [], ...page });
+    },
     POST: async (event) => {
       if (!jobs) return errorResult("JOBS_DISABLED", "This server was started without guides, so it starts no runs.");
       const body = await _readJsonBody(event);
@@ -67,6 +94,10 @@ export function mountJobRoutes(
         return errorResult("GUIDE_NOT_FOUND", "No guide with that name is configured.");
       const started = jobs.start(parsed.data.guide);
       if (!started) return errorResult("GUIDE_NOT_FOUND", "No guide with that name is configured.");
+      if (started === "queue-full")
+        return errorResult("QUEUE_FULL", "The job queue is full; try again once some jobs have run.", {
+          "retry-after": QUEUE_FULL_RETRY_AFTER,
+        });
       return jsonResult(started, 202, { location: `runs/${started.jobId}` });
     },
   });

@@ -29,7 +29,12 @@ const COMPONENTS = {
   CompatibilityMarker: compatibilityMarkerSchema,
   Error: errorSchema,
   Job: jobSchema,
-  JobList: z.object({ enabled: z.boolean(), guides: z.array(z.string()), jobs: z.array(jobSchema) }),
+  JobList: z.object({
+    enabled: z.boolean(),
+    guides: z.array(z.string()),
+    jobs: z.array(jobSchema),
+    nextCursor: z.string().optional(),
+  }),
 };
 
 const ref = (name: keyof typeof COMPONENTS) => ({ $ref: `#/components/schemas/${name}` });
@@ -144,8 +149,12 @@ export function createOpenAPIDocument(): Record<string, unknown> {
       },
       "/runs": {
         get: {
-          summary: "This process's jobs, and the guides it may start",
-          responses: { "200": json(ref("JobList"), "Jobs") },
+          summary: "This process's jobs, newest first, one page at a time, and the guides it may start",
+          parameters: [
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 } },
+            { name: "cursor", in: "query", schema: { type: "string" } },
+          ],
+          responses: { "200": json(ref("JobList"), "Jobs"), ...errors(400) },
         },
         post: {
           summary: "Start a configured guide (nothing else can be started)",
@@ -162,7 +171,10 @@ export function createOpenAPIDocument(): Record<string, unknown> {
               },
             },
           },
-          responses: { "202": json(ref("Job"), "Queued or running"), ...errors(400, 401, 403, 404, 413, 415) },
+          responses: {
+            "202": json(ref("Job"), "Queued or running"),
+            ...errors(400, 401, 403, 404, 413, 415, 429),
+          },
         },
       },
       "/runs/{jobId}": {

@@ -54,6 +54,8 @@ export const configSchema = z.strictObject({
   service: z
     .strictObject({
       maxConcurrentJobs: z.number().int().min(1).max(64).optional(),
+      maxQueuedJobs: z.number().int().min(0).max(100_000).optional(),
+      maxFinishedJobs: z.number().int().min(1).max(100_000).optional(),
       maxConnections: z.number().int().min(1).optional(),
       headersTimeout: durationSchema.refine((ms) => ms >= 1000, "expected at least 1s").optional(),
       // Above the live-update heartbeat (15 s), or idle event streams would be cut.
@@ -74,6 +76,8 @@ export interface LoadedConfig {
   guides: Record<string, Guide>;
   retention: Retention;
   maxConcurrentJobs: number;
+  /** `service.maxQueuedJobs` and `service.maxFinishedJobs` when the file sets them. */
+  jobLimits: { maxQueuedJobs?: number; maxFinishedJobs?: number };
   /** The service's connection limits that the file sets (the rest keep their defaults). */
   serverLimits: Partial<ServerLimits>;
 }
@@ -97,6 +101,7 @@ export function loadConfig(cwd: string, path?: string): LoadedConfig {
         guides: {},
         retention: {},
         maxConcurrentJobs: 2,
+        jobLimits: {},
         serverLimits: {},
       };
     }
@@ -129,6 +134,7 @@ export function loadConfig(cwd: string, path?: string): LoadedConfig {
     guides,
     retention,
     maxConcurrentJobs: service?.maxConcurrentJobs ?? 2,
+    jobLimits: { maxQueuedJobs: service?.maxQueuedJobs, maxFinishedJobs: service?.maxFinishedJobs },
     serverLimits: Object.fromEntries(
       Object.entries({
         maxConnections: service?.maxConnections,

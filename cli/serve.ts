@@ -150,6 +150,7 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
             configPath: config.path,
             cwd: ctx.cwd,
             maxConcurrentJobs: config.maxConcurrentJobs,
+            ...config.jobLimits,
             settle: () => index.refresh(), // a finished job's run is listed before the job says so
           })
         : undefined;

@@ -38,7 +38,7 @@ function recordingJobs(): JobsProvider & { started: string[] } {
       jobs.unshift(job);
       return job;
     },
-    list: () => [...jobs],
+    list: () => ({ jobs: [...jobs] }),
     get: (jobId) => jobs.find((job) => job.jobId === jobId),
     cancel: () => undefined,
   };

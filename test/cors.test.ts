@@ -19,7 +19,7 @@ const jobs: JobsProvider = {
           retainedRun: null,
         }
       : undefined,
-  list: () => [],
+  list: () => ({ jobs: [] }),
   get: () => undefined,
   cancel: () => undefined,
 };

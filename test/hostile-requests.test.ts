@@ -44,7 +44,7 @@ const jobs: JobsProvider = {
     started.push(guide);
     return undefined;
   },
-  list: () => [JOB],
+  list: () => ({ jobs: [JOB] }),
   get: (jobId) => (jobId === JOB_ID ? JOB : undefined),
   cancel: (jobId) => {
     cancelled.push(jobId);
