@@ -31,6 +31,7 @@ import { createJobLogHub } from "./job-log.ts";
 import { jobLogResult, logFileResult } from "./logs.ts";
 import { mountJobRoutes, type JobsProvider } from "./jobs.ts";
 import { uiResult } from "./ui/page.ts";
+import { vendorResult } from "./ui/vendor.ts";
 import { createOpenAPIDocument } from "./openapi.ts";
 
 export { createOpenAPIDocument };
@@ -208,6 +209,7 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   route("/events", (event) => eventsResult(index, event.req.method));
   if (options.ui) {
     for (const path of ["", "ui/app.js", "ui/app.css"]) route(`/${path}`, () => uiResult(path)!, true);
+    route("/ui/ansi_up.js", () => vendorResult("ui/ansi_up.js")!, true);
   }
   route("/**", () => errorResult("NOT_FOUND", "No such route."));
   return app;

@@ -117,6 +117,19 @@ describe("GET /retained-runs/{runId}/logs/{logId}", () => {
   });
 });
 
+describe("GET /ui/ansi_up.js", () => {
+  it("serves the vendored ANSI renderer from this app, under the page's CSP, without a token", async () => {
+    const { runsDir } = makeRunsDir();
+    const app = createGuideBoardApp({ runsDir, ui: true, token: "t".repeat(32) });
+    const answer = await get(app, "/ui/ansi_up.js");
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(answer.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(answer.bytes.toString()).toContain("export class AnsiUp");
+    expect((await get(createGuideBoardApp({ runsDir }), "/ui/ansi_up.js")).status).toBe(404);
+  });
+});
+
 /** A job provider with one job whose run folder the test writes by hand. */
 function fakeJobs(runId: string) {
   const job: Job = {
