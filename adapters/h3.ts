@@ -5,6 +5,7 @@ import {
   getRetainedRun,
   latestRun,
   listRetainedRuns,
+  listRunLogs,
   openArtifact,
   openReport,
   reportPaths,
@@ -27,8 +28,11 @@ import {
 } from "./_http.ts";
 import { isAllowedHost } from "./_host.ts";
 import { DEFAULT_MAX_EVENT_STREAMS, eventsResult } from "./events.ts";
+import { createJobLogHub } from "./job-log.ts";
+import { jobLogResult, logFileResult } from "./logs.ts";
 import { mountJobRoutes, type JobsProvider } from "./jobs.ts";
 import { uiResult } from "./ui/page.ts";
+import { vendorResult } from "./ui/vendor.ts";
 import { createOpenAPIDocument } from "./openapi.ts";
 
 export { createOpenAPIDocument };
@@ -195,9 +199,24 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
     });
   });
   mountJobRoutes(route, options.jobs, param);
+  // Logs: a retained run's (read on demand), and a running job's (one shared reader per job).
+  const logHub = createJobLogHub(runs);
+  route("/retained-runs/:runId/logs", async (event) => jsonResult(await listRunLogs(runs, runId(event))));
+  route("/retained-runs/:runId/logs/:logId", (event) =>
+    logFileResult(
+      { method: event.req.method, headers: event.req.headers, url: event.url },
+      runs,
+      runId(event),
+      param(event, "logId"),
+    ),
+  );
+  route("/runs/:jobId/log", (event) =>
+    jobLogResult({ method: event.req.method, url: event.url }, logHub, options.jobs, param(event, "jobId")),
+  );
   route("/events", (event) => eventsResult(index, event.req.method, eventStreams));
   if (options.ui) {
     for (const path of ["", "ui/app.js", "ui/app.css"]) route(`/${path}`, () => uiResult(path)!, true);
+    route("/ui/ansi_up.js", () => vendorResult("ui/ansi_up.js")!, true);
   }
   route("/**", () => errorResult("NOT_FOUND", "No such route."));
   return app;
@@ -231,7 +250,7 @@ function _corsHeaders(origin: string): Record<string, string> {
     "access-control-allow-origin": origin,
     vary: "Origin",
     "access-control-expose-headers":
-      "content-length, content-range, content-disposition, etag, last-modified, location",
+      "content-length, content-range, content-disposition, etag, last-modified, location, x-log-range",
   };
 }
 

@@ -6,6 +6,7 @@ import {
   MAX_LIST_LIMIT,
   compatibilityMarkerSchema,
   diagnosticSchema,
+  logListSchema,
   reportListSchema,
   retainedRunSchema,
   RUN_STATUSES,
@@ -29,6 +30,7 @@ const COMPONENTS = {
   CompatibilityMarker: compatibilityMarkerSchema,
   Error: errorSchema,
   Job: jobSchema,
+  LogList: logListSchema,
   JobList: z.object({
     enabled: z.boolean(),
     guides: z.array(z.string()),
@@ -72,6 +74,43 @@ const filterParams = [
     description: "key=value; all must match (repeat the parameter)",
   },
 ];
+
+const text = (description: string) => ({ description, content: { "text/plain": { schema: { type: "string" } } } });
+const LOG_PATHS = {
+  "/retained-runs/{runId}/logs": {
+    get: {
+      summary: "A run's logs (declared in its summary)",
+      parameters: [runIdParam],
+      responses: { "200": json(ref("LogList"), "Logs"), ...errors(400, 404) },
+    },
+  },
+  "/retained-runs/{runId}/logs/{logId}": {
+    get: {
+      summary: "A log's bytes, always text/plain; ?tail=N for the last N lines",
+      parameters: [
+        runIdParam,
+        { name: "logId", in: "path", required: true, schema: { type: "string" } },
+        {
+          name: "tail",
+          in: "query",
+          schema: { type: "integer", minimum: 0, maximum: 10000 },
+          description: "Only the last N lines (at most 4 MiB); X-Log-Range says where they lie; Range is ignored",
+        },
+      ],
+      responses: { ...file("The log"), "200": text("The log, or its tail") },
+    },
+  },
+  "/runs/{jobId}/log": {
+    get: {
+      summary: "A job's output, streamed (chunked text/plain) from its first byte until the job ends",
+      parameters: [
+        { name: "jobId", in: "path", required: true, schema: { type: "string" } },
+        { name: "log", in: "query", schema: { enum: ["stdout", "stderr"], default: "stdout" } },
+      ],
+      responses: { "200": text("The output so far, then live"), ...errors(400, 404) },
+    },
+  },
+};
 
 /**
  * The OpenAPI 3.1 document of the HTTP API, generated from the same zod schemas the library uses,
@@ -137,6 +176,7 @@ export function createOpenAPIDocument(): Record<string, unknown> {
           responses: file("The report"),
         },
       },
+      ...LOG_PATHS,
       "/retained-runs/{runId}/artifact-manifest": {
         get: {
           summary: "A run's artifact manifest, or the compatibility marker",

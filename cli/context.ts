@@ -22,6 +22,7 @@ const EXIT_BY_CODE: Record<GuideBoardErrorCode, number> = {
   RUN_NOT_FOUND: EXIT.notFound,
   REPORT_NOT_FOUND: EXIT.notFound,
   ARTIFACT_NOT_FOUND: EXIT.notFound,
+  LOG_NOT_FOUND: EXIT.notFound,
   MANIFEST_INVALID: EXIT.notFound,
 };
 

@@ -20,6 +20,7 @@ Commands:
   runs show        one run
   runs reports     a run's reports
   runs manifest    a run's artifact manifest
+  runs logs        a run's log (--tail N, --follow a run still being written)
 
 Run 'guide-board <command> --help' for a command's options.`;
 

@@ -6,6 +6,7 @@ import { once } from "node:events";
 import {
   ARTIFACT_MANIFEST_FILE,
   checkRef,
+  CONVENTIONAL_LOGS,
   getRetainedRun,
   idFromPath,
   isRunId,
@@ -74,8 +75,8 @@ export async function recordRun(
   writeFileSync(writerFile, JSON.stringify({ pid: process.pid, host: hostname() }));
   const startedAt = new Date().toISOString();
   const logs = {
-    stdout: createWriteStream(join(runDir, "logs", "stdout.log")),
-    stderr: createWriteStream(join(runDir, "logs", "stderr.log")),
+    stdout: createWriteStream(join(runDir, CONVENTIONAL_LOGS.stdout)),
+    stderr: createWriteStream(join(runDir, CONVENTIONAL_LOGS.stderr)),
   };
   const child = spawn(spec.command[0]!, spec.command.slice(1), {
     cwd: spec.cwd,
@@ -157,6 +158,7 @@ export async function recordRun(
     labels: spec.labels,
     reports,
     artifactManifest: ARTIFACT_MANIFEST_FILE,
+    logs: Object.entries(CONVENTIONAL_LOGS).map(([id, path]) => ({ id, path })),
     ...(submission ? { submissionManifest: "submission-manifest.json" } : {}),
   } satisfies CurrentSummary;
   rmSync(writerFile, { force: true });

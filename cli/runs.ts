@@ -13,6 +13,7 @@ import {
 import { loadConfig } from "./config.ts";
 import { listAll } from "./list-all.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
+import { LOGS_HELP, LOGS_OPTIONS, logsCommand } from "./logs.ts";
 import { bytes, compat, duration, labels, printable, runDetails, table } from "./format.ts";
 
 const FILTER_OPTIONS = {
@@ -48,6 +49,7 @@ Commands:
   show RUN         one run
   reports RUN      a run's reports
   manifest RUN     a run's artifact manifest (or why it has none)
+  logs RUN         a run's log (--tail N, --follow a run still being written)
 
 Run 'guide-board runs <command> --help' for a command's options.`,
   list: `Usage: guide-board runs list [options]
@@ -70,6 +72,7 @@ ${FILTER_HELP}
 ${COMMON_HELP}`,
   show: `Usage: guide-board runs show RUN [options]\n\nShow one retained run. Exit 1 when it is not retained.\n\nOptions:\n${COMMON_HELP}`,
   reports: `Usage: guide-board runs reports RUN [options]\n\nList a run's reports: id, media type, size, path and state.\n\nOptions:\n${COMMON_HELP}`,
+  logs: LOGS_HELP,
   manifest: `Usage: guide-board runs manifest RUN [options]\n\nShow a run's artifact manifest, or the compatibility marker that says why it has none.\n\nOptions:\n${COMMON_HELP}`,
 };
 
@@ -91,7 +94,13 @@ export async function runsCommand(args: string[], ctx: CliContext): Promise<numb
   try {
     const parsed = parse(
       rest,
-      command === "list" ? LIST_OPTIONS : command === "latest" ? FILTER_OPTIONS : COMMON_OPTIONS,
+      command === "list"
+        ? LIST_OPTIONS
+        : command === "latest"
+          ? FILTER_OPTIONS
+          : command === "logs"
+            ? LOGS_OPTIONS
+            : COMMON_OPTIONS,
     );
     json = parsed.values.json === true;
     if (parsed.values.help) {
@@ -114,6 +123,9 @@ type Values = {
   limit?: string;
   cursor?: string;
   all?: boolean;
+  log?: string;
+  tail?: string;
+  follow?: boolean;
 };
 
 const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliContext) => Promise<number>> = {
@@ -187,6 +199,7 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
     }
     return EXIT.ok;
   },
+  logs: (values, positionals, ctx) => logsCommand(values, _dirs(values, ctx), _runId(positionals), ctx),
   async manifest(values, positionals, ctx) {
     const manifest = await artifactManifest({ runsDir: _dirs(values, ctx) }, _runId(positionals));
     if (values.json) return _json(ctx, manifest);

@@ -47,6 +47,12 @@ function _reportRef(value: unknown): boolean {
   );
 }
 
+function _logRef(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const ref = value as Record<string, unknown>;
+  return isString(ref.id) && ref.id.length >= 1 && ref.id.length <= 256 && isString(ref.path);
+}
+
 /** A legacy summary, when `data` certainly is one; `null` means "ask zod". */
 export function fastLegacy(data: Record<string, unknown>): LegacySummary | null {
   if (!_common(data) || !Array.isArray(data.reports) || !data.reports.every(isString)) return null;
@@ -61,5 +67,6 @@ export function fastCurrent(data: Record<string, unknown>): CurrentSummary | nul
   if (!_stringRecord(data.labels) || !Array.isArray(data.reports) || !data.reports.every(_reportRef)) return null;
   if (!isOptionalString(data.artifactManifest, Infinity) || !isOptionalString(data.submissionManifest, Infinity))
     return null;
+  if (data.logs !== undefined && !(Array.isArray(data.logs) && data.logs.every(_logRef))) return null;
   return data as CurrentSummary;
 }

@@ -4,3 +4,6 @@ export * from "./index.ts";
 export { toEpochMs } from "./summary.ts";
 export { idFromPath } from "./reports.ts";
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "./query.ts";
+export { runsOptionsOf } from "./runs.ts";
+export { findRunFolder, openConventionalLog, logRefsOf, CONVENTIONAL_LOGS } from "./logs.ts";
+export { findTailStart, DEFAULT_TAIL_MAX_BYTES } from "./log-tail.ts";

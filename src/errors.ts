@@ -9,6 +9,7 @@ export type GuideBoardErrorCode =
   | "RUN_NOT_FOUND"
   | "REPORT_NOT_FOUND"
   | "ARTIFACT_NOT_FOUND"
+  | "LOG_NOT_FOUND"
   | "UNSAFE_PATH"
   | "MANIFEST_INVALID";
 

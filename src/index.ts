@@ -57,6 +57,10 @@ export {
 // Opening files
 export { openReport, openArtifact, type OpenedFile } from "./files.ts";
 
+// Logs
+export { listRunLogs, openRunLog, logSchema, logListSchema, type Log, type LogList } from "./logs.ts";
+export { readLogTail, MAX_TAIL_LINES, type LogTail, type TailOptions, type TailRange } from "./log-tail.ts";
+
 // On-disk contract
 export {
   SUMMARY_FILE,
@@ -64,12 +68,14 @@ export {
   runStatusSchema,
   timestampSchema,
   reportRefSchema,
+  logRefSchema,
   legacySummarySchema,
   currentSummarySchema,
   newerSummarySchema,
   parseSummary,
   type RunStatus,
   type ReportRef,
+  type LogRef,
   type LegacySummary,
   type CurrentSummary,
   type NewerSummary,

@@ -23,6 +23,13 @@ export const reportRefSchema = z.looseObject({
 });
 export type ReportRef = z.infer<typeof reportRefSchema>;
 
+/** A log ref in a summary (`logs: [{ id: "stdout", path: "logs/stdout.log" }]`); see docs/run-layout.md. */
+export const logRefSchema = z.looseObject({ id: z.string().min(1).max(256), path: z.string() });
+export type LogRef = z.infer<typeof logRefSchema>;
+
+// Optional and lenient: a malformed entry reads as `null`, a malformed field as absent; never the run.
+const logsField = z.array(logRefSchema.nullable().catch(null)).optional().catch(undefined);
+
 const commonFields = {
   runId: z.string(),
   status: runStatusSchema,
@@ -47,6 +54,7 @@ export const currentSummarySchema = z.looseObject({
   reports: z.array(reportRefSchema),
   artifactManifest: z.string().optional(),
   submissionManifest: z.string().optional(),
+  logs: logsField,
 });
 export type CurrentSummary = z.infer<typeof currentSummarySchema>;
 
@@ -66,6 +74,7 @@ export const newerSummarySchema = z.looseObject({
     .default([]),
   artifactManifest: z.string().optional().catch(undefined),
   submissionManifest: z.string().optional().catch(undefined),
+  logs: logsField,
 });
 export type NewerSummary = z.infer<typeof newerSummarySchema>;
 

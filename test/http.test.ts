@@ -107,6 +107,9 @@ describe("OpenAPI document", () => {
         "/retained-runs/{runId}/reports/{reportId}",
         "/retained-runs/{runId}/artifact-manifest",
         "/retained-runs/{runId}/artifacts/{path}",
+        "/retained-runs/{runId}/logs",
+        "/retained-runs/{runId}/logs/{logId}",
+        "/runs/{jobId}/log",
       ].sort(),
     );
     for (const [path, operations] of Object.entries(document.paths)) {

@@ -36,4 +36,14 @@ dt { color: var(--muted); }
 dd { margin: 0; }
 iframe.report { width: 100%; height: 60vh; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 .muted { color: var(--muted); }
+pre.log { max-height: 70vh; overflow: auto; margin: .5rem 0 1.5rem; padding: .75rem; border-radius: 6px; background: #0d1117; color: #e6edf3; font: .85rem/1.4 ui-monospace, monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
+.log-tabs { display: flex; flex-wrap: wrap; gap: .5rem; }
+.log-tab[aria-pressed="true"] { border-color: var(--accent); font-weight: 600; }
+.ansi-bold { font-weight: bold; } .ansi-faint { opacity: .7; } .ansi-italic { font-style: italic; } .ansi-underline { text-decoration: underline; }
+.ansi-black-fg { color: #6e7681; } .ansi-red-fg { color: #ff7b72; } .ansi-green-fg { color: #3fb950; } .ansi-yellow-fg { color: #d29922; }
+.ansi-blue-fg { color: #58a6ff; } .ansi-magenta-fg { color: #bc8cff; } .ansi-cyan-fg { color: #39c5cf; } .ansi-white-fg { color: #e6edf3; }
+.ansi-bright-black-fg { color: #8b949e; } .ansi-bright-red-fg { color: #ffa198; } .ansi-bright-green-fg { color: #56d364; } .ansi-bright-yellow-fg { color: #e3b341; }
+.ansi-bright-blue-fg { color: #79c0ff; } .ansi-bright-magenta-fg { color: #d2a8ff; } .ansi-bright-cyan-fg { color: #56d4dd; } .ansi-bright-white-fg { color: #ffffff; }
+.ansi-black-bg { background: #484f58; } .ansi-red-bg { background: #b62324; } .ansi-green-bg { background: #238636; } .ansi-yellow-bg { background: #9e6a03; }
+.ansi-blue-bg { background: #1f6feb; } .ansi-magenta-bg { background: #8957e5; } .ansi-cyan-bg { background: #1b7c83; } .ansi-white-bg { background: #b1bac4; color: #0d1117; }
 `;

@@ -1,3 +1,5 @@
+import { LOGS_JS } from "./logs-js.ts";
+
 /**
  * The run browser's script: plain DOM, no framework, no request to any other host. Text from
  * runs is only ever set with `textContent`; reports are shown in `<iframe sandbox>` (no scripts,
@@ -155,7 +157,7 @@ export const APP_JS = String.raw`(function () {
         })));
         if (list.jobs.length) children.push(table("Jobs (kept in memory until the server restarts)", ["Job", "Guide", "State", "Started", "Exit code", "Run"], list.jobs.map(function (job) {
           return el("tr", {}, [
-            el("td", { class: "mono", text: job.jobId }),
+            el("td", { class: "mono" }, [el("a", { href: "#/jobs/" + encodeURIComponent(job.jobId), title: "Output", text: job.jobId })]),
             el("td", { text: job.guide }),
             el("td", { class: "status", text: job.state }),
             el("td", { text: when(job.startedAt) }),
@@ -204,7 +206,7 @@ export const APP_JS = String.raw`(function () {
       show([
         el("h2", {}, [document.createTextNode("Run "), el("code", { text: run.runId })]),
         el("dl", {}, facts.reduce(function (all, pair) { return all.concat([el("dt", { text: pair[0] }), el("dd", { class: pair[0] === "Status" ? "status status-" + run.status : null, text: pair[1] })]); }, [])),
-        reports, viewer, manifest,
+        reports, viewer, logsSection(base), manifest,
       ], run.runId);
       getJSON(base + "/reports").then(function (r) {
         if (r.status !== 200) { reports.append(note(errorText(r.body), "error")); return; }
@@ -275,6 +277,7 @@ export const APP_JS = String.raw`(function () {
     current.refresh = null;
     current.view = path;
     var work = path.indexOf("/runs/") === 0 ? runView(decodeURIComponent(path.slice(6)))
+      : path.indexOf("/jobs/") === 0 ? jobView(decodeURIComponent(path.slice(6)))
       : path === "/latest" ? latestView("")
       : path === "/latest/failed" ? latestView("failed")
       : listView(params);
@@ -319,6 +322,7 @@ export const APP_JS = String.raw`(function () {
     }).catch(function (error) { if (error.message !== "unauthorized") poll(); });
   }
 
+${LOGS_JS}
   // The skip link moves focus only: its "#main" is not a route, and must not replace the view.
   document.querySelector("a.skip").addEventListener("click", function (event) { event.preventDefault(); main.focus(); });
   addEventListener("hashchange", route);

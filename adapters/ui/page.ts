@@ -7,7 +7,7 @@ import { APP_JS } from "./app-js.ts";
 // shown in sandboxed frames (no scripts, opaque origin) or from the API's own URLs, which carry
 // `Content-Security-Policy: sandbox`.
 
-const PAGE_CSP = [
+export const PAGE_CSP: string = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
