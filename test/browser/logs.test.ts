@@ -23,6 +23,9 @@ const HOSTILE = Buffer.concat([
   Buffer.from([0x6e, 0x75, 0x6c, 0x3a, 0x00, 0x20, 0xff, 0xfe, 0x0a]),
   Buffer.from("10%\r50%\r100%\n"),
 ]);
+const LONG_JOB = {
+  command: ["sh", "-c", 'i=0; while [ $i -lt 60 ]; do i=$((i+1)); printf "row %s\\n" $i $i $i $i $i; sleep 0.1; done'],
+};
 const CHATTY = {
   command: ["sh", "-c", 'for i in 1 2 3 4 5 6; do echo "line $i"; sleep 0.3; done; printf "\\033[32mdone\\033[0m\\n"'],
 };
@@ -43,7 +46,10 @@ beforeAll(async () => {
   writeFile(join(long, "logs", "stdout.log"), Array.from({ length: LONG_LINES }, (_, i) => `line ${i}\n`).join(""));
   const hostile = writeCurrentRun(runsDir, "hostile", { reports: [], extra: { logs: LOGS } });
   writeFile(join(hostile, "logs", "stdout.log"), HOSTILE);
-  writeFileSync(join(cwd, "guide-board.config.json"), JSON.stringify({ runsDir: "runs", guides: { chatty: CHATTY } }));
+  writeFileSync(
+    join(cwd, "guide-board.config.json"),
+    JSON.stringify({ runsDir: "runs", guides: { chatty: CHATTY, long: LONG_JOB } }),
+  );
   const started = await Promise.allSettled([
     launchChromium().then((launched) => (browser = launched)),
     startServe([], { cwd, timeoutMs: PATIENCE_MS }).then((served) => (server = served)),
@@ -140,5 +146,34 @@ describe("a live job", () => {
     await page.click("text=Open its run");
     await eventually(() => logText(page)).toBe("line 1\nline 2\nline 3\nline 4\nline 5\nline 6\ndone\n");
     await page.screenshot({ path: join(SHOTS, "logs-live-job.png"), fullPage: true });
+  });
+
+  it("stops following when the user scrolls up, and follows again at the bottom", async () => {
+    const response = await fetch(`${server.url}runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ guide: "long" }),
+    });
+    const job = (await response.json()) as { jobId: string };
+    const { page } = await openTab(`#/jobs/${job.jobId}`);
+    const overflowing = `(() => { const pre = document.querySelector("pre.log"); return pre.scrollHeight > pre.clientHeight + 50; })()`;
+    await eventually(() => inPage(page, overflowing), 15_000).toBe(true);
+    await inPage(page, `document.querySelector("pre.log").scrollTop = 0`);
+    const rows = async () => ((await logText(page)) ?? "").split("\n").length;
+    const before = await rows();
+    await eventually(rows, 10_000).toBeGreaterThan(before + 10);
+    expect(await inPage(page, `document.querySelector("pre.log").scrollTop`)).toBe(0);
+    await inPage(
+      page,
+      `(() => { const pre = document.querySelector("pre.log"); pre.scrollTop = pre.scrollHeight; })()`,
+    );
+    const atBottom = `(() => { const pre = document.querySelector("pre.log"); return pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8; })()`;
+    const seen = await rows();
+    await eventually(rows, 10_000).toBeGreaterThan(seen + 5);
+    expect(await inPage(page, atBottom)).toBe(true);
+    await eventually(() => inPage(page, `document.querySelector("pre.log").hasAttribute("data-ended")`), 20_000).toBe(
+      true,
+    );
+    expect((await logText(page))!.split("\n").filter(Boolean)).toHaveLength(300);
   });
 });
