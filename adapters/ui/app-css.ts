@@ -35,6 +35,7 @@ dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
 dt { color: var(--muted); }
 dd { margin: 0; }
 iframe.report { width: 100%; height: 60vh; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+img.report { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 .muted { color: var(--muted); }
 pre.log { max-height: 70vh; overflow: auto; margin: .5rem 0 1.5rem; padding: .75rem; border-radius: 6px; background: #0d1117; color: #e6edf3; font: .85rem/1.4 ui-monospace, monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
 .log-tabs { display: flex; flex-wrap: wrap; gap: .5rem; }

@@ -2,8 +2,9 @@ import { LOGS_JS } from "./logs-js.ts";
 
 /**
  * The run browser's script: plain DOM, no framework, no request to any other host. Text from
- * runs is only ever set with `textContent`; reports are shown in `<iframe sandbox>` (no scripts,
- * opaque origin) from a blob, or opened from the API's own URL, which carries `CSP: sandbox`.
+ * runs is only ever set with `textContent`; reports are shown in `<iframe sandbox srcdoc>` (no
+ * scripts, opaque origin, no address of their own), or opened from the API's own URL, which carries
+ * `CSP: sandbox`.
  */
 export const APP_JS = String.raw`(function () {
   "use strict";
@@ -175,20 +176,44 @@ export const APP_JS = String.raw`(function () {
     return current.refresh();
   }
 
-  // Shows a report or an artifact fetched with the token, in a sandboxed frame (no scripts, opaque origin).
+  // Shows a report. No URL of this app's origin ever holds report content: text (HTML included)
+  // goes into <iframe sandbox srcdoc> — an opaque origin, no scripts, and an address (about:srcdoc)
+  // that shows nothing when opened on its own; raster images go into <img> from a blob typed as the
+  // image (an image opened on its own runs nothing); anything else is offered as a download.
+  var IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"];
+  function escapeHTML(text) {
+    return text.replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;" }[c]; });
+  }
   function viewInFrame(url, container, title) {
-    return api(url).then(function (res) { return res.blob(); }).then(function (blob) {
-      var frame = el("iframe", { class: "report", sandbox: "", title: title, referrerpolicy: "no-referrer" });
-      frame.src = URL.createObjectURL(blob);
-      container.replaceChildren(frame);
+    return api(url).then(function (res) {
+      var type = (res.headers.get("content-type") || "").split(";")[0].trim().toLowerCase();
+      if (IMAGE_TYPES.indexOf(type) !== -1) {
+        return res.arrayBuffer().then(function (bytes) {
+          container.replaceChildren(el("img", { class: "report", alt: title, src: URL.createObjectURL(new Blob([bytes], { type: type })) }));
+        });
+      }
+      var textual = /^text\/|[/+](xml|json)$|^image\/svg\+xml$/.test(type);
+      if (!textual) {
+        container.replaceChildren(el("p", { class: "note", text: title + " (" + (type || "no type") + ") has no preview here: download it instead." }));
+        return;
+      }
+      return res.text().then(function (text) {
+        var html = type === "text/html" || type === "application/xhtml+xml" || type === "image/svg+xml";
+        var frame = el("iframe", { class: "report", sandbox: "", title: title, referrerpolicy: "no-referrer" });
+        frame.srcdoc = html ? text : "<!doctype html><meta charset=utf-8><pre>" + escapeHTML(text) + "</pre>";
+        container.replaceChildren(frame);
+      });
     });
   }
+  // Downloads with the token: the blob is typed as bytes (never rendered) and let go once clicked.
   function download(url, name) {
-    return api(url).then(function (res) { return res.blob(); }).then(function (blob) {
-      var a = el("a", { href: URL.createObjectURL(blob), download: name });
+    return api(url).then(function (res) { return res.arrayBuffer(); }).then(function (bytes) {
+      var href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+      var a = el("a", { href: href, download: name });
       document.body.append(a);
       a.click();
       a.remove();
+      setTimeout(function () { URL.revokeObjectURL(href); }, 1000);
     });
   }
 

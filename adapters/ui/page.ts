@@ -4,16 +4,16 @@ import { APP_JS } from "./app-js.ts";
 
 // The run browser: one HTML page, one script, one stylesheet, all served by the adapter itself
 // (no request to any other host). The page runs no inline script, and reports are only ever
-// shown in sandboxed frames (no scripts, opaque origin) or from the API's own URLs, which carry
-// `Content-Security-Policy: sandbox`.
+// shown in sandboxed `srcdoc` frames (no scripts, opaque origin, no URL of this origin that holds
+// their content) or from the API's own URLs, which carry `Content-Security-Policy: sandbox`.
 
 export const PAGE_CSP: string = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
   "connect-src 'self'",
-  "img-src 'self' data:",
-  "frame-src blob:",
+  "img-src 'self' data: blob:",
+  "frame-src 'none'",
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",

@@ -389,7 +389,10 @@ describe("the run browser (no token)", () => {
     await frame.waitFor();
     expect(await frame.getAttribute("sandbox")).toBe("");
     expect(await frame.getAttribute("title")).toBe("Report hostile");
-    expect(await frame.getAttribute("src")).toMatch(new RegExp(`^blob:${plain.origin}/`));
+    // Its content is the frame's srcdoc: no URL of the app's origin holds it (a blob: URL would, and
+    // would run the report's script in this origin when opened on its own).
+    expect(await frame.getAttribute("src")).toBe(null);
+    expect(await frame.getAttribute("srcdoc")).toContain("<h1>Hostile report</h1>");
     const report = page.frameLocator("#viewer iframe");
     await eventually(() => report.locator("h1").textContent()).toBe("Hostile report"); // it did render
     await page.waitForTimeout(500); // time enough for a script to act, had it run
@@ -410,11 +413,15 @@ describe("the run browser (no token)", () => {
     // The only console lines are the browser's own notes that it blocked the report's script.
     const blockedIn = (url: string) =>
       `error: Blocked script execution in '${url}' because the document's frame is sandboxed and the 'allow-scripts' permission is not set.`;
-    const blobUrl = (await frame.getAttribute("src"))!;
-    expect(tab.console).toEqual([blockedIn(blobUrl)]);
-    // After the click: the page's own fetch of the report, then the frame's blob document; nothing else.
+    const frameUrl = page
+      .frames()
+      .find((f) => f !== page.mainFrame())!
+      .url();
+    expect(frameUrl).toBe("about:srcdoc");
+    expect(tab.console).toEqual([blockedIn(frameUrl)]);
+    // After the click: the page's own fetch of the report and nothing else (srcdoc loads nothing).
     const during = tab.requests.slice(before);
-    expect(during.filter((r) => r.frame === "child").map((r) => r.url)).toEqual([blobUrl]);
+    expect(during.filter((r) => r.frame === "child").map((r) => r.url)).toEqual([]);
     expect(during.filter((r) => r.frame !== "child").map((r) => r.url)).toEqual([
       `${plain.origin}/retained-runs/${IDS.hostile}/reports/hostile`,
     ]);
@@ -451,9 +458,51 @@ describe("the run browser (no token)", () => {
     ).toBe("SecurityError");
     await page.waitForTimeout(300);
     expect(await inPage(page, marks)).toEqual(clean);
-    expect(tab.console).toEqual([blockedIn(blobUrl), blockedIn(answer.url())]);
+    expect(tab.console).toEqual([blockedIn(frameUrl), blockedIn(answer.url())]);
     expect(tab.requests.filter((r) => HOSTILE_MARKS.test(r.url))).toEqual([]);
     await shot(tabPage, "05-hostile-tab");
+  });
+
+  it("runs no report script when the report frame's address is opened top-level or in a new tab", async () => {
+    const tab = await openTab(plain, `#/runs/${IDS.hostile}`);
+    const { page, context } = tab;
+    await page.getByRole("button", { name: "View hostile" }).click();
+    const report = page.frameLocator("#viewer iframe");
+    await eventually(() => report.locator("h1").textContent()).toBe("Hostile report");
+    const frame = page.frames().find((f) => f !== page.mainFrame())!;
+    const address = frame.url();
+    expect(address).toBe("about:srcdoc");
+    const opened: Page[] = [];
+    // Top-level in this tab (as typing the address would) and as "Open frame in new tab" does (a
+    // new page of the same context navigated to the frame's URL). Chromium refuses about:srcdoc as
+    // a top-level address; had it loaded anything, no script of the report may have run there.
+    for (const how of ["top-level", "new tab"]) {
+      const other = how === "top-level" ? page : await context.newPage();
+      if (other !== page) opened.push(other);
+      const went = await other.goto(address).then(
+        () => "loaded",
+        (error: Error) => error.message,
+      );
+      expect(went === "loaded" || /ERR_INVALID_URL|ERR_ABORTED/.test(went)).toBe(true);
+      await other.waitForTimeout(300);
+      const state = `({ title: document.title, ran: document.body && document.body.getAttribute("data-ran"),
+        hostile: document.documentElement.outerHTML.includes("HOSTILE RAN") })`;
+      await eventually(() => inPage(other, state).catch(() => "navigating")).toMatchObject({
+        ran: null,
+        hostile: false,
+      });
+      expect(((await inPage(other, state)) as { title: string }).title).not.toBe("HOSTILE RAN");
+    }
+    const app = await context.newPage();
+    opened.push(app);
+    await app.goto(plain.url);
+    expect(await inPage(app, `[localStorage.getItem("hostile"), sessionStorage.getItem("hostile")]`)).toEqual([
+      null,
+      null,
+    ]);
+    expect(await context.cookies()).toEqual([]);
+    expect(tab.requests.filter((r) => HOSTILE_MARKS.test(r.url))).toEqual([]);
+    for (const other of opened) await other.close();
   });
 
   it("is usable from the keyboard: Tab reaches the filters and the links; tables have captions and th scope=col", async () => {
@@ -545,8 +594,9 @@ describe("the run browser with a token (GUIDE_BOARD_TOKEN, 127.0.0.1)", () => {
     const frame = page.locator("#viewer iframe");
     await frame.waitFor();
     expect(await frame.getAttribute("sandbox")).toBe("");
-    expect(await frame.getAttribute("src")).toMatch(/^blob:/);
+    expect(await frame.getAttribute("src")).toBe(null);
     await eventually(() => page.frameLocator("#viewer iframe").locator("h1").textContent()).toBe("Hostile report");
+    expect(await inPage(page, `document.querySelectorAll("[src^='blob:'], [href^='blob:']").length`)).toBe(0);
     expect(await page.getByRole("link", { name: "Open in a new tab" }).count()).toBe(0); // it could not send the token
     expect(await inPage(page, `window.HOSTILE === undefined && localStorage.getItem("hostile") === null`)).toBe(true);
 
