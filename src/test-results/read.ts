@@ -58,7 +58,11 @@ function _identity(stat: Stats, format: string, limits: TestReportLimits): strin
  * containment, regular files only). A report replaced or rewritten while it was read and parsed
  * is read again, up to three times, then given up with `changed-while-reading`.
  */
-export async function readTestReport(runDir: string, ref: IdentifiedRef, limits: TestReportLimits): Promise<ReadReport> {
+export async function readTestReport(
+  runDir: string,
+  ref: IdentifiedRef,
+  limits: TestReportLimits,
+): Promise<ReadReport> {
   const diagnostic = (kind: TestDiagnostic["kind"], message: string): ReadReport =>
     ref.format ? { diagnostic: { reportId: ref.id, kind, message }, cacheKey: null } : null;
   const resolved = resolveInRun(runDir, ref.path);
@@ -119,7 +123,10 @@ async function _readOpened(file: ContainedFile, ref: IdentifiedRef, limits: Test
     cacheKey: null,
   });
   if (size > limits.maxReportBytes) {
-    return problem({ kind: "too-large", message: `The report is ${size} bytes, over the cap of ${limits.maxReportBytes}.` });
+    return problem({
+      kind: "too-large",
+      message: `The report is ${size} bytes, over the cap of ${limits.maxReportBytes}.`,
+    });
   }
   const bytes = await _read(file, size);
   let text: string;
@@ -128,10 +135,7 @@ async function _readOpened(file: ContainedFile, ref: IdentifiedRef, limits: Test
   } catch {
     return problem({ kind: "invalid-utf8", message: "The report is not valid UTF-8." });
   }
-  const tests =
-    format === "junit"
-      ? parseJUnit(text, limits)
-      : parseCtrf(text, limits.maxTestCases);
+  const tests = format === "junit" ? parseJUnit(text, limits) : parseCtrf(text, limits.maxTestCases);
   if (!Array.isArray(tests)) return problem(tests);
   return { id: ref.id, format, tests, cacheKey: null };
 }

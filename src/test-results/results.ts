@@ -1,13 +1,20 @@
 import { z } from "zod";
 import { GuideBoardError } from "../errors.ts";
 import { runFiltersSchema, type RunFilters } from "../query.ts";
-import { reportRefs } from "../reports.ts";
+import { reportRefs, type IdentifiedRef } from "../reports.ts";
 import type { RetainedRun } from "../run.ts";
 import { latestRun, loadRun, type RunsOptions } from "../runs.ts";
-import { describeIssue } from "../summary.ts";
+import { describeIssue, type TestTotals } from "../summary.ts";
 import { LruCache } from "./cache.ts";
 import { mergeTests, type MergedTests } from "./merge.ts";
-import { testStatusSchema, type RawTest, type TestDiagnostic, type TestResults, type TestStatus } from "./model.ts";
+import {
+  testStatusSchema,
+  type RawTest,
+  type TestDiagnostic,
+  type TestReportFormat,
+  type TestResults,
+  type TestStatus,
+} from "./model.ts";
 import { DEFAULT_TEST_REPORT_LIMITS, mayBeTestReport, readTestReport, type TestReportLimits } from "./read.ts";
 
 /** Options of {@link testResults} and {@link compareRuns}: where the runs are, and caps on reports. */
@@ -156,4 +163,26 @@ function _decodeCursor(cursor: string): string | null {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
   const text = Buffer.from(cursor, "base64url").toString("utf8");
   return text.startsWith("t1:") ? text.slice(3) : null;
+}
+
+/**
+ * Totals of the test reports among `refs` of a run folder that has no summary yet (what
+ * `guide-board run` writes into the summary), and the format found for each report id; `null`
+ * when none of the refs is a readable test report.
+ */
+export async function totalsOfReports(
+  runDir: string,
+  refs: readonly IdentifiedRef[],
+): Promise<{ totals: TestTotals; formats: Map<string, TestReportFormat> } | null> {
+  const found: { id: string; tests: RawTest[] }[] = [];
+  const formats = new Map<string, TestReportFormat>();
+  for (const ref of refs) {
+    if (!mayBeTestReport(ref)) continue;
+    const read = await readTestReport(runDir, ref, DEFAULT_TEST_REPORT_LIMITS);
+    if (read && "tests" in read) {
+      found.push(read);
+      formats.set(read.id, read.format);
+    }
+  }
+  return found.length === 0 ? null : { totals: mergeTests(found).totals, formats };
 }
