@@ -11,6 +11,14 @@ import {
 import { loadConfig } from "./config.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import { bytes, compat, duration, labels, printable, runDetails, table } from "./format.ts";
+import {
+  COMPARE_HELP,
+  COMPARE_OPTIONS,
+  compareCommand,
+  TESTS_HELP,
+  TESTS_OPTIONS,
+  testsCommand,
+} from "./test-results.ts";
 
 const FILTER_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -60,6 +68,8 @@ ${FILTER_HELP}
 ${COMMON_HELP}`,
   show: `Usage: guide-board runs show RUN [options]\n\nShow one retained run. Exit 1 when it is not retained.\n\nOptions:\n${COMMON_HELP}`,
   reports: `Usage: guide-board runs reports RUN [options]\n\nList a run's reports: id, media type, size, path and state.\n\nOptions:\n${COMMON_HELP}`,
+  tests: `${TESTS_HELP}\n${COMMON_HELP}`,
+  compare: `${COMPARE_HELP}\n\nCommon options:\n${COMMON_HELP}`,
   manifest: `Usage: guide-board runs manifest RUN [options]\n\nShow a run's artifact manifest, or the compatibility marker that says why it has none.\n\nOptions:\n${COMMON_HELP}`,
 };
 
@@ -79,10 +89,7 @@ export async function runsCommand(args: string[], ctx: CliContext): Promise<numb
   }
   let json = rest.includes("--json");
   try {
-    const parsed = parse(
-      rest,
-      command === "list" ? LIST_OPTIONS : command === "latest" ? FILTER_OPTIONS : COMMON_OPTIONS,
-    );
+    const parsed = parse(rest, OPTIONS_BY_COMMAND[command] ?? COMMON_OPTIONS);
     json = parsed.values.json === true;
     if (parsed.values.help) {
       ctx.stdout.write(`${HELP[command]}\n`);
@@ -105,7 +112,16 @@ type Values = {
   cursor?: string;
 };
 
+const OPTIONS_BY_COMMAND: Record<string, typeof COMMON_OPTIONS> = {
+  list: LIST_OPTIONS,
+  latest: FILTER_OPTIONS,
+  tests: TESTS_OPTIONS,
+  compare: COMPARE_OPTIONS as unknown as typeof COMMON_OPTIONS,
+};
+
 const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliContext) => Promise<number>> = {
+  tests: (values, positionals, ctx) => testsCommand(values, positionals, _dirs(values, ctx), ctx),
+  compare: (values, positionals, ctx) => compareCommand(values, positionals, _dirs(values, ctx), ctx),
   async list(values, positionals, ctx) {
     _noPositionals(positionals);
     const runsDir = _dirs(values, ctx);

@@ -3,6 +3,7 @@
 export * from "./index.ts";
 export { toEpochMs } from "./summary.ts";
 export { idFromPath } from "./reports.ts";
-export { resolveRunSelector, loadRunTests, totalsOfReports } from "./test-results/results.ts";
+export { resolveRunSelector, loadRunTests, totalsOfReports, selectorOf } from "./test-results/results.ts";
 export { compareLoaded } from "./test-results/compare.ts";
 export { totalsOf } from "./test-results/merge.ts";
+export { TESTS_PAGE } from "./test-results/model.ts";

@@ -143,7 +143,10 @@ function _qualifyProjects(tests: RawTest[]): void {
   for (const test of tests) {
     const id = `${test.classname}\u0000${test.name}`;
     let set = projects.get(id);
-    if (!set) projects.set(id, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      projects.set(id, set);
+    }
     set.add(test.project);
   }
   for (const test of tests) {

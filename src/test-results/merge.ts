@@ -32,7 +32,8 @@ export function mergeTests(reports: readonly ReportTests[]): MergedTests {
       const id = identity(test);
       let places = groups.get(id);
       if (!places) {
-        groups.set(id, (places = new Map()));
+        places = new Map();
+        groups.set(id, places);
         inReports.set(id, (inReports.get(id) ?? 0) + 1);
       }
       const attempts = places.get(test.place);

@@ -14,6 +14,8 @@ export type TestReportFormat = (typeof TEST_REPORT_FORMATS)[number];
 export const MAX_MESSAGE_CHARS = 1024;
 /** Longest start of a failure's detail (stack trace, output) kept, in characters. */
 export const MAX_DETAIL_CHARS = 4096;
+/** Page size of `runs tests` and `GET /retained-runs/{runId}/tests` when none is given, and the largest. */
+export const TESTS_PAGE = Object.freeze({ default: 1000, max: 10_000 });
 
 /** One test of a run, its attempts merged. */
 export const testResultSchema = z.object({

@@ -186,3 +186,16 @@ export async function totalsOfReports(
   }
   return found.length === 0 ? null : { totals: mergeTests(found).totals, formats };
 }
+
+/**
+ * The selector the CLI and the HTTP API build from one side of a comparison: `latest` with
+ * filters, or a run id (filters with a run id are `INVALID_OPTIONS`: they would be ignored).
+ */
+export function selectorOf(value: string, filters: RunFilters, side: string): RunSelector {
+  const given = Object.values(filters).some((filter) => filter !== undefined && [filter].flat().length > 0);
+  if (value === "latest") return { latest: true, ...filters };
+  if (given) {
+    throw new GuideBoardError("INVALID_OPTIONS", `Invalid option ${side}: filters apply only to 'latest'.`);
+  }
+  return value;
+}
