@@ -116,8 +116,8 @@ describe("testResults: report variants", () => {
     const { tests, collisions } = await resultsOf(nestedReport(), "junit");
     expect(tests.map((test) => [test.key, test.status, test.suite])).toEqual([
       ["api.users::lists", "passed", "users"],
-      ["api.users::lists #2", "failed", "admin"],
       ["users::no classname here", "passed", "users"],
+      ["api.users::lists #2", "failed", "admin"],
     ]);
     expect(collisions).toEqual([{ reportId: "junit", classname: "api.users", name: "lists", count: 2 }]);
   });

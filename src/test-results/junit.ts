@@ -139,31 +139,51 @@ function _case(
  * identity only when one identity really shows up under several of them.
  */
 function _qualifyProjects(tests: RawTest[]): void {
-  const projects = new Map<string, Set<string | null>>();
+  const distinct = new Set<string | null>();
+  for (const test of tests) if (distinct.add(test.project).size > 1) break;
+  if (distinct.size < 2) {
+    for (const test of tests) test.project = null; // one machine (or project) for the whole report
+    return;
+  }
+  const first = new Map<string, string | null>();
+  const several = new Set<string>();
   for (const test of tests) {
     const id = `${test.classname}\u0000${test.name}`;
-    let set = projects.get(id);
-    if (!set) {
-      set = new Set();
-      projects.set(id, set);
-    }
-    set.add(test.project);
+    if (!first.has(id)) first.set(id, test.project);
+    else if (first.get(id) !== test.project) several.add(id);
   }
-  for (const test of tests) {
-    if ((projects.get(`${test.classname}\u0000${test.name}`)?.size ?? 0) < 2) test.project = null;
+  if (several.size === 0) {
+    for (const test of tests) test.project = null;
+    return;
   }
+  for (const test of tests) if (!several.has(`${test.classname}\u0000${test.name}`)) test.project = null;
 }
+
+const NONE: Node[] = [];
 
 function _children(node: Node, name: string): Node[] {
   const value = node[name];
-  return Array.isArray(value) ? (value.filter((item) => typeof item === "object" && item !== null) as Node[]) : [];
+  if (!Array.isArray(value)) return NONE;
+  for (const item of value) {
+    if (typeof item !== "object" || item === null) {
+      return value.filter((kept) => typeof kept === "object" && kept !== null) as Node[];
+    }
+  }
+  return value as Node[];
 }
 
+const NO_ATTRS: Record<string, string> = Object.freeze(Object.create(null));
+const ATTRS = ["name", "classname", "time", "file", "filepath", "hostname", "message"] as const;
+
+/** The attributes guide-board reads, decoded; anything else the element has is left alone. */
 function _attrs(node: Node): Record<string, string> {
-  const raw = node["@"];
-  if (typeof raw !== "object" || raw === null) return {};
+  const raw = node["@"] as Record<string, unknown> | undefined;
+  if (typeof raw !== "object" || raw === null) return NO_ATTRS;
   const attrs: Record<string, string> = Object.create(null);
-  for (const [key, value] of Object.entries(raw)) if (typeof value === "string") attrs[key] = decodeXml(value);
+  for (const key of ATTRS) {
+    const value = raw[key];
+    if (typeof value === "string") attrs[key] = decodeXml(value);
+  }
   return attrs;
 }
 

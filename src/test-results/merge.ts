@@ -16,7 +16,23 @@ export interface MergedTests {
   byKey: Map<string, number>;
 }
 
-const identity = (test: RawTest) => `${test.classname}\u0000${test.name}\u0000${test.project ?? ""}`;
+/** A map keyed by a test's classname, then the rest: no long concatenated keys to hash. */
+class IdentityMap<V> {
+  readonly #byClass = new Map<string, Map<string, V>>();
+  get(classname: string, rest: string): V | undefined {
+    return this.#byClass.get(classname)?.get(rest);
+  }
+  set(classname: string, rest: string, value: V): void {
+    let inner = this.#byClass.get(classname);
+    if (!inner) {
+      inner = new Map();
+      this.#byClass.set(classname, inner);
+    }
+    inner.set(rest, value);
+  }
+}
+
+const restOf = (test: RawTest) => (test.project === null ? test.name : `${test.name}\u0000${test.project}`);
 
 /**
  * Merges the raw tests of a run's reports into tests. Repeats of one identity in the same place of
@@ -25,41 +41,57 @@ const identity = (test: RawTest) => `${test.classname}\u0000${test.name}\u0000${
  * identity in several reports is told apart by the report id in its key.
  */
 export function mergeTests(reports: readonly ReportTests[]): MergedTests {
-  const inReports = new Map<string, number>();
-  const grouped = reports.map((report) => {
-    const groups = new Map<string, Map<string, RawTest[]>>();
+  // Pass 1: in how many reports each identity shows up (one report counts once).
+  const inReports = new IdentityMap<{ count: number; last: number }>();
+  reports.forEach((report, r) => {
     for (const test of report.tests) {
-      const id = identity(test);
-      let places = groups.get(id);
-      if (!places) {
-        places = new Map();
-        groups.set(id, places);
-        inReports.set(id, (inReports.get(id) ?? 0) + 1);
+      const rest = restOf(test);
+      const seen = inReports.get(test.classname, rest);
+      if (!seen) inReports.set(test.classname, rest, { count: 1, last: r });
+      else if (seen.last !== r) {
+        seen.count++;
+        seen.last = r;
       }
-      const attempts = places.get(test.place);
-      if (attempts) attempts.push(test);
-      else places.set(test.place, [test]);
     }
-    return { id: report.id, groups };
   });
   const tests: TestResult[] = [];
   const collisions: TestCollision[] = [];
   const byKey = new Map<string, number>();
-  for (const { id: reportId, groups } of grouped) {
-    for (const [id, places] of groups) {
-      const first = places.values().next().value![0]!;
-      if (places.size > 1) {
-        collisions.push({ reportId, classname: first.classname, name: first.name, count: places.size });
+  for (const { id: reportId, tests: raw } of reports) {
+    // Pass 2: attempts grouped by identity and place, in order of first appearance.
+    const groups: RawTest[][] = [];
+    const collided: { places: Map<string, RawTest[]>; first: RawTest }[] = [];
+    const byIdentity = new IdentityMap<{ places: Map<string, RawTest[]>; first: RawTest }>();
+    for (const test of raw) {
+      const rest = restOf(test);
+      const known = byIdentity.get(test.classname, rest);
+      if (!known) {
+        const attempts = [test];
+        groups.push(attempts);
+        byIdentity.set(test.classname, rest, { places: new Map([[test.place, attempts]]), first: test });
+        continue;
       }
+      const attempts = known.places.get(test.place);
+      if (attempts) attempts.push(test);
+      else {
+        const fresh = [test];
+        groups.push(fresh);
+        known.places.set(test.place, fresh);
+        if (known.places.size === 2) collided.push(known);
+      }
+    }
+    for (const { first, places } of collided) {
+      collisions.push({ reportId, classname: first.classname, name: first.name, count: places.size });
+    }
+    for (const attempts of groups) {
+      const first = attempts[0]!;
       let base = first.classname === "" ? first.name : `${first.classname}::${first.name}`;
       if (first.project !== null) base += ` [${first.project}]`;
-      if ((inReports.get(id) ?? 0) > 1) base = `${reportId}:${base}`;
-      for (const attempts of places.values()) {
-        let key = base;
-        for (let n = 2; byKey.has(key); n++) key = `${base} #${n}`;
-        byKey.set(key, tests.length);
-        tests.push(_merge(key, reportId, attempts));
-      }
+      if ((inReports.get(first.classname, restOf(first))?.count ?? 0) > 1) base = `${reportId}:${base}`;
+      let key = base;
+      for (let n = 2; byKey.has(key); n++) key = `${base} #${n}`;
+      byKey.set(key, tests.length);
+      tests.push(_merge(key, reportId, attempts));
     }
   }
   return { tests, totals: totalsOf(tests), collisions, byKey };
@@ -67,7 +99,7 @@ export function mergeTests(reports: readonly ReportTests[]): MergedTests {
 
 function _merge(key: string, reportId: string, attempts: RawTest[]): TestResult {
   const first = attempts[0]!;
-  const outcomes = attempts.flatMap((attempt) => attempt.outcomes);
+  const outcomes = attempts.length === 1 ? first.outcomes : attempts.flatMap((attempt) => attempt.outcomes);
   const passed = outcomes.includes("passed");
   const failing = outcomes.some((outcome) => outcome === "failed" || outcome === "errored");
   const status: TestStatus = passed && failing ? "flaky" : outcomes[outcomes.length - 1]!;
