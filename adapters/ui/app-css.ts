@@ -36,4 +36,8 @@ dt { color: var(--muted); }
 dd { margin: 0; }
 iframe.report { width: 100%; height: 60vh; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 .muted { color: var(--muted); }
+.status-skipped::before { content: "– "; }
+.status-flaky::before { content: "~ "; }
+td.test-message span { white-space: pre-wrap; }
+pre.detail { white-space: pre-wrap; word-break: break-all; max-height: 20rem; overflow: auto; font-size: .8rem; margin: .25rem 0 0; }
 `;
