@@ -4,7 +4,7 @@
  * `labels`): pass/fail counts, a run's failing tests, and a comparison of two runs. Text from
  * reports is only ever set with `textContent`.
  */
-export const TESTS_JS = String.raw`
+export const TESTS_JS = `
   function testCounts(run) {
     if (!run.tests) return "–";
     var t = run.tests;
