@@ -1033,6 +1033,8 @@ describe("OpenAPI document", () => {
         "/retained-runs/{runId}/reports/{reportId}",
         "/retained-runs/{runId}/artifact-manifest",
         "/retained-runs/{runId}/artifacts/{path}",
+        "/retained-runs/{runId}/tests",
+        "/retained-runs/compare",
       ].sort(),
     );
     for (const [path, operations] of Object.entries(document.paths)) {
