@@ -10,6 +10,10 @@ import {
   reportListSchema,
   retainedRunSchema,
   RUN_STATUSES,
+  runComparisonSchema,
+  TEST_STATUSES,
+  TESTS_PAGE,
+  testResultsSchema,
 } from "../src/_internal.ts";
 import { jobSchema } from "./jobs.ts";
 
@@ -29,6 +33,8 @@ const COMPONENTS = {
   ArtifactManifest: artifactManifestSchema,
   CompatibilityMarker: compatibilityMarkerSchema,
   Error: errorSchema,
+  TestResults: testResultsSchema,
+  RunComparison: runComparisonSchema,
   Job: jobSchema,
   LogList: logListSchema,
   JobList: z.object({
@@ -187,6 +193,7 @@ export function createOpenAPIDocument(): Record<string, unknown> {
           },
         },
       },
+      ...testPaths(),
       "/runs": {
         get: {
           summary: "This process's jobs, newest first, one page at a time, and the guides it may start",
@@ -244,6 +251,55 @@ export function createOpenAPIDocument(): Record<string, unknown> {
           ],
           responses: file("The artifact"),
         },
+      },
+    },
+  };
+}
+
+/** The test-result routes: a run's tests, and two runs compared (each side an id or `latest` with filters). */
+function testPaths(): Record<string, unknown> {
+  const side = (name: "base" | "head") => [
+    {
+      name,
+      in: "query",
+      required: true,
+      schema: { type: "string" },
+      description: "A run id, or `latest`: the newest run matching the filters below",
+    },
+    ...filterParams.map((param) => ({
+      ...param,
+      name: `${name}${param.name[0]!.toUpperCase()}${param.name.slice(1)}`,
+      description: `With ${name}=latest: ${param.description}`,
+    })),
+  ];
+  return {
+    "/retained-runs/{runId}/tests": {
+      get: {
+        summary: "A run's test results from its JUnit XML and CTRF reports",
+        parameters: [
+          runIdParam,
+          {
+            name: "status",
+            in: "query",
+            schema: { type: "array", items: { enum: TEST_STATUSES } },
+            explode: true,
+            description: "Only tests with any of these statuses (repeat the parameter)",
+          },
+          {
+            name: "limit",
+            in: "query",
+            schema: { type: "integer", minimum: 1, maximum: TESTS_PAGE.max, default: TESTS_PAGE.default },
+          },
+          { name: "cursor", in: "query", schema: { type: "string" }, description: "nextCursor of the previous page" },
+        ],
+        responses: { "200": json(ref("TestResults"), "Totals, one page of tests, diagnostics"), ...errors(400, 404) },
+      },
+    },
+    "/retained-runs/compare": {
+      get: {
+        summary: "Two runs' tests compared: new failures, still failing, fixed, added, removed, flaky",
+        parameters: [...side("base"), ...side("head")],
+        responses: { "200": json(ref("RunComparison"), "The comparison"), ...errors(400, 404) },
       },
     },
   };

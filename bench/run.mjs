@@ -17,6 +17,7 @@ for (const bench of [
   "list-all.mjs",
   "jobs-bench.mjs",
   "logs-bench.mjs",
+  "results-bench.mjs",
 ]) {
   const result = spawnSync(
     process.execPath,

@@ -13,6 +13,7 @@ import {
   mediaTypeOf,
   SUMMARY_FILE,
   toJSONText,
+  totalsOfReports,
   type CurrentSummary,
   type RunStatus,
 } from "../src/_internal.ts";
@@ -145,6 +146,11 @@ export async function recordRun(
           : "failed";
   const exitCode = ended.code;
   const reports = _collectReports(reportsDir, ctx);
+  const tested = await totalsOfReports(runDir, reports);
+  for (const ref of reports) {
+    const format = tested?.formats.get(ref.id);
+    if (format) Object.assign(ref, { format });
+  }
   await _writeArtifactManifest(packageDir, ctx);
   const submission = _writeSubmission(runDir, ctx);
   const summary = {
@@ -160,6 +166,7 @@ export async function recordRun(
     artifactManifest: ARTIFACT_MANIFEST_FILE,
     logs: Object.entries(CONVENTIONAL_LOGS).map(([id, path]) => ({ id, path })),
     ...(submission ? { submissionManifest: "submission-manifest.json" } : {}),
+    ...(tested ? { tests: tested.totals } : {}),
   } satisfies CurrentSummary;
   rmSync(writerFile, { force: true });
   writeFileAtomic(runDir, SUMMARY_FILE, `${JSON.stringify(summary, null, 2)}\n`);

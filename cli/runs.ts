@@ -15,6 +15,14 @@ import { listAll } from "./list-all.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import { LOGS_HELP, LOGS_OPTIONS, logsCommand } from "./logs.ts";
 import { bytes, compat, duration, labels, printable, runDetails, table } from "./format.ts";
+import {
+  COMPARE_HELP,
+  COMPARE_OPTIONS,
+  compareCommand,
+  TESTS_HELP,
+  TESTS_OPTIONS,
+  testsCommand,
+} from "./test-results.ts";
 
 const FILTER_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -50,6 +58,8 @@ Commands:
   reports RUN      a run's reports
   manifest RUN     a run's artifact manifest (or why it has none)
   logs RUN         a run's log (--tail N, --follow a run still being written)
+  tests RUN        a run's test results: totals and failing tests (--status)
+  compare BASE HEAD  what changed between two runs; exit 1 on new failures (--fail-on)
 
 Run 'guide-board runs <command> --help' for a command's options.`,
   list: `Usage: guide-board runs list [options]
@@ -73,6 +83,8 @@ ${COMMON_HELP}`,
   show: `Usage: guide-board runs show RUN [options]\n\nShow one retained run. Exit 1 when it is not retained.\n\nOptions:\n${COMMON_HELP}`,
   reports: `Usage: guide-board runs reports RUN [options]\n\nList a run's reports: id, media type, size, path and state.\n\nOptions:\n${COMMON_HELP}`,
   logs: LOGS_HELP,
+  tests: `${TESTS_HELP}\n${COMMON_HELP}`,
+  compare: `${COMPARE_HELP}\n\nCommon options:\n${COMMON_HELP}`,
   manifest: `Usage: guide-board runs manifest RUN [options]\n\nShow a run's artifact manifest, or the compatibility marker that says why it has none.\n\nOptions:\n${COMMON_HELP}`,
 };
 
@@ -92,16 +104,7 @@ export async function runsCommand(args: string[], ctx: CliContext): Promise<numb
   }
   let json = rest.includes("--json");
   try {
-    const parsed = parse(
-      rest,
-      command === "list"
-        ? LIST_OPTIONS
-        : command === "latest"
-          ? FILTER_OPTIONS
-          : command === "logs"
-            ? LOGS_OPTIONS
-            : COMMON_OPTIONS,
-    );
+    const parsed = parse(rest, OPTIONS_BY_COMMAND[command] ?? COMMON_OPTIONS);
     json = parsed.values.json === true;
     if (parsed.values.help) {
       ctx.stdout.write(`${HELP[command]}\n`);
@@ -128,7 +131,17 @@ type Values = {
   follow?: boolean;
 };
 
+const OPTIONS_BY_COMMAND: Record<string, typeof COMMON_OPTIONS> = {
+  list: LIST_OPTIONS,
+  latest: FILTER_OPTIONS,
+  tests: TESTS_OPTIONS,
+  compare: COMPARE_OPTIONS as unknown as typeof COMMON_OPTIONS,
+  logs: LOGS_OPTIONS,
+};
+
 const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliContext) => Promise<number>> = {
+  tests: (values, positionals, ctx) => testsCommand(values, positionals, _dirs(values, ctx), ctx),
+  compare: (values, positionals, ctx) => compareCommand(values, positionals, _dirs(values, ctx), ctx),
   async list(values, positionals, ctx) {
     _noPositionals(positionals);
     if (values.all && (values.limit !== undefined || values.cursor !== undefined))

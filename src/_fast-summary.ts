@@ -43,7 +43,22 @@ function _reportRef(value: unknown): boolean {
     ref.id.length <= 256 &&
     isString(ref.path) &&
     isOptionalString(ref.mediaType, 256) &&
-    isOptionalString(ref.title, 1024)
+    isOptionalString(ref.title, 1024) &&
+    (ref.format === undefined || ref.format === "junit" || ref.format === "ctrf")
+  );
+}
+
+const TOTAL_FIELDS = ["tests", "passed", "failed", "errored", "skipped", "flaky"] as const;
+
+function _totals(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const totals = value as Record<string, unknown>;
+  const { durationMs } = totals;
+  return (
+    TOTAL_FIELDS.every((field) => Number.isSafeInteger(totals[field]) && (totals[field] as number) >= 0) &&
+    typeof durationMs === "number" &&
+    Number.isFinite(durationMs) &&
+    durationMs >= 0
   );
 }
 
@@ -68,5 +83,6 @@ export function fastCurrent(data: Record<string, unknown>): CurrentSummary | nul
   if (!isOptionalString(data.artifactManifest, Infinity) || !isOptionalString(data.submissionManifest, Infinity))
     return null;
   if (data.logs !== undefined && !(Array.isArray(data.logs) && data.logs.every(_logRef))) return null;
+  if (data.tests !== undefined && !_totals(data.tests)) return null;
   return data as CurrentSummary;
 }

@@ -7,3 +7,7 @@ export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from "./query.ts";
 export { runsOptionsOf } from "./runs.ts";
 export { findRunFolder, openConventionalLog, logRefsOf, CONVENTIONAL_LOGS } from "./logs.ts";
 export { findTailStart, DEFAULT_TAIL_MAX_BYTES } from "./log-tail.ts";
+export { resolveRunSelector, loadRunTests, totalsOfReports, selectorOf } from "./test-results/results.ts";
+export { compareLoaded } from "./test-results/compare.ts";
+export { totalsOf } from "./test-results/merge.ts";
+export { TESTS_PAGE } from "./test-results/model.ts";

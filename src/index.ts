@@ -45,6 +45,30 @@ export {
   type SubmissionManifest,
 } from "./manifest.ts";
 
+// Test results (JUnit XML, CTRF JSON) and comparing runs
+export {
+  testResults,
+  type TestResultsOptions,
+  type TestQuery,
+  type RunSelector,
+  type LatestRunSelector,
+} from "./test-results/results.ts";
+export { compareRuns } from "./test-results/compare.ts";
+export {
+  TEST_STATUSES,
+  testStatusSchema,
+  testResultSchema,
+  testResultsSchema,
+  testDiagnosticSchema,
+  runComparisonSchema,
+  type TestStatus,
+  type TestResult,
+  type TestResults,
+  type TestDiagnostic,
+  type TestCollision,
+  type RunComparison,
+} from "./test-results/model.ts";
+
 // Verifying artifacts
 export {
   verifyArtifacts,
@@ -69,6 +93,7 @@ export {
   timestampSchema,
   reportRefSchema,
   logRefSchema,
+  testTotalsSchema,
   legacySummarySchema,
   currentSummarySchema,
   newerSummarySchema,
@@ -76,6 +101,7 @@ export {
   type RunStatus,
   type ReportRef,
   type LogRef,
+  type TestTotals,
   type LegacySummary,
   type CurrentSummary,
   type NewerSummary,

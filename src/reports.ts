@@ -55,6 +55,7 @@ export interface IdentifiedRef {
   path: string;
   mediaType?: string;
   title?: string;
+  format?: "junit" | "ctrf";
 }
 
 /**
@@ -65,8 +66,7 @@ export function reportRefs(parsed: ParsedSummary): IdentifiedRef[] {
   const taken = new Set<string>();
   const next = new Map<string, number>();
   return parsed.summary.reports.map((raw) => {
-    const ref: { id?: string; path: string; mediaType?: string; title?: string } =
-      typeof raw === "string" ? { path: raw } : raw;
+    const ref: IdentifiedRef | { id?: string; path: string } = typeof raw === "string" ? { path: raw } : raw;
     const base = ref.id ?? idFromPath(ref.path);
     let id = base;
     if (taken.has(id)) {
@@ -76,7 +76,8 @@ export function reportRefs(parsed: ParsedSummary): IdentifiedRef[] {
       next.set(base, n + 1);
     }
     taken.add(id);
-    return { id, path: ref.path, mediaType: ref.mediaType, title: ref.title };
+    const { mediaType, title, format } = ref as Partial<IdentifiedRef>;
+    return { id, path: ref.path, mediaType, title, ...(format ? { format } : {}) };
   });
 }
 

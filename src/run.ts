@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { checkRef } from "./paths.ts";
-import { runStatusSchema, toEpochMs, type ParsedSummary } from "./summary.ts";
+import { runStatusSchema, testTotalsSchema, toEpochMs, type ParsedSummary } from "./summary.ts";
 
 /** A manifest a run may lack: every legacy run lacks both. */
 export const MANIFEST_KINDS = ["artifactManifest", "submissionManifest"] as const;
@@ -25,6 +25,8 @@ export const retainedRunSchema = z.object({
   command: z.array(z.string()).nullable(),
   labels: z.record(z.string(), z.string()),
   reportCount: z.number().int(),
+  /** Test totals from the summary (`guide-board run` writes them); `null` when it has none. */
+  tests: testTotalsSchema.nullable(),
   runDir: z.string(),
   compatibility: compatibilitySchema,
 });
@@ -82,6 +84,7 @@ export function toRunEntry(runDir: string, parsed: ParsedSummary): RunEntry {
       command: legacy ? null : (parsed.summary.command ?? null),
       labels: legacy ? {} : (parsed.summary.labels ?? {}),
       reportCount: summary.reports.length,
+      tests: legacy ? null : (parsed.summary.tests ?? null),
       runDir,
       compatibility,
     },

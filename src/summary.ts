@@ -14,12 +14,26 @@ export type RunStatus = z.infer<typeof runStatusSchema>;
 /** ISO 8601 date-time; without a zone it is read as UTC. */
 export const timestampSchema = z.iso.datetime({ offset: true, local: true });
 
+/** Test totals of a run: how many tests in all, per status, and their summed duration. */
+export const testTotalsSchema = z.object({
+  tests: z.number().int().min(0),
+  passed: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  errored: z.number().int().min(0),
+  skipped: z.number().int().min(0),
+  flaky: z.number().int().min(0),
+  durationMs: z.number().min(0),
+});
+export type TestTotals = z.infer<typeof testTotalsSchema>;
+
 /** A report ref in a current (schema version 2) summary. */
 export const reportRefSchema = z.looseObject({
   id: z.string().min(1).max(256),
   path: z.string(),
   mediaType: z.string().max(256).optional(),
   title: z.string().max(1024).optional(),
+  /** What the report holds, when it is a test report: JUnit XML or CTRF JSON (sniffed when absent). */
+  format: z.enum(["junit", "ctrf"]).optional().catch(undefined),
 });
 export type ReportRef = z.infer<typeof reportRefSchema>;
 
@@ -55,6 +69,8 @@ export const currentSummarySchema = z.looseObject({
   artifactManifest: z.string().optional(),
   submissionManifest: z.string().optional(),
   logs: logsField,
+  /** Test totals `guide-board run` computed from the run's test reports; absent when it had none. */
+  tests: testTotalsSchema.optional().catch(undefined),
 });
 export type CurrentSummary = z.infer<typeof currentSummarySchema>;
 
@@ -75,6 +91,7 @@ export const newerSummarySchema = z.looseObject({
   artifactManifest: z.string().optional().catch(undefined),
   submissionManifest: z.string().optional().catch(undefined),
   logs: logsField,
+  tests: testTotalsSchema.optional().catch(undefined),
 });
 export type NewerSummary = z.infer<typeof newerSummarySchema>;
 

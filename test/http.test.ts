@@ -110,6 +110,8 @@ describe("OpenAPI document", () => {
         "/retained-runs/{runId}/logs",
         "/retained-runs/{runId}/logs/{logId}",
         "/runs/{jobId}/log",
+        "/retained-runs/{runId}/tests",
+        "/retained-runs/compare",
       ].sort(),
     );
     for (const [path, operations] of Object.entries(document.paths)) {

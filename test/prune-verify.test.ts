@@ -88,6 +88,7 @@ describe("planPrune", () => {
       command: ["npm", "test"],
       labels,
       reportCount: 0,
+      tests: null,
       runDir: `/srv/runs/${runId}`,
       compatibility: { generation: "current", schemaVersion: 2, missing: [] },
     };

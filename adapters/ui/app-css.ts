@@ -47,4 +47,8 @@ pre.log { max-height: 70vh; overflow: auto; margin: .5rem 0 1.5rem; padding: .75
 .ansi-bright-blue-fg { color: #79c0ff; } .ansi-bright-magenta-fg { color: #d2a8ff; } .ansi-bright-cyan-fg { color: #56d4dd; } .ansi-bright-white-fg { color: #ffffff; }
 .ansi-black-bg { background: #484f58; } .ansi-red-bg { background: #b62324; } .ansi-green-bg { background: #238636; } .ansi-yellow-bg { background: #9e6a03; }
 .ansi-blue-bg { background: #1f6feb; } .ansi-magenta-bg { background: #8957e5; } .ansi-cyan-bg { background: #1b7c83; } .ansi-white-bg { background: #b1bac4; color: #0d1117; }
+.status-skipped::before { content: "– "; }
+.status-flaky::before { content: "~ "; }
+td.test-message span { white-space: pre-wrap; }
+pre.detail { white-space: pre-wrap; word-break: break-all; max-height: 20rem; overflow: auto; font-size: .8rem; margin: .25rem 0 0; }
 `;

@@ -6,6 +6,8 @@ import { LOGS_JS } from "./logs-js.ts";
  * scripts, opaque origin, no address of their own), or opened from the API's own URL, which carries
  * `CSP: sandbox`.
  */
+import { TESTS_JS } from "./tests-js.ts";
+
 export const APP_JS = String.raw`(function () {
   "use strict";
   if (!location.pathname.endsWith("/")) {
@@ -113,7 +115,7 @@ export const APP_JS = String.raw`(function () {
     var body = el("tbody");
     var runsTable = el("table", { id: "runs" }, [
       el("caption", { text: "Retained runs, newest first" + (status ? ", status " + status : "") + (label ? ", label " + label : "") }),
-      el("thead", {}, [el("tr", {}, ["Run", "Status", "Started", "Duration", "Labels", "Schema"].map(function (h) { return el("th", { scope: "col", text: h }); }))]),
+      el("thead", {}, [el("tr", {}, ["Run", "Status", "Started", "Duration", "Tests", "Labels", "Schema"].map(function (h) { return el("th", { scope: "col", text: h }); }))]),
       body,
     ]);
     var more = el("p");
@@ -124,7 +126,7 @@ export const APP_JS = String.raw`(function () {
     function page(cursor) {
       var q = { limit: "50", status: status, label: label, cursor: cursor || "" };
       return getJSON("retained-runs" + query(q)).then(function (res) {
-        if (res.status !== 200) { body.replaceChildren(el("tr", {}, [el("td", { colspan: "6" }, [note(errorText(res.body), "error")])])); return; }
+        if (res.status !== 200) { body.replaceChildren(el("tr", {}, [el("td", { colspan: "7" }, [note(errorText(res.body), "error")])])); return; }
         if (!cursor) body.replaceChildren();
         res.body.runs.forEach(function (run) {
           body.append(el("tr", {}, [
@@ -132,11 +134,12 @@ export const APP_JS = String.raw`(function () {
             statusCell(run.status),
             el("td", { text: when(run.startedAt) }),
             el("td", { text: duration(run.durationMs) }),
+            el("td", { class: "tests", text: testCounts(run) }),
             el("td", { text: labels(run) || "–" }),
             el("td", { text: schema(run.compatibility) }),
           ]));
         });
-        if (!body.children.length) body.append(el("tr", {}, [el("td", { colspan: "6", text: "No retained runs match." })]));
+        if (!body.children.length) body.append(el("tr", {}, [el("td", { colspan: "7", text: "No retained runs match." })]));
         var skipped = res.body.diagnostics.length;
         info.textContent = skipped ? skipped + " folder(s) are not listed (incomplete, corrupt or unsafe); see /retained-runs for details." : "";
         more.replaceChildren(res.body.nextCursor ? el("button", { type: "button", text: "Load more runs", onclick: function () { page(res.body.nextCursor); } }) : "");
@@ -231,7 +234,7 @@ export const APP_JS = String.raw`(function () {
       show([
         el("h2", {}, [document.createTextNode("Run "), el("code", { text: run.runId })]),
         el("dl", {}, facts.reduce(function (all, pair) { return all.concat([el("dt", { text: pair[0] }), el("dd", { class: pair[0] === "Status" ? "status status-" + run.status : null, text: pair[1] })]); }, [])),
-        reports, viewer, logsSection(base), manifest,
+        testsSection(base, run, viewer), reports, viewer, logsSection(base), manifest,
       ], run.runId);
       getJSON(base + "/reports").then(function (r) {
         if (r.status !== 200) { reports.append(note(errorText(r.body), "error")); return; }
@@ -272,6 +275,7 @@ export const APP_JS = String.raw`(function () {
     });
   }
 
+${TESTS_JS}
   function latestView(status) {
     return getJSON("retained-runs/latest" + query({ status: status })).then(function (res) {
       if (res.status === 200) { location.replace("#/runs/" + encodeURIComponent(res.body.runId)); return; }
@@ -303,6 +307,7 @@ export const APP_JS = String.raw`(function () {
     current.view = path;
     var work = path.indexOf("/runs/") === 0 ? runView(decodeURIComponent(path.slice(6)))
       : path.indexOf("/jobs/") === 0 ? jobView(decodeURIComponent(path.slice(6)))
+      : path.indexOf("/compare/") === 0 ? compareView(decodeURIComponent(path.slice(9)), params)
       : path === "/latest" ? latestView("")
       : path === "/latest/failed" ? latestView("failed")
       : listView(params);

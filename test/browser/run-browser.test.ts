@@ -253,7 +253,7 @@ describe("the run browser (no token)", () => {
     const { page, console: messages } = await openTab(plain);
     await eventually(() => runIds(page)).toEqual(NEWEST_FIRST);
     const rows = await cells(page, "#runs");
-    expect(rows.map((row) => [row[0], row[1], row[4], row[5]])).toEqual([
+    expect(rows.map((row) => [row[0], row[1], row[5], row[6]])).toEqual([
       [IDS.hostile, "passed", `suite=smoke, branch=main, note=${HOSTILE_LABEL}`, "v2; no submissionManifest"],
       [IDS.newer, "passed", "–", "v3 (newer writer); no submissionManifest"],
       [IDS.e2eFailed, "failed", "suite=e2e, branch=main", "v2; no submissionManifest"],
@@ -543,7 +543,7 @@ describe("the run browser (no token)", () => {
     const tables = `[...document.querySelectorAll("table")].map((t) => ({ caption: t.caption ? t.caption.textContent : null,
       scopes: [...new Set([...t.querySelectorAll("th")].map((th) => th.getAttribute("scope")))] }))`;
     expect(await inPage(page, tables)).toEqual([{ caption: "Retained runs, newest first", scopes: ["col"] }]);
-    expect(await inPage(page, `document.querySelectorAll("#runs thead th").length`)).toBe(6);
+    expect(await inPage(page, `document.querySelectorAll("#runs thead th").length`)).toBe(7); // Run, Status, Started, Duration, Tests, Labels, Schema
 
     // Enter on a run link opens the run page; its tables are labelled too; Back returns to the list.
     await page.locator("#main").focus();

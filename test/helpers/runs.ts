@@ -69,6 +69,7 @@ export interface ReportSpec {
   content?: string | null;
   mediaType?: string;
   title?: string;
+  format?: "junit" | "ctrf";
 }
 
 export interface CurrentRunSpec {

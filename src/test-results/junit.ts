@@ -1,0 +1,217 @@
+import { XMLParser } from "fast-xml-parser";
+import { cap, MAX_DETAIL_CHARS, MAX_MESSAGE_CHARS, type RawTest } from "./model.ts";
+import { scanXml, type ScanProblem } from "./xml-scan.ts";
+
+type Node = Record<string, unknown>;
+type Outcome = RawTest["outcomes"][number];
+
+/** Limits on one JUnit document. */
+export interface JUnitLimits {
+  maxDepth: number;
+  maxTestCases: number;
+}
+
+/**
+ * The parser's settings: DTDs and entities off (the pre-scan refuses a DOCTYPE before the parser
+ * runs, and `processEntities: false` leaves any `&name;` as inert text), attributes kept in `@`,
+ * every element an array so the walk has one shape, and the nesting cap enforced a second time.
+ */
+export function junitParserOptions(maxDepth: number): ConstructorParameters<typeof XMLParser>[0] {
+  return {
+    ignoreAttributes: false,
+    attributeNamePrefix: "",
+    attributesGroupName: "@",
+    textNodeName: "#text",
+    cdataPropName: "#cdata",
+    alwaysCreateTextNode: true,
+    parseTagValue: false,
+    parseAttributeValue: false,
+    processEntities: false,
+    htmlEntities: false,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
+    maxNestedTags: maxDepth + 1,
+    jPath: false,
+  };
+}
+
+/** Whether an XML root element makes a document JUnit. */
+export const isJUnitRoot = (root: string): boolean => root === "testsuites" || root === "testsuite";
+
+/**
+ * The test cases of a JUnit XML document, one per `<testcase>` element, in document order; or a
+ * problem. Covers Ant/Jenkins, Surefire (flaky and rerun elements as attempts), pytest xunit1
+ * and xunit2, jest-junit, Playwright (projects as suite `hostname`), gotestsum and nested suites.
+ */
+export function parseJUnit(text: string, limits: JUnitLimits): RawTest[] | ScanProblem {
+  const scan = scanXml(text, limits.maxDepth, limits.maxTestCases);
+  if ("kind" in scan) return scan;
+  if (!isJUnitRoot(scan.root)) {
+    return { kind: "not-a-test-report", message: "The XML root is neither <testsuites> nor <testsuite>." };
+  }
+  let document: Node;
+  try {
+    document = new XMLParser(junitParserOptions(limits.maxDepth)).parse(text) as Node;
+  } catch {
+    return { kind: "malformed", message: "The report is not well-formed XML." };
+  }
+  const tests: RawTest[] = [];
+  for (const root of _children(document, scan.root)) {
+    if (scan.root === "testsuite") _suite(root, null, "", tests);
+    else _suite(root, null, "", tests, true);
+  }
+  if (tests.length === 0) return { kind: "empty", message: "The report holds no test cases." };
+  _qualifyProjects(tests);
+  return tests;
+}
+
+function _suite(node: Node, parent: Node | null, place: string, out: RawTest[], isRoot = false): void {
+  const attrs = _attrs(node);
+  const name = isRoot ? null : (attrs.name ?? null);
+  const here = isRoot ? place : `${place}/${name ?? ""}`;
+  const context = { suite: name, file: attrs.file ?? attrs.filepath ?? null, project: attrs.hostname ?? null };
+  const inherited = parent ? _attrs(parent) : {};
+  for (const testcase of _children(node, "testcase")) _case(testcase, context, inherited, here, out);
+  for (const child of _children(node, "testsuite")) _suite(child, node, here, out);
+}
+
+function _case(
+  node: Node,
+  suite: { suite: string | null; file: string | null; project: string | null },
+  inherited: Record<string, string>,
+  place: string,
+  out: RawTest[],
+): void {
+  const attrs = _attrs(node);
+  const outcomes: Outcome[] = [];
+  let message: string | null = null;
+  let detail: string | null = null;
+  const note = (element: Node) => {
+    if (message !== null || detail !== null) return;
+    const a = _attrs(element);
+    const stack = _children(element, "stackTrace")[0];
+    const body = stack ? _text(stack) : _text(element);
+    message = cap(a.message ?? _firstLine(body), MAX_MESSAGE_CHARS);
+    detail = cap(body, MAX_DETAIL_CHARS);
+  };
+  for (const kind of ["flakyFailure", "flakyError"] as const) {
+    for (const element of _children(node, kind)) {
+      outcomes.push(kind === "flakyFailure" ? "failed" : "errored");
+      note(element);
+    }
+  }
+  const error = _children(node, "error")[0];
+  const failure = _children(node, "failure")[0];
+  const skipped = _children(node, "skipped")[0];
+  const main: Outcome = error ? "errored" : failure ? "failed" : skipped ? "skipped" : "passed";
+  const mainElement = error ?? failure ?? skipped;
+  if (mainElement) {
+    message = null;
+    detail = null;
+    note(mainElement);
+  }
+  outcomes.push(main);
+  for (const kind of ["rerunFailure", "rerunError"] as const) {
+    for (const element of _children(node, kind)) {
+      outcomes.push(kind === "rerunFailure" ? "failed" : "errored");
+      note(element);
+    }
+  }
+  const seconds = Number.parseFloat((attrs.time ?? "0").replace(/,/g, ""));
+  out.push({
+    classname: attrs.classname ?? suite.suite ?? inherited.name ?? "",
+    name: attrs.name ?? "",
+    suite: suite.suite,
+    file: attrs.file ?? suite.file,
+    project: suite.project,
+    place,
+    outcomes,
+    durationMs: Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1e6) / 1e3 : 0,
+    message,
+    detail,
+  });
+}
+
+/**
+ * Playwright runs one test in several projects and names each project in its suite's `hostname`;
+ * elsewhere `hostname` is the machine, the same for every suite. A project qualifies a test's
+ * identity only when one identity really shows up under several of them.
+ */
+function _qualifyProjects(tests: RawTest[]): void {
+  const distinct = new Set<string | null>();
+  for (const test of tests) if (distinct.add(test.project).size > 1) break;
+  if (distinct.size < 2) {
+    for (const test of tests) test.project = null; // one machine (or project) for the whole report
+    return;
+  }
+  const first = new Map<string, string | null>();
+  const several = new Set<string>();
+  for (const test of tests) {
+    const id = `${test.classname}\u0000${test.name}`;
+    if (!first.has(id)) first.set(id, test.project);
+    else if (first.get(id) !== test.project) several.add(id);
+  }
+  if (several.size === 0) {
+    for (const test of tests) test.project = null;
+    return;
+  }
+  for (const test of tests) if (!several.has(`${test.classname}\u0000${test.name}`)) test.project = null;
+}
+
+const NONE: Node[] = [];
+
+function _children(node: Node, name: string): Node[] {
+  const value = node[name];
+  if (!Array.isArray(value)) return NONE;
+  for (const item of value) {
+    if (typeof item !== "object" || item === null) {
+      return value.filter((kept) => typeof kept === "object" && kept !== null) as Node[];
+    }
+  }
+  return value as Node[];
+}
+
+const NO_ATTRS: Record<string, string> = Object.freeze(Object.create(null));
+const ATTRS = ["name", "classname", "time", "file", "filepath", "hostname", "message"] as const;
+
+/** The attributes guide-board reads, decoded; anything else the element has is left alone. */
+function _attrs(node: Node): Record<string, string> {
+  const raw = node["@"] as Record<string, unknown> | undefined;
+  if (typeof raw !== "object" || raw === null) return NO_ATTRS;
+  const attrs: Record<string, string> = Object.create(null);
+  for (const key of ATTRS) {
+    const value = raw[key];
+    if (typeof value === "string") attrs[key] = decodeXml(value);
+  }
+  return attrs;
+}
+
+function _text(node: Node): string {
+  const text = node["#text"];
+  let out = typeof text === "string" ? decodeXml(text) : Array.isArray(text) ? text.map(String).join("") : "";
+  for (const cdata of _children(node, "#cdata")) out += typeof cdata["#text"] === "string" ? cdata["#text"] : "";
+  return out;
+}
+
+function _firstLine(text: string): string {
+  const line = text.trimStart();
+  const end = line.indexOf("\n");
+  return end === -1 ? line : line.slice(0, end).trimEnd();
+}
+
+const XML_ENTITY = /&(?:(lt|gt|amp|quot|apos)|#(\d{1,7})|#x([0-9a-fA-F]{1,6}));/g;
+const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
+
+/**
+ * Decodes XML's five predefined entities and character references, nothing else: a reference to
+ * any other entity stays as text. One pass, no expansion.
+ */
+export function decodeXml(text: string): string {
+  if (!text.includes("&")) return text;
+  return text.replace(XML_ENTITY, (whole, name: string | undefined, dec: string | undefined, hex?: string) => {
+    if (name) return PREDEFINED[name]!;
+    const code = Number.parseInt(dec ?? hex!, dec ? 10 : 16);
+    return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : whole;
+  });
+}
