@@ -19,7 +19,7 @@ const job = {
 const jobs = {
   guides: () => ["bench"],
   start: () => undefined,
-  list: () => [{ ...job }],
+  list: () => ({ jobs: [{ ...job }] }),
   get: (jobId) => (jobId === "j" ? { ...job } : undefined),
   cancel: () => undefined,
 };

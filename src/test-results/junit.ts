@@ -76,6 +76,9 @@ function _suite(node: Node, parent: Node | null, place: string, out: RawTest[], 
   for (const child of _children(node, "testsuite")) _suite(child, node, here, out);
 }
 
+const FLAKY = ["flakyFailure", "flakyError"] as const;
+const RERUN = ["rerunFailure", "rerunError"] as const;
+
 function _case(
   node: Node,
   suite: { suite: string | null; file: string | null; project: string | null },
@@ -95,7 +98,7 @@ function _case(
     message = cap(a.message ?? _firstLine(body), MAX_MESSAGE_CHARS);
     detail = cap(body, MAX_DETAIL_CHARS);
   };
-  for (const kind of ["flakyFailure", "flakyError"] as const) {
+  for (const kind of FLAKY) {
     for (const element of _children(node, kind)) {
       outcomes.push(kind === "flakyFailure" ? "failed" : "errored");
       note(element);
@@ -112,13 +115,14 @@ function _case(
     note(mainElement);
   }
   outcomes.push(main);
-  for (const kind of ["rerunFailure", "rerunError"] as const) {
+  for (const kind of RERUN) {
     for (const element of _children(node, kind)) {
       outcomes.push(kind === "rerunFailure" ? "failed" : "errored");
       note(element);
     }
   }
-  const seconds = Number.parseFloat((attrs.time ?? "0").replace(/,/g, ""));
+  const time = attrs.time ?? "0";
+  const seconds = Number.parseFloat(time.includes(",") ? time.replace(/,/g, "") : time);
   out.push({
     classname: attrs.classname ?? suite.suite ?? inherited.name ?? "",
     name: attrs.name ?? "",

@@ -32,6 +32,13 @@ class IdentityMap<V> {
   }
 }
 
+/** An identity seen in one report: its first attempts, and every place once there are several. */
+interface Seen {
+  first: RawTest;
+  attempts: RawTest[];
+  places: Map<string, RawTest[]> | null;
+}
+
 const restOf = (test: RawTest) => (test.project === null ? test.name : `${test.name}\u0000${test.project}`);
 
 /**
@@ -41,53 +48,64 @@ const restOf = (test: RawTest) => (test.project === null ? test.name : `${test.n
  * identity in several reports is told apart by the report id in its key.
  */
 export function mergeTests(reports: readonly ReportTests[]): MergedTests {
-  // Pass 1: in how many reports each identity shows up (one report counts once).
+  // Pass 1: in how many reports each identity shows up (one report counts once); with one report,
+  // every identity is in one, and the pass is skipped.
   const inReports = new IdentityMap<{ count: number; last: number }>();
-  reports.forEach((report, r) => {
-    for (const test of report.tests) {
-      const rest = restOf(test);
-      const seen = inReports.get(test.classname, rest);
-      if (!seen) inReports.set(test.classname, rest, { count: 1, last: r });
-      else if (seen.last !== r) {
-        seen.count++;
-        seen.last = r;
+  if (reports.length > 1)
+    reports.forEach((report, r) => {
+      for (const test of report.tests) {
+        const rest = restOf(test);
+        const seen = inReports.get(test.classname, rest);
+        if (!seen) inReports.set(test.classname, rest, { count: 1, last: r });
+        else if (seen.last !== r) {
+          seen.count++;
+          seen.last = r;
+        }
       }
-    }
-  });
+    });
   const tests: TestResult[] = [];
   const collisions: TestCollision[] = [];
   const byKey = new Map<string, number>();
   for (const { id: reportId, tests: raw } of reports) {
-    // Pass 2: attempts grouped by identity and place, in order of first appearance.
+    // Pass 2: attempts grouped by identity and place, in order of first appearance. Most
+    // identities have one place: a map of places is made only when a second one shows up.
     const groups: RawTest[][] = [];
-    const collided: { places: Map<string, RawTest[]>; first: RawTest }[] = [];
-    const byIdentity = new IdentityMap<{ places: Map<string, RawTest[]>; first: RawTest }>();
+    const collided: Seen[] = [];
+    const byIdentity = new IdentityMap<Seen>();
     for (const test of raw) {
       const rest = restOf(test);
       const known = byIdentity.get(test.classname, rest);
       if (!known) {
         const attempts = [test];
         groups.push(attempts);
-        byIdentity.set(test.classname, rest, { places: new Map([[test.place, attempts]]), first: test });
+        byIdentity.set(test.classname, rest, { first: test, attempts, places: null });
         continue;
       }
-      const attempts = known.places.get(test.place);
+      const attempts = known.places
+        ? known.places.get(test.place)
+        : known.first.place === test.place
+          ? known.attempts
+          : undefined;
       if (attempts) attempts.push(test);
       else {
         const fresh = [test];
         groups.push(fresh);
+        if (!known.places) {
+          known.places = new Map([[known.first.place, known.attempts]]);
+          collided.push(known);
+        }
         known.places.set(test.place, fresh);
-        if (known.places.size === 2) collided.push(known);
       }
     }
     for (const { first, places } of collided) {
-      collisions.push({ reportId, classname: first.classname, name: first.name, count: places.size });
+      collisions.push({ reportId, classname: first.classname, name: first.name, count: places!.size });
     }
     for (const attempts of groups) {
       const first = attempts[0]!;
       let base = first.classname === "" ? first.name : `${first.classname}::${first.name}`;
       if (first.project !== null) base += ` [${first.project}]`;
-      if ((inReports.get(first.classname, restOf(first))?.count ?? 0) > 1) base = `${reportId}:${base}`;
+      if (reports.length > 1 && (inReports.get(first.classname, restOf(first))?.count ?? 0) > 1)
+        base = `${reportId}:${base}`;
       let key = base;
       for (let n = 2; byKey.has(key); n++) key = `${base} #${n}`;
       byKey.set(key, tests.length);
