@@ -10,7 +10,7 @@ console.log(
   `\nNode ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${new Date().toISOString()}`,
 );
 let failed = false;
-for (const bench of ["cold-list.mjs", "index-bench.mjs", "http-bench.mjs"]) {
+for (const bench of ["cold-list.mjs", "index-bench.mjs", "http-bench.mjs", "storage-bench.mjs"]) {
   const result = spawnSync(
     process.execPath,
     [fileURLToPath(new URL(bench, import.meta.url)), ...(quick ? ["--quick"] : [])],

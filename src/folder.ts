@@ -49,7 +49,17 @@ export function judgeSummary(runDir: string, runId: string, read: SummaryRead, m
   if (parsed.summary.runId !== runId) {
     return { is: "problem", kind: "run-id-mismatch", message: "Summary runId differs from its folder name." };
   }
-  return { is: "run", parsed, stamp: read.stamp, entry: toRunEntry(runDir, parsed) };
+  // The full run object is built only when asked for: a scan keeps just the sort key.
+  let entry: RunEntry | undefined;
+  return {
+    is: "run",
+    parsed,
+    stamp: read.stamp,
+    get entry() {
+      entry ??= toRunEntry(runDir, parsed);
+      return entry;
+    },
+  };
 }
 
 /** The type of a directory entry (from `readdir` with types, or an lstat). */

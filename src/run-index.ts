@@ -9,7 +9,7 @@ import { reportPaths, type ReportList } from "./reports.ts";
 import type { RetainedRun } from "./run.ts";
 import { createRunTable, type FolderState } from "./run-table.ts";
 import { runsOptionsOf, type RetainedRunList, type RunsOptions } from "./runs.ts";
-import { resolveRunsDirsAsync, runsDirProblem, type Diagnostic } from "./scan.ts";
+import { mayReadSync, resolveRunsDirsAsync, runsDirProblem, type Diagnostic } from "./scan.ts";
 import { storageOf, type Storage } from "./storage.ts";
 
 /** Options of {@link createRunIndex}. */
@@ -29,6 +29,9 @@ export interface RunIndexOptions extends RunsOptions {
    */
   pollMs?: number;
 }
+
+/** After a runs directory's stat changed, its listing is read once more this much later. */
+const RECHECK_MS = 1100;
 
 /** Summaries re-stat'ed per revalidation cycle. */
 export const REVALIDATE_BATCH = 5;
@@ -107,6 +110,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   const folderWatchers = new Map<string, FSWatcher>(); // "dir\0name" → watcher of an incomplete folder
   const fingerprints = new Map<string, string>(); // configured runs dir → its own stat, last seen
   let dirDiagnostics: Diagnostic[] = [];
+  const networkDirs = new Set<string>(); // runs dirs on a network file system: polled, never watched
   let closed = false;
   let started = false;
 
@@ -160,6 +164,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
 
   const watchFolder = (dir: string, name: string) => {
     const key = `${dir}\0${name}`;
+    if (networkDirs.has(dir)) return;
     if (closed || options.watch === false || folderWatchers.has(key) || folderWatchers.size >= MAX_FOLDER_WATCHERS)
       return;
     try {
@@ -249,8 +254,11 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
         setHealth(dir, false);
         continue;
       }
-      watchDir(dir);
       try {
+        // inotify sees nothing on a network mount, and adding a watch there is a synchronous call
+        // that a hung mount would block: such directories are polled only.
+        if (await mayReadSync(dir, { storageTimeoutMs })) watchDir(dir);
+        else networkDirs.add(dir);
         const entries = await storage(dir).readdir(dir);
         const seen = new Set<string>();
         const first = table.names(dir).length === 0;
@@ -310,6 +318,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
    * listing is read again (one readdir) and only the names that came or went are read.
    */
   let polling = false;
+  const recheck = new Map<string, number>(); // runs dir → when to read its listing once more
   const poll = async () => {
     if (polling || closed || !started) return;
     polling = true;
@@ -337,7 +346,16 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
           await refresh(); // back: everything may have changed meanwhile
           continue;
         }
-        if (before === print) continue;
+        if (before === print) {
+          // A client may cache a listing longer than the attributes that told us it changed
+          // (sshfs, NFS with lookupcache): read it once more a little later.
+          const due = recheck.get(real ?? "");
+          if (real !== undefined && due !== undefined && Date.now() >= due) {
+            recheck.delete(real);
+            await serially(() => _listingChanged(real));
+          }
+          continue;
+        }
         const identity = (p: string | undefined) => p?.split(":").slice(0, 2).join(":");
         // (the first look reads the listing once: it may have changed since the first scan)
         const moved = before !== undefined && identity(before) !== identity(print);
@@ -347,6 +365,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
           await refresh();
           continue;
         }
+        recheck.set(real, Date.now() + RECHECK_MS);
         await serially(() => _listingChanged(real));
       }
       await pollIncomplete();

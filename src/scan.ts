@@ -93,8 +93,12 @@ export interface ScannedKey extends RunKey {
 /** Reads in flight per runs directory when a scan reads asynchronously (the storage layer caps it too). */
 const SCAN_IN_FLIGHT = 64;
 
-/** A synchronous read slower than this, on average, means the cache is cold: read asynchronously. */
-const SLOW_SYNC_READ_MS = 0.08;
+/**
+ * A synchronous read slower than this went to the device (or waited on a lock): when a quarter
+ * of the last 256 reads did, the cache is cold and the rest is read with many reads in flight.
+ * (On a warm cache a read takes tens of microseconds, even on a busy machine.)
+ */
+const SLOW_SYNC_READ_MS = 0.5;
 
 /**
  * Scans runs directories in order and keeps only each retained run's key (sort key, status,
@@ -172,7 +176,7 @@ export async function scanRunsDir(
   let next = 0;
   // Synchronous reads first, while they prove fast (a warm cache on a local disk).
   if (await mayReadSync(runsDir, options)) {
-    let slowMs = 0;
+    let slow = 0;
     let timed = 0;
     while (next < entries.length) {
       const dirent = entries[next]!;
@@ -182,10 +186,10 @@ export async function scanRunsDir(
         verdict: classifyFolderSync(runsDir, dirent.name, _typeOf(dirent), maxBytes, wantStamp),
       };
       next++;
-      slowMs += performance.now() - started;
+      if (performance.now() - started > SLOW_SYNC_READ_MS) slow++;
       if (++timed === 256) {
-        if (slowMs / timed > SLOW_SYNC_READ_MS) break; // a cold cache: the rest in parallel
-        slowMs = 0;
+        if (slow * 4 >= timed) break; // a cold cache: the rest in parallel
+        slow = 0;
         timed = 0;
       }
       if (timed % 16 === 0 && slicer.due()) await slicer.yield();
