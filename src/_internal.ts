@@ -3,3 +3,4 @@
 export * from "./index.ts";
 export { toEpochMs } from "./summary.ts";
 export { idFromPath } from "./reports.ts";
+export { hashStream, walkFiles, type Walk } from "./_hash.ts";
