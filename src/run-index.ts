@@ -24,17 +24,18 @@ export interface RunIndexOptions extends RunsOptions {
   revalidateMs?: number;
   /**
    * Check each runs directory's own modification time and entry count this often, in ms (default
-   * 1 000; 0: never): a network mount sends no file events, so this is how runs that other hosts
+   * 750; 0: never): a network mount sends no file events, so this is how runs that other hosts
    * add or remove show up.
    */
   pollMs?: number;
 }
 
-/** After a runs directory's stat changed, its listing is read once more this much later. */
-const RECHECK_MS = 1100;
+/** After a runs directory's stat changed, its listing is read again this often, a few times. */
+const RECHECK_MS = 350;
+const RECHECKS = 4;
 
 /** Summaries re-stat'ed per revalidation cycle. */
-export const REVALIDATE_BATCH = 5;
+export const REVALIDATE_BATCH = 2;
 
 /** Incomplete folders re-checked per poll (those not watched, e.g. on a network mount). */
 const INCOMPLETE_BATCH = 4;
@@ -84,7 +85,7 @@ const MAX_FOLDER_WATCHERS = 256;
  * Creates an index of retained runs that scans once, keeps what listings need in memory (never
  * reports or manifests: those are read on demand), and stays fresh by watching each runs
  * directory (file events, where the file system sends them), polling each runs directory's own
- * modification time and entry count every second (network mounts, where it does not), and
+ * modification time and entry count every 750 ms (network mounts, where it does not), and
  * re-stat'ing a few summaries at a time. Every file call goes through the storage layer: a runs
  * directory that stops answering (a hung mount) becomes a `runs-dir-unresponsive` diagnostic
  * while its runs are still answered from memory, and everything recovers by itself once it
@@ -192,7 +193,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   const schedule = (dir: string, name: string | null) => {
     if (closed) return;
     if (name === null) {
-      if (started) void refresh();
+      if (started) refresh().catch(_keepServing);
       return;
     }
     pending.add(`${dir}\0${name}`);
@@ -306,7 +307,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       scanning = null;
       if (again) {
         again = false;
-        void refresh();
+        refresh().catch(_keepServing);
       }
     });
     return scanning;
@@ -318,7 +319,23 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
    * listing is read again (one readdir) and only the names that came or went are read.
    */
   let polling = false;
-  const recheck = new Map<string, number>(); // runs dir → when to read its listing once more
+  // A client may cache a listing longer than the attributes that told us it changed (sshfs, NFS
+  // with lookupcache): after a change, the listing is read again a few times, shortly apart.
+  const rechecks = new Map<string, NodeJS.Timeout>();
+  const scheduleRecheck = (dir: string, left: number) => {
+    clearTimeout(rechecks.get(dir));
+    if (left <= 0 || closed) {
+      rechecks.delete(dir);
+      return;
+    }
+    const timer = setTimeout(() => {
+      serially(() => _listingChanged(dir))
+        .catch(_keepServing)
+        .finally(() => scheduleRecheck(dir, left - 1));
+    }, RECHECK_MS);
+    timer.unref();
+    rechecks.set(dir, timer);
+  };
   const poll = async () => {
     if (polling || closed || !started) return;
     polling = true;
@@ -349,11 +366,6 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
         if (before === print) {
           // A client may cache a listing longer than the attributes that told us it changed
           // (sshfs, NFS with lookupcache): read it once more a little later.
-          const due = recheck.get(real ?? "");
-          if (real !== undefined && due !== undefined && Date.now() >= due) {
-            recheck.delete(real);
-            await serially(() => _listingChanged(real));
-          }
           continue;
         }
         const identity = (p: string | undefined) => p?.split(":").slice(0, 2).join(":");
@@ -365,7 +377,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
           await refresh();
           continue;
         }
-        recheck.set(real, Date.now() + RECHECK_MS);
+        scheduleRecheck(real, RECHECKS);
         await serially(() => _listingChanged(real));
       }
       await pollIncomplete();
@@ -429,10 +441,11 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     if (pending.size > 0) timer ??= setTimeout(flush, 0);
   });
   const interval = options.revalidateMs ?? 10_000;
-  const revalidator = interval > 0 ? setInterval(() => started && void revalidateSome(), interval) : undefined;
+  const revalidator =
+    interval > 0 ? setInterval(() => started && revalidateSome().catch(_keepServing), interval) : undefined;
   revalidator?.unref();
-  const pollMs = options.pollMs ?? 1000;
-  const poller = pollMs > 0 ? setInterval(() => void poll(), pollMs) : undefined;
+  const pollMs = options.pollMs ?? 750;
+  const poller = pollMs > 0 ? setInterval(() => poll().catch(_keepServing), pollMs) : undefined;
   poller?.unref();
 
   const held = async (runId: string) => {
@@ -482,6 +495,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       closed = true;
       clearInterval(revalidator);
       clearInterval(poller);
+      for (const recheck of rechecks.values()) clearTimeout(recheck);
       clearTimeout(timer);
       for (const watcher of dirWatchers.values()) watcher.close();
       dirWatchers.clear();
@@ -492,6 +506,12 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     },
   };
 }
+
+/**
+ * Background checks never take the service down: the index keeps what it had, and the next poll
+ * or `refresh()` tries again (a direct `refresh()` still rejects).
+ */
+function _keepServing(): void {}
 
 const _unavailable = Object.assign(new Error("unavailable"), { name: "GuideBoardError", code: "STORAGE_UNAVAILABLE" });
 

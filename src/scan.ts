@@ -95,7 +95,7 @@ const SCAN_IN_FLIGHT = 64;
 
 /**
  * A synchronous read slower than this went to the device (or waited on a lock): when a quarter
- * of the last 256 reads did, the cache is cold and the rest is read with many reads in flight.
+ * of the last 64 reads did, the cache is cold and the rest is read with many reads in flight.
  * (On a warm cache a read takes tens of microseconds, even on a busy machine.)
  */
 const SLOW_SYNC_READ_MS = 0.5;
@@ -187,12 +187,13 @@ export async function scanRunsDir(
       };
       next++;
       if (performance.now() - started > SLOW_SYNC_READ_MS) slow++;
-      if (++timed === 256) {
+      if (++timed === 64) {
         if (slow * 4 >= timed) break; // a cold cache: the rest in parallel
         slow = 0;
         timed = 0;
       }
-      if (timed % 16 === 0 && slicer.due()) await slicer.yield();
+      // (checked after every read: one read from a cold disk can take milliseconds)
+      if (slicer.due()) await slicer.yield();
     }
   }
   if (next < entries.length) {
