@@ -30,9 +30,14 @@ export interface RunIndexOptions extends RunsOptions {
   pollMs?: number;
 }
 
-/** After a runs directory's stat changed, its listing is read again this often, a few times. */
+/**
+ * After a runs directory's stat changed, its listing is read again this often, this many times
+ * (about 2.8 s): a client may cache a listing for a second after the attributes changed, and
+ * where modification times have whole-second grain (sshfs, SFTP) a second change within the same
+ * second leaves the stat as it was.
+ */
 const RECHECK_MS = 350;
-const RECHECKS = 4;
+const RECHECKS = 8;
 
 /** Summaries re-stat'ed per revalidation cycle. */
 export const REVALIDATE_BATCH = 2;
