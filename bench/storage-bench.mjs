@@ -266,6 +266,7 @@ if (!missing) {
     for (let i = 0; i < visible.length; i++)
       rmSync(join(source, `2099-01-01T00-00-${String(i).padStart(2, "0")}Z-other-host`), { recursive: true });
     const p95 = percentile(visible, 95);
+    console.log(`[storage] another host's runs listed after ${visible.join(", ")} ms`);
     rows.push({
       name: `a new run from another host listed, dcache_timeout=1 mount, p95 of ${visible.length}`,
       value: fmt(p95),

@@ -393,20 +393,21 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
 
   /** Reads a runs directory's listing and applies only the names that came or went. */
   const _listingChanged = async (dir: string) => {
-    let entries: string[];
     try {
-      entries = (await storage(dir).readdir(dir)).map((dirent) => dirent.name);
+      const entries = (await storage(dir).readdir(dir)).map((dirent) => dirent.name);
+      const now = new Set(entries);
+      const known = new Set(table.names(dir));
+      const changed = [
+        ...entries.filter((name) => !known.has(name) && !name.startsWith(TOOL_PREFIX)),
+        ...[...known].filter((name) => !now.has(name)),
+      ];
+      await _forEach(changed, SCAN_IN_FLIGHT, (name) => apply(dir, name, false));
     } catch (error) {
+      // Not read to the end: forget the directory's stat, so the next poll reads the listing again.
+      for (const key of [...fingerprints.keys()]) if (key === dir || realOf.get(key) === dir) fingerprints.delete(key);
       if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) setHealth(dir, false);
-      return;
+      else throw error;
     }
-    const now = new Set(entries);
-    const known = new Set(table.names(dir));
-    const changed = [
-      ...entries.filter((name) => !known.has(name) && !name.startsWith(TOOL_PREFIX)),
-      ...[...known].filter((name) => !now.has(name)),
-    ];
-    await _forEach(changed, SCAN_IN_FLIGHT, (name) => apply(dir, name, false));
   };
 
   // Incomplete folders not watched (a network mount, or past the watcher cap): a few per poll.
