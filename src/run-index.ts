@@ -333,10 +333,11 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       rechecks.delete(dir);
       return;
     }
-    const timer = setTimeout(() => {
+    const timer: NodeJS.Timeout = setTimeout(() => {
       serially(() => _listingChanged(dir))
         .catch(_keepServing)
-        .finally(() => scheduleRecheck(dir, left - 1));
+        // (only while no newer change started a new series: that one goes on by itself)
+        .finally(() => rechecks.get(dir) === timer && scheduleRecheck(dir, left - 1));
     }, RECHECK_MS);
     timer.unref();
     rechecks.set(dir, timer);
@@ -382,7 +383,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
           await refresh();
           continue;
         }
-        scheduleRecheck(real, RECHECKS);
+        if (before !== undefined) scheduleRecheck(real, RECHECKS); // (not on the first look)
         await serially(() => _listingChanged(real));
       }
       await pollIncomplete();
