@@ -63,6 +63,7 @@ export const STATUS_BY_CODE: Record<HttpErrorCode, number> = {
   MANIFEST_INVALID: 422,
   INTERNAL_ERROR: 500,
   TOO_MANY_STREAMS: 503,
+  STORAGE_UNAVAILABLE: 503,
 };
 
 /** A response, independent of any framework: the h3 adapter turns it into an h3 response. */
@@ -90,6 +91,11 @@ export function errorResult(code: HttpErrorCode, message: string, headers: Recor
 
 /** Maps anything thrown to an error result; unexpected errors never show their message or stack. */
 export function toErrorResult(error: unknown): HttpResult {
+  if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) {
+    // A runs directory that does not answer (a hung mount): try again after about one deadline.
+    const retryAfter = Number(error.details?.retryAfter) || 10;
+    return errorResult(error.code, error.message, { "retry-after": String(retryAfter) });
+  }
   if (isGuideBoardError(error)) return errorResult(error.code, error.message);
   return errorResult("INTERNAL_ERROR", "Unexpected server error.");
 }

@@ -49,11 +49,14 @@ export function eventsResult(index: RunIndex | undefined, method: string, stream
   };
   send(": guide-board events\nretry: 3000\n\n");
   const unsubscribe = index.onChange((change) => send(`event: change\ndata: ${JSON.stringify(change)}\n\n`));
+  // A runs directory that stops answering (a hung mount), or answers again.
+  const unsubscribeStorage = index.onStorage?.((event) => send(`event: storage\ndata: ${JSON.stringify(event)}\n\n`));
   const heartbeat = setInterval(() => send(": keep-alive\n\n"), HEARTBEAT_MS);
   heartbeat.unref();
   stream.once("close", () => {
     streams.open--;
     unsubscribe();
+    unsubscribeStorage?.();
     clearInterval(heartbeat);
   });
   return { status: 200, headers: HEADERS, body: stream };

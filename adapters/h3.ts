@@ -91,7 +91,13 @@ export interface GuideBoardAppOptions extends RunsOptions {
  * const app = new H3().mount("/runs-api", createGuideBoardApp({ runsDir: "./runs" }));
  */
 export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
-  const runs: RunsOptions = { runsDir: options.runsDir, maxSummaryBytes: options.maxSummaryBytes };
+  // The service never makes a synchronous file call: every read goes through the storage layer.
+  const runs: RunsOptions = {
+    runsDir: options.runsDir,
+    maxSummaryBytes: options.maxSummaryBytes,
+    storageTimeoutMs: options.storageTimeoutMs,
+    readMode: "async",
+  };
   const defaultLimit = options.defaultLimit ?? DEFAULT_LIST_LIMIT;
   const index = options.index;
   const eventStreams = { open: 0, max: options.maxEventStreams ?? DEFAULT_MAX_EVENT_STREAMS };

@@ -1,17 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
-import {
-  createReadStream,
-  closeSync,
-  fsyncSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeSync,
-  type Dirent,
-} from "node:fs";
+import { randomBytes } from "node:crypto";
+import { createReadStream, closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
+import { hashStream, walkFiles, type Walk } from "../src/_internal.ts";
 
 /** A short random suffix of lowercase letters and digits. */
 export function randomSuffix(length = 6): string {
@@ -66,43 +56,7 @@ export function fsyncDir(dir: string): void {
 
 /** Size and sha256 of a file, streamed: large files are never read into memory at once. */
 export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  await pipeline(createReadStream(path), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) {
-      size += chunk.length;
-      hash.update(chunk);
-    }
-  });
-  return { size, sha256: hash.digest("hex") };
+  return hashStream(createReadStream(path));
 }
 
-/** What a folder walk found: regular files (relative POSIX paths, sorted) and what it skipped. */
-export interface Walk {
-  files: string[];
-  skipped: { path: string; why: "link" | "special" }[];
-}
-
-/** Lists regular files below `root` without following links; a missing root is empty. */
-export function walkFiles(root: string): Walk {
-  const walk: Walk = { files: [], skipped: [] };
-  const visit = (dir: string, prefix: string) => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw error;
-    }
-    for (const entry of entries) {
-      const path = prefix + entry.name;
-      if (entry.isSymbolicLink()) walk.skipped.push({ path, why: "link" });
-      else if (entry.isDirectory()) visit(join(dir, entry.name), `${path}/`);
-      else if (entry.isFile()) walk.files.push(path);
-      else walk.skipped.push({ path, why: "special" });
-    }
-  };
-  visit(root, "");
-  walk.files.sort();
-  return walk;
-}
+export { walkFiles, type Walk };

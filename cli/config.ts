@@ -61,6 +61,9 @@ export const configSchema = z.strictObject({
       // Above the live-update heartbeat (15 s), or idle event streams would be cut.
       sendTimeout: durationSchema.refine((ms) => ms >= 20_000, "expected at least 20s").optional(),
       maxEventStreams: z.number().int().min(0).optional(),
+      storageTimeout: durationSchema
+        .refine((ms) => ms >= 100 && ms <= 600_000, "expected from 100ms to 10m")
+        .optional(),
     })
     .optional(),
 });
@@ -80,6 +83,8 @@ export interface LoadedConfig {
   jobLimits: { maxQueuedJobs?: number; maxFinishedJobs?: number };
   /** The service's connection limits that the file sets (the rest keep their defaults). */
   serverLimits: Partial<ServerLimits>;
+  /** `service.storageTimeout` in ms, when the file sets it. */
+  storageTimeoutMs?: number;
 }
 
 /**
@@ -135,6 +140,7 @@ export function loadConfig(cwd: string, path?: string): LoadedConfig {
     retention,
     maxConcurrentJobs: service?.maxConcurrentJobs ?? 2,
     jobLimits: { maxQueuedJobs: service?.maxQueuedJobs, maxFinishedJobs: service?.maxFinishedJobs },
+    storageTimeoutMs: service?.storageTimeout,
     serverLimits: Object.fromEntries(
       Object.entries({
         maxConnections: service?.maxConnections,

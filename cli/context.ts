@@ -24,6 +24,7 @@ const EXIT_BY_CODE: Record<GuideBoardErrorCode, number> = {
   ARTIFACT_NOT_FOUND: EXIT.notFound,
   LOG_NOT_FOUND: EXIT.notFound,
   MANIFEST_INVALID: EXIT.notFound,
+  STORAGE_UNAVAILABLE: EXIT.notFound,
 };
 
 /** Raised for a bad command line; printed as one line plus a hint to `--help`. */

@@ -5,7 +5,7 @@ import { createGuideBoardApp } from "../adapters/h3.ts";
 import { createRunIndex, toJSONText, type RunIndex } from "../src/_internal.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import type { JobsProvider } from "../adapters/jobs.ts";
-import { loadConfig } from "./config.ts";
+import { loadConfig, parseDuration } from "./config.ts";
 import { createJobManager } from "./jobs.ts";
 import { printable } from "./format.ts";
 import { isLoopbackAddress } from "../adapters/_host.ts";
@@ -26,6 +26,7 @@ const SERVE_OPTIONS = {
   config: { type: "string" },
   "cors-origin": { type: "string", multiple: true },
   "no-ui": { type: "boolean", default: false },
+  "storage-timeout": { type: "string" },
 } as const;
 
 const HELP = `Usage: guide-board serve [options]
@@ -44,6 +45,9 @@ Options:
   --cors-origin O  let pages from origin O (e.g. https://dash.example.com) call the API
                    from a browser (repeatable; CORS is off by default)
   --no-ui          do not serve the run browser page at /
+  --storage-timeout D  deadline of one file call on a runs directory, e.g. 10s (default; also
+                   service.storageTimeout in the config): past it, requests that need the
+                   storage get 503 STORAGE_UNAVAILABLE while answers from memory go on
   -h, --help       show this help`;
 
 /** A running server. */
@@ -68,6 +72,8 @@ export interface ServeOptions {
   token?: string;
   /** Connection limits; each one not given keeps its default ({@link defaultServerLimits}). */
   limits?: Partial<ServerLimits>;
+  /** Deadline of one file call on a runs directory, in ms (default 10 000). */
+  storageTimeoutMs?: number;
 }
 
 /**
@@ -86,9 +92,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
   }
   const limits = { ...defaultServerLimits(), ...options.limits };
-  const index = options.index ?? createRunIndex({ runsDir: options.runsDir });
+  const storageTimeoutMs = options.storageTimeoutMs;
+  const index = options.index ?? createRunIndex({ runsDir: options.runsDir, storageTimeoutMs });
   const app = createGuideBoardApp({
     runsDir: options.runsDir,
+    storageTimeoutMs,
     index,
     token: options.token,
     allowedHosts: loopback ? "loopback" : undefined,
@@ -141,7 +149,9 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
     const runsDir = runsDirsOf(values, ctx, () => config.runsDir);
     const token = values.token ?? ctx.env.GUIDE_BOARD_TOKEN;
     const guides = Object.keys(config.guides);
-    const index = createRunIndex({ runsDir });
+    const storageTimeoutMs =
+      values["storage-timeout"] === undefined ? config.storageTimeoutMs : _storageTimeout(values["storage-timeout"]);
+    const index = createRunIndex({ runsDir, storageTimeoutMs });
     const jobs =
       guides.length > 0 && config.path !== null
         ? createJobManager({
@@ -171,6 +181,7 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
       corsOrigins,
       ui: !values["no-ui"],
       limits: config.serverLimits,
+      storageTimeoutMs,
     });
     ctx.stdout.write(`guide-board: serving ${printable(runsDir.join(", "))}\n`);
     if (jobs) ctx.stdout.write(`guide-board: POST /runs may start: ${printable(guides.join(", "))}\n`);
@@ -185,6 +196,13 @@ export async function serveCommand(args: string[], ctx: CliContext & { signal?: 
   } catch (error) {
     return fail(error, ctx, false, "guide-board serve");
   }
+}
+
+function _storageTimeout(value: string): number {
+  const ms = parseDuration(/^\d+(?:\.\d+)?$/.test(value) ? Number(value) : value);
+  if (ms === null || ms < 100 || ms > 600_000)
+    throw new UsageError("--storage-timeout takes a duration from 100ms to 10m, such as 10s");
+  return ms;
 }
 
 function _port(value: string): number {

@@ -1,14 +1,15 @@
-import { timestampSchema, type CurrentSummary, type LegacySummary } from "./summary.ts";
+import { RUN_STATUSES, timestampRule } from "./format.ts";
+import type { CurrentSummary, LegacySummary } from "./summary.ts";
 
 // A fast path for the two common summary shapes. It accepts only what the zod schemas accept
 // (a property test checks that), and never copies: zod builds a new object per summary, which
 // doubled the cost of a cold listing. Anything it does not accept goes to zod, which decides.
 
-const STATUSES = new Set(["passed", "failed", "errored", "cancelled"]);
+const STATUSES: ReadonlySet<string> = new Set(RUN_STATUSES);
 const isString = (value: unknown): value is string => typeof value === "string";
 const isOptionalString = (value: unknown, max: number) =>
   value === undefined || (isString(value) && value.length <= max);
-const isTimestamp = (value: unknown) => isString(value) && timestampSchema.safeParse(value).success;
+const isTimestamp = (value: unknown) => isString(value) && timestampRule.safeParse(value).success;
 
 function _common(data: Record<string, unknown>): boolean {
   return (

@@ -11,3 +11,4 @@ export { resolveRunSelector, loadRunTests, totalsOfReports, selectorOf } from ".
 export { compareLoaded } from "./test-results/compare.ts";
 export { totalsOf } from "./test-results/merge.ts";
 export { TESTS_PAGE } from "./test-results/model.ts";
+export { hashStream, walkFiles, type Walk } from "./_hash.ts";

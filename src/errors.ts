@@ -11,7 +11,8 @@ export type GuideBoardErrorCode =
   | "ARTIFACT_NOT_FOUND"
   | "LOG_NOT_FOUND"
   | "UNSAFE_PATH"
-  | "MANIFEST_INVALID";
+  | "MANIFEST_INVALID"
+  | "STORAGE_UNAVAILABLE";
 
 /**
  * The one error class of guide-board. `code` is stable and meant for programs; `message` is for

@@ -1,8 +1,9 @@
 import { GuideBoardError } from "./errors.ts";
-import { artifactRef, readArtifactManifest, resolveArtifact, type Artifact } from "./manifest.ts";
+import { artifactRef, readArtifactManifest, resolveArtifactAsync, type Artifact } from "./manifest.ts";
 import { checkRef, openInRun, unsafePathError, type ContainedFile } from "./paths.ts";
-import { reportRefs, resolveReport, type Report } from "./reports.ts";
-import { loadRun, type RunsOptions } from "./runs.ts";
+import { reportRefs, resolveReportAsync, type Report } from "./reports.ts";
+import { loadRun, runsOptionsOf, type RunsOptions } from "./runs.ts";
+import { runsDirOf, storageOf } from "./storage.ts";
 
 /** An opened report or artifact: its entry, and the open file. Close `file.handle` when done. */
 export interface OpenedFile<T> {
@@ -21,13 +22,14 @@ export interface OpenedFile<T> {
  * file.handle.createReadStream().pipe(process.stdout);
  */
 export async function openReport(options: RunsOptions, runId: string, reportId: string): Promise<OpenedFile<Report>> {
-  const loaded = loadRun(options, runId);
+  const loaded = await loadRun(options, runId);
+  const settings = runsOptionsOf(options);
   const notFound = () => new GuideBoardError("REPORT_NOT_FOUND", `Run ${runId} has no report with that id.`, { runId });
   const ref = reportRefs(loaded.parsed).find((candidate) => candidate.id === reportId);
   if (!ref) throw notFound();
-  const entry = resolveReport(loaded.runDir, ref);
+  const entry = await resolveReportAsync(loaded.runDir, ref, storageOf(runsDirOf(loaded.runDir), settings));
   if (entry.unsafe) throw unsafePathError(entry.path, entry.reason!);
-  return { entry, file: await openInRun(loaded.runDir, entry.path, notFound) };
+  return { entry, file: await openInRun(loaded.runDir, entry.path, notFound, settings) };
 }
 
 /**
@@ -51,7 +53,10 @@ export async function openArtifact(options: RunsOptions, runId: string, path: st
     return listedCheck.safe && listedCheck.path === check.path;
   });
   if (!listed) throw notFound();
-  const entry = resolveArtifact(manifest.runDir, manifest.ref, listed);
+  const settings = runsOptionsOf(options);
+  const storage = storageOf(runsDirOf(manifest.runDir), settings);
+  const entry = await resolveArtifactAsync(manifest.runDir, manifest.ref, listed, storage);
   if (entry.unsafe) throw unsafePathError(entry.path, entry.reason!);
-  return { entry, file: await openInRun(manifest.runDir, artifactRef(manifest.ref, entry.path), notFound) };
+  const file = await openInRun(manifest.runDir, artifactRef(manifest.ref, entry.path), notFound, settings);
+  return { entry, file };
 }

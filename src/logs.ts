@@ -48,7 +48,7 @@ export type LogList = z.infer<typeof logListSchema>;
  * for (const log of logs) console.log(log.id, log.size);
  */
 export async function listRunLogs(options: RunsOptions, runId: string): Promise<LogList> {
-  const { parsed, runDir } = loadRun(options, runId);
+  const { parsed, runDir } = await loadRun(options, runId);
   return { runId, logs: logRefsOf(parsed).map((ref) => _resolve(runDir, ref)) };
 }
 
@@ -63,7 +63,7 @@ export async function listRunLogs(options: RunsOptions, runId: string): Promise<
  * file.handle.createReadStream({ start: 0, end: 1023 }).pipe(process.stdout); // the first KiB
  */
 export async function openRunLog(options: RunsOptions, runId: string, logId: string): Promise<OpenedFile<Log>> {
-  const { parsed, runDir } = loadRun(options, runId);
+  const { parsed, runDir } = await loadRun(options, runId);
   const notFound = () => new GuideBoardError("LOG_NOT_FOUND", `Run ${runId} has no log with that id.`, { runId });
   const ref = logRefsOf(parsed).find((candidate) => candidate.id === logId);
   if (!ref) throw notFound();

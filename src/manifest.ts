@@ -5,14 +5,19 @@ import {
   checkRef,
   readInRun,
   regularFileSize,
+  regularFileSizeAsync,
   resolveInRun,
-  runGone,
+  resolveInRunAsync,
+  runGoneAsync,
   UNSAFE_REASONS,
   unsafePathError,
+  type ResolvedRef,
 } from "./paths.ts";
+import { mayReadSync } from "./scan.ts";
+import { runsDirOf, storageOf, type Storage } from "./storage.ts";
 import { createSlicer } from "./_slices.ts";
 import { compatibilitySchema, type Compatibility } from "./run.ts";
-import { loadRun, type RunsOptions } from "./runs.ts";
+import { loadRun, runsOptionsOf, type RunsOptions } from "./runs.ts";
 import { describeIssue } from "./summary.ts";
 
 /** Where `guide-board run` puts the artifact manifest, relative to the run folder. */
@@ -100,10 +105,16 @@ export async function artifactManifest(
   const loaded = await readArtifactManifest(options, runId);
   if ("marker" in loaded) return loaded.marker;
   const { runDir, ref, compatibility, entries } = loaded;
+  const settings = runsOptionsOf(options);
+  const storage = storageOf(runsDirOf(runDir), settings);
+  // Synchronously on a local disk for the library and CLI; through the storage layer otherwise.
+  const sync = await mayReadSync(runsDirOf(runDir), settings);
   const slicer = createSlicer();
   const artifacts: Artifact[] = [];
   for (const entry of entries) {
-    artifacts.push(resolveArtifact(runDir, ref, entry));
+    artifacts.push(
+      sync ? resolveArtifact(runDir, ref, entry) : await resolveArtifactAsync(runDir, ref, entry, storage),
+    );
     if (slicer.due()) await slicer.yield();
   }
   return { runId, available: true, schemaVersion: 1, path: ref, artifacts, compatibility };
@@ -121,10 +132,10 @@ export async function submissionManifest(
   options: RunsOptions,
   runId: string,
 ): Promise<SubmissionManifest | CompatibilityMarker> {
-  const loaded = _loadManifest(options, runId, "submissionManifest");
+  const loaded = await _loadManifest(options, runId, "submissionManifest");
   if ("marker" in loaded) return loaded.marker;
   const { runDir, ref, compatibility } = loaded;
-  const data = await _readJson(runDir, ref, "submission");
+  const data = await _readJson(runDir, ref, "submission", options);
   const valid = z.looseObject({ schemaVersion: z.unknown().refine((v) => v !== undefined) }).safeParse(data);
   if (!valid.success) throw _invalid("submission", "expected a JSON object with a schemaVersion");
   try {
@@ -145,9 +156,9 @@ export async function readArtifactManifest(
   | { marker: CompatibilityMarker }
   | { runDir: string; ref: string; compatibility: Compatibility; entries: ManifestEntry[] }
 > {
-  const loaded = _loadManifest(options, runId, "artifactManifest");
+  const loaded = await _loadManifest(options, runId, "artifactManifest");
   if ("marker" in loaded) return loaded;
-  const data = artifactManifestFileSchema.safeParse(await _readJson(loaded.runDir, loaded.ref, "artifact"));
+  const data = artifactManifestFileSchema.safeParse(await _readJson(loaded.runDir, loaded.ref, "artifact", options));
   if (!data.success) throw _invalid("artifact", describeIssue(data.error));
   return { ...loaded, entries: data.data.artifacts };
 }
@@ -155,13 +166,38 @@ export async function readArtifactManifest(
 /** Resolves one manifest entry inside the run folder; `manifestRef` is the manifest's own path. */
 export function resolveArtifact(runDir: string, manifestRef: string, entry: ManifestEntry): Artifact {
   const check = checkRef(entry.path);
+  if (!check.safe) return _artifact(entry, check, null, false);
+  const resolved = resolveInRun(runDir, artifactRef(manifestRef, check.path));
+  const exists = resolved.safe && resolved.realPath !== null && regularFileSize(resolved.realPath) !== null;
+  return _artifact(entry, check, resolved, exists);
+}
+
+/** {@link resolveArtifact} through the storage layer. */
+export async function resolveArtifactAsync(
+  runDir: string,
+  manifestRef: string,
+  entry: ManifestEntry,
+  storage: Storage,
+): Promise<Artifact> {
+  const check = checkRef(entry.path);
+  if (!check.safe) return _artifact(entry, check, null, false);
+  const resolved = await resolveInRunAsync(runDir, artifactRef(manifestRef, check.path), storage);
+  const exists =
+    resolved.safe && resolved.realPath !== null && (await regularFileSizeAsync(resolved.realPath, storage)) !== null;
+  return _artifact(entry, check, resolved, exists);
+}
+
+function _artifact(
+  entry: ManifestEntry,
+  check: ReturnType<typeof checkRef>,
+  resolved: ResolvedRef | null,
+  exists: boolean,
+): Artifact {
   const mediaType = entry.mediaType ?? mediaTypeOf(entry.path);
   const base = { path: check.safe ? check.path : entry.path, size: entry.size, sha256: entry.sha256, mediaType };
   if (!check.safe) return { ...base, exists: false, unsafe: true, reason: check.reason };
-  const resolved = resolveInRun(runDir, artifactRef(manifestRef, check.path));
-  if (!resolved.safe) return { ...base, exists: false, unsafe: true, reason: resolved.reason };
-  const exists = resolved.realPath !== null && regularFileSize(resolved.realPath) !== null;
-  return { ...base, exists, absolutePath: resolved.absolutePath };
+  if (!resolved!.safe) return { ...base, exists: false, unsafe: true, reason: resolved!.reason };
+  return { ...base, exists, absolutePath: resolved!.absolutePath };
 }
 
 /** An artifact's path relative to the run folder: artifact paths are relative to the manifest's folder. */
@@ -171,8 +207,13 @@ export function artifactRef(manifestRef: string, artifactPath: string): string {
 
 type Loaded = { marker: CompatibilityMarker } | { runDir: string; ref: string; compatibility: Compatibility };
 
-function _loadManifest(options: RunsOptions, runId: string, kind: "artifactManifest" | "submissionManifest"): Loaded {
-  const { entry, parsed, runDir } = loadRun(options, runId);
+async function _loadManifest(
+  options: RunsOptions,
+  runId: string,
+  kind: "artifactManifest" | "submissionManifest",
+): Promise<Loaded> {
+  const { entry, parsed, runDir } = await loadRun(options, runId);
+  const storage = storageOf(runsDirOf(runDir), runsOptionsOf(options));
   const compatibility = entry.run.compatibility;
   const noun = kind === "artifactManifest" ? "artifact manifest" : "submission manifest";
   const marker = (reason: CompatibilityMarker["reason"], message: string): Loaded => ({
@@ -188,22 +229,34 @@ function _loadManifest(options: RunsOptions, runId: string, kind: "artifactManif
   if (declared === undefined) return marker("not-declared", `This run's summary names no ${noun}.`);
   const check = checkRef(declared);
   if (!check.safe) throw unsafePathError(declared, check.reason);
-  const resolved = resolveInRun(runDir, check.path);
+  const resolved = await resolveInRunAsync(runDir, check.path, storage);
   if (!resolved.safe) throw unsafePathError(check.path, resolved.reason);
-  if (resolved.realPath === null || regularFileSize(resolved.realPath) === null) {
+  if (resolved.realPath === null || (await regularFileSizeAsync(resolved.realPath, storage)) === null) {
     return marker("file-missing", `The summary names ${check.path}, but that file is missing from the run folder.`);
   }
   return { runDir, ref: check.path, compatibility };
 }
 
-async function _readJson(runDir: string, ref: string, kind: "artifact" | "submission"): Promise<unknown> {
+async function _readJson(
+  runDir: string,
+  ref: string,
+  kind: "artifact" | "submission",
+  options: RunsOptions,
+): Promise<unknown> {
+  const settings = runsOptionsOf(options);
+  const storage = storageOf(runsDirOf(runDir), settings);
+  const unreadable = _invalid(kind, "not a readable regular file");
   const text = await readInRun(
     runDir,
     ref,
     MAX_MANIFEST_BYTES[kind],
-    () => (runGone(runDir) ? _vanished(runDir) : _invalid(kind, "not a readable regular file")),
+    () => unreadable,
     (size) => _invalid(kind, `${size} bytes is over the ${MAX_MANIFEST_BYTES[kind]}-byte limit`),
-  );
+    settings,
+  ).catch(async (error: unknown) => {
+    // A run pruned meanwhile has vanished; its manifest is not invalid.
+    throw error === unreadable && (await runGoneAsync(runDir, storage)) ? _vanished(runDir) : error;
+  });
   try {
     return JSON.parse(text);
   } catch {

@@ -1,6 +1,7 @@
 import { constants, promises as fsp, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
-import { GuideBoardError } from "./errors.ts";
+import { GuideBoardError, isGuideBoardError } from "./errors.ts";
+import { runsDirOf, storageOf, type Storage, type StorageOptions } from "./storage.ts";
 
 /** Why a path from a run folder was refused. */
 export const UNSAFE_REASONS = [
@@ -67,23 +68,78 @@ export type ResolvedRef =
   | { safe: true; path: string; absolutePath: string; realPath: string | null }
   | { safe: false; path: string; reason: UnsafeReason };
 
+/** A file-system question the path rules ask; answered synchronously or through the storage layer. */
+type FsAsk = ["realpath", string] | ["lstat", string] | ["readlink", string] | ["stat", string];
+type Ruling<T> = Generator<FsAsk, T, unknown>;
+
+/** Answers a ruling's questions synchronously (the library's sync API, the CLI). */
+function _ruleSync<T>(ruling: Ruling<T>): T {
+  let step = ruling.next();
+  while (!step.done) {
+    const [op, path] = step.value;
+    let answer: unknown;
+    try {
+      answer =
+        op === "realpath"
+          ? realpathSync.native(path)
+          : op === "lstat"
+            ? lstatSync(path)
+            : op === "readlink"
+              ? readlinkSync(path)
+              : statSync(path);
+    } catch (error) {
+      step = ruling.throw(error);
+      continue;
+    }
+    step = ruling.next(answer);
+  }
+  return step.value;
+}
+
+/** Answers a ruling's questions through the storage layer (deadline, bounded calls in flight). */
+async function _ruleAsync<T>(ruling: Ruling<T>, storage: Storage): Promise<T> {
+  let step = ruling.next();
+  while (!step.done) {
+    const [op, path] = step.value;
+    let answer: unknown;
+    try {
+      answer = await storage[op](path);
+    } catch (error) {
+      if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
+      step = ruling.throw(error);
+      continue;
+    }
+    step = ruling.next(answer);
+  }
+  return step.value;
+}
+
 /**
  * Resolves `ref` inside the run folder `runDir` (already a real path) and checks containment on
  * the real path: a symlink anywhere on the way that leads out of the run folder makes the ref
  * unsafe. `realPath` is `null` when nothing exists there (yet).
  */
 export function resolveInRun(runDir: string, ref: unknown): ResolvedRef {
+  return _ruleSync(_resolve(runDir, ref));
+}
+
+/** {@link resolveInRun} through the storage layer: every file call has a deadline. */
+export function resolveInRunAsync(runDir: string, ref: unknown, storage: Storage): Promise<ResolvedRef> {
+  return _ruleAsync(_resolve(runDir, ref), storage);
+}
+
+function* _resolve(runDir: string, ref: unknown): Ruling<ResolvedRef> {
   const check = checkRef(ref);
   if (!check.safe) return { safe: false, path: _shown(ref), reason: check.reason };
   const absolutePath = join(runDir, check.path);
   let realPath: string | null;
   try {
-    realPath = realpathSync.native(absolutePath);
+    realPath = (yield ["realpath", absolutePath]) as string;
   } catch {
     // Nothing readable there now; but a dangling link must not point out of the run either,
     // or the ref would leave the run as soon as its target appears.
     // (A run folder that vanished meanwhile — pruned mid-request — is just missing, not unsafe.)
-    if (!runGone(runDir) && _danglingEscapes(runDir, absolutePath))
+    if (!(yield* _runGone(runDir)) && (yield* _danglingEscapes(runDir, absolutePath)))
       return { safe: false, path: check.path, reason: "escapes-run" };
     return { safe: true, path: check.path, absolutePath, realPath: null };
   }
@@ -93,9 +149,18 @@ export function resolveInRun(runDir: string, ref: unknown): ResolvedRef {
 
 /** The size of the regular file at `path`, or `null` when there is none (or it cannot be stat'ed). */
 export function regularFileSize(path: string): number | null {
+  return _ruleSync(_regularFileSize(path));
+}
+
+/** {@link regularFileSize} through the storage layer. */
+export function regularFileSizeAsync(path: string, storage: Storage): Promise<number | null> {
+  return _ruleAsync(_regularFileSize(path), storage);
+}
+
+function* _regularFileSize(path: string): Ruling<number | null> {
   try {
-    const stat = statSync(path, { throwIfNoEntry: false });
-    return stat?.isFile() ? stat.size : null;
+    const stat = (yield ["stat", path]) as Stats;
+    return stat.isFile() ? stat.size : null;
   } catch {
     return null;
   }
@@ -119,31 +184,43 @@ export interface ContainedFile {
  * reading, so it cannot hang a caller). On Linux the opened descriptor itself is checked, so a
  * link swapped in between the check and the open is caught too.
  */
-export async function openInRun(runDir: string, ref: unknown, notFound: () => GuideBoardError): Promise<ContainedFile> {
-  const resolved = resolveInRun(runDir, ref);
+export async function openInRun(
+  runDir: string,
+  ref: unknown,
+  notFound: () => GuideBoardError,
+  options: StorageOptions = {},
+): Promise<ContainedFile> {
+  const storage = storageOf(runsDirOf(runDir), options);
+  const resolved = await resolveInRunAsync(runDir, ref, storage);
   if (!resolved.safe) throw unsafePathError(resolved.path, resolved.reason);
   if (resolved.realPath === null) throw notFound();
-  const before = await fsp.stat(resolved.realPath).catch(() => null);
+  const realPath = resolved.realPath;
+  const before = await storage.stat(realPath).catch(_unlessUnavailable(null));
   if (!before?.isFile()) throw notFound();
-  let handle: fsp.FileHandle;
+  const handle = await storage.open(realPath, OPEN_FLAGS).catch(_unlessUnavailable(null));
+  if (handle === null) throw notFound();
   try {
-    handle = await fsp.open(resolved.realPath, OPEN_FLAGS);
-  } catch {
-    throw notFound();
-  }
-  try {
-    const stat = await handle.stat();
+    const stat = await storage.call("fstat", () => handle.stat());
     if (!stat.isFile()) throw notFound();
-    const opened = _openedPath(handle.fd);
+    const opened = await storage.call("readlink", () => _openedPath(handle.fd));
     if (opened === null ? stat.ino !== before.ino || stat.dev !== before.dev : !isInside(runDir, opened)) {
       // Either way nothing is read; a run pruned after the check is "not found", not an attack.
-      throw runGone(runDir) ? notFound() : unsafePathError(resolved.path, "escapes-run");
+      throw (await runGoneAsync(runDir, storage)) ? notFound() : unsafePathError(resolved.path, "escapes-run");
     }
-    return { handle, stat, realPath: resolved.realPath };
+    return { handle, stat, realPath };
   } catch (error) {
-    await handle.close();
+    // (never waits on a hung mount: the close is left to finish when it can)
+    void handle.close().catch(() => {});
     throw error;
   }
+}
+
+/** A catch handler that turns any error but `STORAGE_UNAVAILABLE` into `value`. */
+function _unlessUnavailable<T>(value: T): (error: unknown) => T {
+  return (error) => {
+    if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
+    return value;
+  };
 }
 
 /** Reads a whole contained file, refusing files larger than `maxBytes`. */
@@ -153,22 +230,33 @@ export async function readInRun(
   maxBytes: number,
   notFound: () => GuideBoardError,
   tooLarge: (size: number) => GuideBoardError,
+  options: StorageOptions = {},
 ): Promise<string> {
-  const file = await openInRun(runDir, ref, notFound);
+  const file = await openInRun(runDir, ref, notFound, options);
+  const storage = storageOf(runsDirOf(runDir), options);
   try {
     if (file.stat.size > maxBytes) throw tooLarge(file.stat.size);
     const buffer = Buffer.alloc(file.stat.size);
-    const { bytesRead } = await file.handle.read(buffer, 0, buffer.length, 0);
+    const { bytesRead } = await storage.call("read", () => file.handle.read(buffer, 0, buffer.length, 0));
     return buffer.toString("utf8", 0, bytesRead);
   } finally {
-    await file.handle.close();
+    void file.handle.close().catch(() => {});
   }
 }
 
 /** Whether a run folder (a real path) has gone, or is no longer itself: renamed away or deleted. */
 export function runGone(runDir: string): boolean {
+  return _ruleSync(_runGone(runDir));
+}
+
+/** {@link runGone} through the storage layer. */
+export function runGoneAsync(runDir: string, storage: Storage): Promise<boolean> {
+  return _ruleAsync(_runGone(runDir), storage);
+}
+
+function* _runGone(runDir: string): Ruling<boolean> {
   try {
-    return realpathSync.native(runDir) !== runDir;
+    return ((yield ["realpath", runDir]) as string) !== runDir;
   } catch {
     return true;
   }
@@ -183,7 +271,7 @@ export function unsafePathError(path: string, reason: UnsafeReason): GuideBoardE
  * For a path whose real path cannot be resolved: follows the links on its way by hand and says
  * whether the deepest part that exists lies outside `runDir` (so the path would leave the run).
  */
-function _danglingEscapes(runDir: string, absolutePath: string): boolean {
+function* _danglingEscapes(runDir: string, absolutePath: string): Ruling<boolean> {
   let path = absolutePath;
   const followed = new Set<string>();
   for (let hops = 0; hops < 40; hops++) {
@@ -192,7 +280,7 @@ function _danglingEscapes(runDir: string, absolutePath: string): boolean {
     const rest: string[] = [];
     while (real === null) {
       try {
-        real = realpathSync.native(existing);
+        real = (yield ["realpath", existing]) as string;
       } catch {
         if (existing === dirname(existing)) return true;
         rest.unshift(basename(existing));
@@ -205,8 +293,8 @@ function _danglingEscapes(runDir: string, absolutePath: string): boolean {
     followed.add(next);
     let target: string;
     try {
-      if (!lstatSync(next).isSymbolicLink()) return false;
-      target = readlinkSync(next);
+      if (!((yield ["lstat", next]) as Stats).isSymbolicLink()) return false;
+      target = (yield ["readlink", next]) as string;
     } catch {
       return false; // plainly missing (or unreadable): nothing to follow
     }
@@ -224,10 +312,10 @@ function _shown(ref: unknown): string {
 }
 
 /** Where an open descriptor really points, via /proc on Linux; `null` where that is unavailable. */
-function _openedPath(fd: number): string | null {
+async function _openedPath(fd: number): Promise<string | null> {
   if (process.platform !== "linux") return null;
   try {
-    return readlinkSync(`/proc/self/fd/${fd}`);
+    return await fsp.readlink(`/proc/self/fd/${fd}`);
   } catch {
     return null;
   }

@@ -1,9 +1,18 @@
 import { z } from "zod";
 import { mediaTypeOf } from "./media-type.ts";
 import { createSlicer } from "./_slices.ts";
-import { regularFileSize, resolveInRun, UNSAFE_REASONS } from "./paths.ts";
+import {
+  regularFileSize,
+  regularFileSizeAsync,
+  resolveInRun,
+  resolveInRunAsync,
+  UNSAFE_REASONS,
+  type ResolvedRef,
+} from "./paths.ts";
 import { compatibilitySchema } from "./run.ts";
-import { loadRun, type RunsOptions } from "./runs.ts";
+import { loadRun, runsOptionsOf, type RunsOptions } from "./runs.ts";
+import { mayReadSync } from "./scan.ts";
+import { runsDirOf, storageOf, type Storage } from "./storage.ts";
 import type { ParsedSummary } from "./summary.ts";
 
 /** One report of a run. Unsafe refs carry `unsafe: true` and a reason, and never an `absolutePath`. */
@@ -39,11 +48,31 @@ export type ReportList = z.infer<typeof reportListSchema>;
  * const html = reports.find((r) => r.mediaType.startsWith("text/html") && r.exists);
  */
 export async function reportPaths(options: RunsOptions, runId: string): Promise<ReportList> {
-  const { entry, parsed, runDir } = loadRun(options, runId);
+  const { entry, parsed, runDir } = await loadRun(options, runId);
+  const settings = runsOptionsOf(options);
+  const storage = storageOf(runsDirOf(runDir), settings);
+  // Synchronously on a local disk for the library and CLI; through the storage layer otherwise,
+  // each distinct path resolved once.
+  const sync = await mayReadSync(runsDirOf(runDir), settings);
+  const seen = new Map<string, Promise<Report>>();
   const slicer = createSlicer();
   const reports: Report[] = [];
   for (const ref of reportRefs(parsed)) {
-    reports.push(resolveReport(runDir, ref));
+    if (sync) reports.push(resolveReport(runDir, ref));
+    else {
+      let resolved = seen.get(ref.path);
+      if (!resolved) {
+        resolved = resolveReportAsync(runDir, { ...ref, id: "", title: undefined, mediaType: undefined }, storage);
+        seen.set(ref.path, resolved);
+      }
+      const base = await resolved;
+      reports.push({
+        ...base,
+        id: ref.id,
+        title: ref.title ?? null,
+        mediaType: ref.mediaType ?? base.mediaType,
+      });
+    }
     if (slicer.due()) await slicer.yield();
   }
   return { runId, reports, compatibility: entry.run.compatibility };
@@ -84,6 +113,22 @@ export function reportRefs(parsed: ParsedSummary): IdentifiedRef[] {
 /** Resolves one report ref inside its run folder (real paths checked). */
 export function resolveReport(runDir: string, ref: IdentifiedRef): Report {
   const resolved = resolveInRun(runDir, ref.path);
+  return _report(
+    ref,
+    resolved,
+    resolved.safe && resolved.realPath !== null ? regularFileSize(resolved.realPath) : null,
+  );
+}
+
+/** {@link resolveReport} through the storage layer. */
+export async function resolveReportAsync(runDir: string, ref: IdentifiedRef, storage: Storage): Promise<Report> {
+  const resolved = await resolveInRunAsync(runDir, ref.path, storage);
+  const size =
+    resolved.safe && resolved.realPath !== null ? await regularFileSizeAsync(resolved.realPath, storage) : null;
+  return _report(ref, resolved, size);
+}
+
+function _report(ref: IdentifiedRef, resolved: ResolvedRef, size: number | null): Report {
   const title = ref.title ?? null;
   const mediaType = ref.mediaType ?? mediaTypeOf(resolved.path);
   if (!resolved.safe) {
@@ -98,7 +143,6 @@ export function resolveReport(runDir: string, ref: IdentifiedRef): Report {
       reason: resolved.reason,
     };
   }
-  const size = resolved.realPath === null ? null : regularFileSize(resolved.realPath);
   return {
     id: ref.id,
     path: resolved.path,

@@ -1,28 +1,63 @@
-import { lstatSync, opendirSync, statSync, watch, type Dir, type FSWatcher } from "node:fs";
+import { watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
-import { GuideBoardError } from "./errors.ts";
+import { isGuideBoardError } from "./errors.ts";
+import { classifyFolder, sameStamp, summaryStamp, type FolderVerdict } from "./folder.ts";
+import { TOOL_PREFIX } from "./format.ts";
 import { artifactManifest, type ArtifactManifest, type CompatibilityMarker } from "./manifest.ts";
+import type { ListQuery, RunFilters } from "./query.ts";
 import { reportPaths, type ReportList } from "./reports.ts";
-import { compareEntries, compareKeys, compileQuery, encodeCursor, type ListQuery, type RunFilters } from "./query.ts";
-import { assertRunId, isRunId } from "./run-id.ts";
-import type { RetainedRun, RunEntry } from "./run.ts";
+import type { RetainedRun } from "./run.ts";
+import { createRunTable, type FolderState } from "./run-table.ts";
 import { runsOptionsOf, type RetainedRunList, type RunsOptions } from "./runs.ts";
-import { createSlicer, sortInSlices } from "./_slices.ts";
-import { readRunSync, resolveRunsDirs, TOOL_PREFIX, type Diagnostic, type SummaryStamp } from "./scan.ts";
-import { SUMMARY_FILE } from "./summary.ts";
+import { mayReadSync, resolveRunsDirsAsync, runsDirProblem, type Diagnostic } from "./scan.ts";
+import { storageOf, type Storage } from "./storage.ts";
 
 /** Options of {@link createRunIndex}. */
 export interface RunIndexOptions extends RunsOptions {
   /** Watch the runs directories for changes (default `true`). */
   watch?: boolean;
-  /** Re-check every folder this often, in ms, for file systems where watching misses changes (default 10 000; 0: never). */
+  /**
+   * Re-check a few summaries this often, in ms, for changes inside a run folder that watching and
+   * polling miss (default 10 000; 0: never). Each cycle re-stats {@link REVALIDATE_BATCH} of them
+   * in turn, so the idle cost does not grow with the number of runs. `refresh()` re-checks all.
+   */
   revalidateMs?: number;
+  /**
+   * Check each runs directory's own modification time and entry count this often, in ms (default
+   * 750; 0: never): a network mount sends no file events, so this is how runs that other hosts
+   * add or remove show up.
+   */
+  pollMs?: number;
 }
+
+/**
+ * After a runs directory's stat changed, its listing is read again this often, this many times
+ * (about 2.8 s): a client may cache a listing for a second after the attributes changed, and
+ * where modification times have whole-second grain (sshfs, SFTP) a second change within the same
+ * second leaves the stat as it was.
+ */
+const RECHECK_MS = 350;
+const RECHECKS = 8;
+
+/** Summaries re-stat'ed per revalidation cycle. */
+export const REVALIDATE_BATCH = 2;
+
+/** Incomplete folders re-checked per poll (those not watched, e.g. on a network mount). */
+const INCOMPLETE_BATCH = 4;
+
+/** Storage calls in flight per runs directory during a scan (the storage layer caps it too). */
+const SCAN_IN_FLIGHT = 64;
 
 /** What changed in an index. */
 export interface RunIndexChange {
   type: "added" | "updated" | "removed";
   runId: string;
+}
+
+/** A runs directory that stopped answering, or answers again. */
+export interface RunIndexStorageEvent {
+  runsDir: string;
+  state: "unresponsive" | "answering";
 }
 
 /** A live, in-memory index of retained runs: see {@link createRunIndex}. */
@@ -36,21 +71,16 @@ export interface RunIndex {
   reportPaths(runId: string): Promise<ReportList>;
   /** {@link artifactManifest} for a run the index holds, read from its folder on demand. */
   artifactManifest(runId: string): Promise<ArtifactManifest | CompatibilityMarker>;
-  /** Re-checks every folder now (what the periodic revalidation does). */
+  /** Re-checks every folder now. */
   refresh(): Promise<void>;
   /** Calls `listener` for every run added, updated or removed; returns the unsubscribe function. */
   onChange(listener: (change: RunIndexChange) => void): () => void;
-  /** Stops watching and revalidating. */
+  /** Calls `listener` when a runs directory stops answering or answers again. */
+  onStorage?(listener: (event: RunIndexStorageEvent) => void): () => void;
+  /** Stops watching, polling and revalidating. */
   close(): void;
   /** Retained runs in the index. */
   readonly size: number;
-}
-
-interface FolderState {
-  entry: RunEntry | null;
-  problem: Diagnostic | null;
-  stamp: SummaryStamp | null;
-  watcher?: FSWatcher;
 }
 
 /** Folders watched one by one while they are incomplete, so a finished run shows at once. */
@@ -59,10 +89,13 @@ const MAX_FOLDER_WATCHERS = 256;
 /**
  * Creates an index of retained runs that scans once, keeps what listings need in memory (never
  * reports or manifests: those are read on demand), and stays fresh by watching each runs
- * directory — run folders added, renamed or removed, and incomplete folders whose summary appears
- * — with a periodic revalidation (stat of every summary) as the fallback for file systems where
- * watching is unreliable. Derived state only: it writes nothing, and a new index over the same
- * folders gives the same answers as the stateless functions.
+ * directory (file events, where the file system sends them), polling each runs directory's own
+ * modification time and entry count every 750 ms (network mounts, where it does not), and
+ * re-stat'ing a few summaries at a time. Every file call goes through the storage layer: a runs
+ * directory that stops answering (a hung mount) becomes a `runs-dir-unresponsive` diagnostic
+ * while its runs are still answered from memory, and everything recovers by itself once it
+ * answers again. Derived state only: it writes nothing, and a new index over the same folders
+ * gives the same answers as the stateless functions.
  *
  * @example
  * const index = createRunIndex({ runsDir: "./runs" });
@@ -71,104 +104,92 @@ const MAX_FOLDER_WATCHERS = 256;
  * index.close();
  */
 export function createRunIndex(options: RunIndexOptions): RunIndex {
-  const { runsDirs, maxSummaryBytes } = runsOptionsOf(options);
-  const folders = new Map<string, Map<string, FolderState>>(); // runs dir → folder name → state
-  const sorted: RunEntry[] = []; // the winning entry of each run id, newest first
-  const winners = new Map<string, string>(); // run id → runs dir it comes from
-  const problems = new Map<string, Diagnostic>(); // "dir\0name" → why that folder is not listed
+  const { runsDirs, maxSummaryBytes, storageTimeoutMs } = runsOptionsOf(options);
+  const configured = [...new Set(runsDirs)];
+  const table = createRunTable();
   const listeners = new Set<(change: RunIndexChange) => void>();
-  // One watcher per runs directory, with the identity (device:inode) of the folder it watches: a
-  // directory moved away, or replaced at the same path (a remount, a restore), is noticed.
-  const dirWatchers = new Map<string, { watcher: FSWatcher; identity: string }>();
-  let dirs: string[] = [];
+  const storageListeners = new Set<(event: RunIndexStorageEvent) => void>();
+  const realOf = new Map<string, string>(); // configured runs dir → its real path when last resolved
+  const unresponsive = new Set<string>(); // runs dirs (real, or configured when never resolved) not answering
+  // One watcher per runs directory, with the identity (device:inode) of the folder it watches.
+  const dirWatchers = new Map<string, FSWatcher>();
+  const folderWatchers = new Map<string, FSWatcher>(); // "dir\0name" → watcher of an incomplete folder
+  const fingerprints = new Map<string, string>(); // configured runs dir → its own stat, last seen
   let dirDiagnostics: Diagnostic[] = [];
-  let folderWatchers = 0;
+  const networkDirs = new Set<string>(); // runs dirs on a network file system: polled, never watched
   let closed = false;
-  let bulk: RunEntry[] | null = []; // the first scan collects, then sorts once, in slices
-  let missingTimer: NodeJS.Timeout | undefined;
+  let started = false;
 
-  const emit = (change: RunIndexChange) => {
-    for (const listener of listeners) listener(change);
+  const storage = (dir: string): Storage => storageOf(dir, { storageTimeoutMs });
+  const emit = (change: RunIndexChange | null) => {
+    if (change) for (const listener of listeners) listener(change);
   };
-  const position = (entry: RunEntry) => {
-    let low = 0;
-    let high = sorted.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (compareEntries(sorted[mid]!, entry) < 0) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+  const setHealth = (dir: string, answering: boolean) => {
+    if (answering !== unresponsive.has(dir)) return;
+    if (answering) unresponsive.delete(dir);
+    else unresponsive.add(dir);
+    publishDiagnostics();
+    const event: RunIndexStorageEvent = { runsDir: dir, state: answering ? "answering" : "unresponsive" };
+    for (const listener of storageListeners) listener(event);
   };
-  const unsort = (entry: RunEntry) => {
-    const at = position(entry);
-    if (sorted[at] === entry) sorted.splice(at, 1);
+  const publishDiagnostics = () => {
+    const hung = [...unresponsive].map((dir) => runsDirProblem(dir, _unavailable));
+    table.setDirDiagnostics([...dirDiagnostics.filter((d) => !unresponsive.has(d.runsDir)), ...hung]);
   };
 
-  /** Puts `state` (or nothing) in place for a folder and keeps `sorted`, `winners` and listeners in step. */
-  const swap = (dir: string, name: string, state: FolderState | null) => {
-    const states = folders.get(dir)!;
-    const previous = states.get(name);
-    const winnerBefore = winners.get(name);
-    const before = winnerBefore === undefined ? null : (folders.get(winnerBefore)?.get(name)?.entry ?? null);
-    if (previous?.watcher) {
-      previous.watcher.close();
-      folderWatchers--;
+  /** Puts a folder's verdict in place (and watches it while it is incomplete). */
+  const put = (dir: string, name: string, verdict: FolderVerdict) => {
+    let state: FolderState | null = null;
+    if (verdict.is === "run") state = { entry: verdict.entry, problem: null, stamp: verdict.stamp };
+    else if (verdict.is === "problem")
+      state = {
+        entry: null,
+        problem: { runsDir: dir, entry: name, kind: verdict.kind, message: verdict.message },
+        stamp: null,
+      };
+    const key = `${dir}\0${name}`;
+    if (state?.problem?.kind !== "incomplete" && folderWatchers.has(key)) {
+      folderWatchers.get(key)!.close();
+      folderWatchers.delete(key);
     }
-    if (state === null) states.delete(name);
-    else states.set(name, state);
-    const winnerAfter = dirs.find((d) => folders.get(d)?.get(name)?.entry);
-    const after = winnerAfter === undefined ? null : folders.get(winnerAfter)!.get(name)!.entry;
-    if (winnerAfter === undefined) winners.delete(name);
-    else winners.set(name, winnerAfter);
-    for (const d of folders.keys()) {
-      const folder = folders.get(d)!.get(name);
-      const diagnostic = folder?.problem ?? (folder?.entry && d !== winnerAfter ? _duplicate(d, name) : null);
-      if (diagnostic) problems.set(`${d}\0${name}`, diagnostic);
-      else problems.delete(`${d}\0${name}`);
+    emit(table.set(dir, name, state));
+    if (state?.problem?.kind === "incomplete") watchFolder(dir, name);
+  };
+
+  /** Reads one folder again (unless `checkStamp` and its summary's stamp is unchanged). */
+  const apply = async (dir: string, name: string, checkStamp: boolean) => {
+    if (name.startsWith(TOOL_PREFIX) || !table.dirs.includes(dir)) return;
+    const known = table.get(dir, name);
+    if (checkStamp && known?.entry) {
+      const stamp = await summaryStamp(storage(dir), join(dir, name));
+      if (stamp && sameStamp(known.stamp, stamp)) return;
     }
-    if (before === after) return;
-    if (bulk !== null) {
-      if (after) bulk.push(after);
+    const verdict = await classifyFolder(storage(dir), name, "unknown", maxSummaryBytes, true);
+    if (!closed && table.dirs.includes(dir)) put(dir, name, verdict);
+  };
+
+  const watchFolder = (dir: string, name: string) => {
+    const key = `${dir}\0${name}`;
+    if (networkDirs.has(dir)) return;
+    if (closed || options.watch === false || folderWatchers.has(key) || folderWatchers.size >= MAX_FOLDER_WATCHERS)
       return;
-    }
-    if (before) unsort(before);
-    if (after) sorted.splice(position(after), 0, after);
-    emit({ type: before === null ? "added" : after === null ? "removed" : "updated", runId: name });
-  };
-
-  /** Reads one folder again (unless its summary's stamp is unchanged) and applies what changed. */
-  const apply = (dir: string, name: string, stamp?: SummaryStamp | null) => {
-    if (!folders.has(dir) || name.startsWith(TOOL_PREFIX)) return;
-    const previous = folders.get(dir)!.get(name);
-    const runDir = join(dir, name);
-    const stat = _lstat(runDir);
-    let state: FolderState | null;
-    if (stat === null || (!stat.isDirectory() && !stat.isSymbolicLink())) state = null;
-    else if (stat.isSymbolicLink())
-      state = _problem(dir, name, "symlinked-run-folder", "A run folder must not be a symbolic link.");
-    else if (!isRunId(name)) state = _problem(dir, name, "invalid-run-id", "Folder name is not a valid run id.");
-    else if (previous?.entry && stamp && _sameStamp(previous.stamp, stamp))
-      return; // unchanged
-    else {
-      const read = readRunSync(runDir, name, maxSummaryBytes);
-      state = read.ok
-        ? { entry: read.entry, problem: null, stamp: read.stamp }
-        : _problem(dir, name, read.kind, read.message);
-    }
-    swap(dir, name, state);
-    if (state?.problem?.kind === "incomplete") watchFolder(dir, name, state);
-  };
-
-  const watchFolder = (dir: string, name: string, state: FolderState) => {
-    if (closed || options.watch === false || folderWatchers >= MAX_FOLDER_WATCHERS) return;
     try {
-      state.watcher = watch(join(dir, name), { persistent: false }, () => schedule(dir, name));
-      state.watcher.on("error", () => {});
-      folderWatchers++;
+      const watcher = watch(join(dir, name), { persistent: false }, () => schedule(dir, name));
+      watcher.on("error", () => {});
+      folderWatchers.set(key, watcher);
     } catch {
-      // Revalidation will notice.
+      // Polling will notice.
     }
+  };
+
+  // All changes to the table run one after another; within one, storage calls run in parallel.
+  let work: Promise<void> = Promise.resolve();
+  const serially = (task: () => Promise<void>): Promise<void> => {
+    const next = work.then(task).catch((error: unknown) => {
+      if (!isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
+    });
+    work = next.catch(() => {});
+    return next;
   };
 
   // Changes arrive in bursts (a writer renames, a prune renames then deletes): batch them.
@@ -177,7 +198,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   const schedule = (dir: string, name: string | null) => {
     if (closed) return;
     if (name === null) {
-      if (bulk === null) void refresh();
+      if (started) refresh().catch(_keepServing);
       return;
     }
     pending.add(`${dir}\0${name}`);
@@ -185,236 +206,336 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   };
   const flush = () => {
     timer = undefined;
-    if (bulk !== null) return; // the first scan is still running; it re-arms the flush when done
+    if (!started) return; // the first scan is still running; it re-arms the flush when done
     const batch = pending;
     pending = new Set();
-    for (const key of batch) {
-      const at = key.indexOf("\0");
-      apply(key.slice(0, at), key.slice(at + 1));
+    if (batch.size === 0) return Promise.resolve();
+    return serially(() =>
+      _forEach([...batch], SCAN_IN_FLIGHT, async (key) => {
+        const at = key.indexOf("\0");
+        const dir = key.slice(0, at);
+        try {
+          await apply(dir, key.slice(at + 1), false);
+          setHealth(dir, true);
+        } catch (error) {
+          if (!isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
+          setHealth(dir, false);
+          pending.add(key); // tried again when the directory answers
+        }
+      }),
+    );
+  };
+
+  /** Re-resolves the runs directories and re-checks every folder (stamps first). */
+  const revalidate = async () => {
+    const diagnostics: Diagnostic[] = [];
+    const resolved: string[] = [];
+    const hung = new Set<string>();
+    for (const dir of configured) {
+      const found: Diagnostic[] = [];
+      const [real] = await resolveRunsDirsAsync([dir], found, { storageTimeoutMs });
+      if (real !== undefined) {
+        realOf.set(dir, real);
+        if (!resolved.includes(real)) resolved.push(real);
+        if (real !== dir) setHealth(dir, true);
+      } else if (found[0]?.kind === "runs-dir-unresponsive") {
+        // Keep answering its runs from memory until it answers again.
+        const known = realOf.get(dir) ?? dir;
+        hung.add(known);
+        if (!resolved.includes(known)) resolved.push(known);
+      } else {
+        realOf.delete(dir);
+        diagnostics.push(...found);
+      }
+    }
+    for (const [dir, watcher] of dirWatchers) {
+      if (resolved.includes(dir)) continue;
+      watcher.close();
+      dirWatchers.delete(dir);
+    }
+    for (const change of table.setDirs(resolved)) emit(change);
+    for (const dir of resolved) {
+      if (closed) return;
+      if (hung.has(dir)) {
+        setHealth(dir, false);
+        continue;
+      }
+      try {
+        // inotify sees nothing on a network mount, and adding a watch there is a synchronous call
+        // that a hung mount would block: such directories are polled only.
+        if (await mayReadSync(dir, { storageTimeoutMs })) watchDir(dir);
+        else networkDirs.add(dir);
+        const entries = await storage(dir).readdir(dir);
+        const seen = new Set<string>();
+        const first = table.names(dir).length === 0;
+        await _forEach(entries, SCAN_IN_FLIGHT, async (dirent) => {
+          seen.add(dirent.name);
+          if (dirent.name.startsWith(TOOL_PREFIX)) return;
+          if (first) {
+            const type = dirent.isSymbolicLink() ? "symlink" : dirent.isDirectory() ? "directory" : "other";
+            const verdict = await classifyFolder(storage(dir), dirent.name, type, maxSummaryBytes, true);
+            if (!closed) put(dir, dirent.name, verdict);
+          } else await apply(dir, dirent.name, true);
+        });
+        for (const name of table.names(dir)) if (!seen.has(name)) await apply(dir, name, false);
+        setHealth(dir, true);
+      } catch (error) {
+        if (!isGuideBoardError(error, "STORAGE_UNAVAILABLE")) diagnostics.push(runsDirProblem(dir, error));
+        else setHealth(dir, false);
+      }
+    }
+    dirDiagnostics = diagnostics;
+    publishDiagnostics();
+  };
+
+  const watchDir = (dir: string) => {
+    if (options.watch === false || closed || dirWatchers.has(dir)) return;
+    try {
+      // An event about the directory itself (moved away, replaced) means: look at everything.
+      const watcher = watch(dir, { persistent: false }, (_type, name) => schedule(dir, name ? name.toString() : null));
+      watcher.on("error", () => {});
+      dirWatchers.set(dir, watcher);
+    } catch {
+      // Watching is not available here: polling keeps the index fresh.
     }
   };
 
   let scanning: Promise<void> | null = null;
-  const refresh = () => {
+  let again = false;
+  const refresh = (): Promise<void> => {
     if (closed) return Promise.resolve();
-    scanning ??= revalidate().finally(() => {
+    if (scanning) {
+      again = true; // something changed during the scan: scan once more after it
+      return scanning;
+    }
+    scanning = serially(revalidate).finally(() => {
       scanning = null;
+      if (again) {
+        again = false;
+        refresh().catch(_keepServing);
+      }
     });
     return scanning;
   };
-  const revalidate = async () => {
-    const diagnostics: Diagnostic[] = [];
-    const resolved = resolveRunsDirs(runsDirs, diagnostics);
-    const slicer = createSlicer();
-    for (const [dir, { watcher, identity }] of dirWatchers) {
-      if (!resolved.includes(dir) || _identity(dir) !== identity) {
-        watcher.close();
-        dirWatchers.delete(dir);
-      }
+
+  /**
+   * Every `pollMs`: one stat of each configured runs directory. Its identity, modification time
+   * and link count change when a run folder is added, renamed or removed, on any host: then its
+   * listing is read again (one readdir) and only the names that came or went are read.
+   */
+  let polling = false;
+  // A client may cache a listing longer than the attributes that told us it changed (sshfs, NFS
+  // with lookupcache): after a change, the listing is read again a few times, shortly apart.
+  const rechecks = new Map<string, NodeJS.Timeout>();
+  const scheduleRecheck = (dir: string, left: number) => {
+    clearTimeout(rechecks.get(dir));
+    if (left <= 0 || closed) {
+      rechecks.delete(dir);
+      return;
     }
-    for (const dir of resolved) {
-      if (!folders.has(dir)) folders.set(dir, new Map());
-      if (options.watch !== false && !closed && !dirWatchers.has(dir)) {
-        const identity = _identity(dir);
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      serially(() => _listingChanged(dir))
+        .catch(_keepServing)
+        // (only while no newer change started a new series: that one goes on by itself)
+        .finally(() => rechecks.get(dir) === timer && scheduleRecheck(dir, left - 1));
+    }, RECHECK_MS);
+    timer.unref();
+    rechecks.set(dir, timer);
+  };
+  const poll = async () => {
+    if (polling || closed || !started) return;
+    polling = true;
+    try {
+      for (const dir of configured) {
+        const real = realOf.get(dir);
+        const key = real ?? dir;
+        let print: string;
         try {
-          const watcher = watch(dir, { persistent: false }, (_type, name) =>
-            // An event about the directory itself (moved away, replaced) means: look at everything.
-            schedule(dir, _identity(dir) === identity ? (name?.toString() ?? null) : null),
-          );
-          watcher.on("error", () => {});
-          dirWatchers.set(dir, { watcher, identity });
-        } catch {
-          // Watching is not available here: revalidation keeps the index fresh.
+          const stat = await storage(key).stat(dir);
+          print = `${stat.dev}:${stat.ino}:${stat.mtimeMs}:${stat.nlink}:${stat.size}`;
+        } catch (error) {
+          if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) {
+            setHealth(key, false);
+            continue;
+          }
+          print = `missing:${(error as NodeJS.ErrnoException).code ?? "?"}`;
         }
-      }
-    }
-    dirs = resolved;
-    // A configured runs directory that does not exist yet is looked for every second.
-    if (resolved.length < new Set(runsDirs).size && !closed) {
-      missingTimer ??= setInterval(() => {
-        if (resolveRunsDirs(runsDirs).length > dirs.length && bulk === null) void refresh();
-      }, 1000);
-      missingTimer.unref();
-    } else if (missingTimer) {
-      clearInterval(missingTimer);
-      missingTimer = undefined;
-    }
-    for (const [dir, states] of folders) {
-      if (dirs.includes(dir)) continue;
-      for (const name of [...states.keys()]) swap(dir, name, null);
-      folders.delete(dir);
-    }
-    for (const dir of dirs) {
-      const states = folders.get(dir)!;
-      const seen = new Set<string>();
-      let handle: Dir;
-      try {
-        handle = opendirSync(dir, { bufferSize: 512 });
-      } catch {
-        diagnostics.push({
-          runsDir: dir,
-          entry: null,
-          kind: "runs-dir-unreadable",
-          message: "Runs directory cannot be read.",
-        });
-        continue;
-      }
-      try {
-        let count = 0;
-        for (let dirent = handle.readSync(); dirent !== null; dirent = handle.readSync()) {
-          seen.add(dirent.name);
-          const known = states.get(dirent.name);
-          apply(dir, dirent.name, known?.entry ? _stamp(join(dir, dirent.name)) : undefined);
-          if (++count % 32 === 0 && slicer.due()) await slicer.yield();
-          if (closed) return;
+        const wasHung = unresponsive.has(key);
+        const before = fingerprints.get(dir);
+        fingerprints.set(dir, print);
+        if (real !== undefined) fingerprints.set(real, print);
+        if (wasHung) {
+          setHealth(key, true);
+          await refresh(); // back: everything may have changed meanwhile
+          continue;
         }
-      } catch {
-        diagnostics.push({
-          runsDir: dir,
-          entry: null,
-          kind: "runs-dir-unreadable",
-          message: "Runs directory could not be read to the end.",
-        });
-      } finally {
-        handle.closeSync();
+        if (before === print) {
+          // A client may cache a listing longer than the attributes that told us it changed
+          // (sshfs, NFS with lookupcache): read it once more a little later.
+          continue;
+        }
+        const identity = (p: string | undefined) => p?.split(":").slice(0, 2).join(":");
+        // (the first look reads the listing once: it may have changed since the first scan)
+        const moved = before !== undefined && identity(before) !== identity(print);
+        if (real === undefined || moved || print.startsWith("missing:")) {
+          dirWatchers.get(real ?? "")?.close(); // watching the folder that was there: watch the new one
+          dirWatchers.delete(real ?? "");
+          await refresh();
+          continue;
+        }
+        if (before !== undefined) scheduleRecheck(real, RECHECKS); // (not on the first look)
+        await serially(() => _listingChanged(real));
       }
-      for (const name of [...states.keys()]) if (!seen.has(name)) apply(dir, name);
+      await pollIncomplete();
+    } finally {
+      polling = false;
     }
-    dirDiagnostics = diagnostics;
   };
 
+  /** Reads a runs directory's listing and applies only the names that came or went. */
+  const _listingChanged = async (dir: string) => {
+    try {
+      const entries = (await storage(dir).readdir(dir)).map((dirent) => dirent.name);
+      const now = new Set(entries);
+      const known = new Set(table.names(dir));
+      const changed = [
+        ...entries.filter((name) => !known.has(name) && !name.startsWith(TOOL_PREFIX)),
+        ...[...known].filter((name) => !now.has(name)),
+      ];
+      await _forEach(changed, SCAN_IN_FLIGHT, (name) => apply(dir, name, false));
+    } catch (error) {
+      // Not read to the end: forget the directory's stat, so the next poll reads the listing again.
+      for (const key of [...fingerprints.keys()]) if (key === dir || realOf.get(key) === dir) fingerprints.delete(key);
+      if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) setHealth(dir, false);
+      else throw error;
+    }
+  };
+
+  // Incomplete folders not watched (a network mount, or past the watcher cap): a few per poll.
+  let incompleteTurn = 0;
+  const pollIncomplete = async () => {
+    const waiting = table.incomplete().filter(([dir, name]) => !folderWatchers.has(`${dir}\0${name}`));
+    if (waiting.length === 0) return;
+    const batch: Array<[string, string]> = [];
+    for (let i = 0; i < Math.min(INCOMPLETE_BATCH, waiting.length); i++)
+      batch.push(waiting[(incompleteTurn + i) % waiting.length]!);
+    incompleteTurn = (incompleteTurn + batch.length) % Math.max(1, waiting.length);
+    await serially(async () => {
+      for (const [dir, name] of batch) {
+        if ((await summaryStamp(storage(dir), join(dir, name))) !== null) await apply(dir, name, false);
+      }
+    });
+  };
+
+  // The slow cycle: a few summaries re-stat'ed in turn (a summary rewritten inside its folder).
+  let revalidateTurn = 0;
+  const revalidateSome = () =>
+    serially(async () => {
+      const all: Array<[string, string]> = [];
+      for (const dir of table.dirs) for (const name of table.names(dir)) all.push([dir, name]);
+      if (all.length === 0) return;
+      for (let i = 0; i < Math.min(REVALIDATE_BATCH, all.length); i++) {
+        const [dir, name] = all[(revalidateTurn + i) % all.length]!;
+        if (!unresponsive.has(dir)) await apply(dir, name, true);
+      }
+      revalidateTurn = (revalidateTurn + REVALIDATE_BATCH) % all.length;
+    });
+
+  table.beginBulk();
   const first = refresh().then(async () => {
-    for (const entry of await sortInSlices(bulk!, compareEntries)) sorted.push(entry);
-    bulk = null;
+    await table.endBulk();
+    started = true;
     if (pending.size > 0) timer ??= setTimeout(flush, 0);
   });
   const interval = options.revalidateMs ?? 10_000;
-  const revalidator = interval > 0 ? setInterval(() => bulk === null && void refresh(), interval) : undefined;
+  const revalidator =
+    interval > 0 ? setInterval(() => started && revalidateSome().catch(_keepServing), interval) : undefined;
   revalidator?.unref();
+  const pollMs = options.pollMs ?? 750;
+  const poller = pollMs > 0 ? setInterval(() => poll().catch(_keepServing), pollMs) : undefined;
+  poller?.unref();
 
-  const diagnostics = (): Diagnostic[] => [...dirDiagnostics, ...problems.values()];
-
-  /** The run the index holds for `runId` and its runs directory, or `RUN_NOT_FOUND` with a reason. */
-  const held = async (runId: string): Promise<{ run: RetainedRun; runsDir: string }> => {
+  const held = async (runId: string) => {
     await first;
-    assertRunId(runId);
-    const dir = winners.get(runId);
-    const entry = dir === undefined ? undefined : folders.get(dir)?.get(runId)?.entry;
-    if (entry) return { run: entry.run, runsDir: dir! };
-    const reason =
-      [...dirs]
-        .reverse()
-        .map((d) => folders.get(d)?.get(runId)?.problem?.kind)
-        .find(Boolean) ?? "absent";
-    const why = reason === "absent" ? "" : ` (${reason})`;
-    throw new GuideBoardError("RUN_NOT_FOUND", `No retained run ${runId}${why}.`, { runId, reason });
+    return table.held(runId);
   };
 
   return {
     ready: () => first,
     get size() {
-      return sorted.length;
+      return table.size;
     },
     async listRetainedRuns(query = {}) {
       await first;
-      const compiled = compileQuery(query);
-      const start = compiled.after === null ? 0 : _firstAfter(sorted, compiled.after);
-      const runs: RetainedRun[] = [];
-      let last: RunEntry | undefined;
-      let more = false;
-      for (let i = start; i < sorted.length; i++) {
-        const entry = sorted[i]!;
-        if (!compiled.matches(entry)) continue;
-        if (runs.length === compiled.limit) {
-          more = true;
-          break;
-        }
-        runs.push(entry.run);
-        last = entry;
-      }
-      const list: RetainedRunList = { runs, diagnostics: diagnostics() };
-      if (more && last) list.nextCursor = encodeCursor(last);
-      return list;
+      return table.list(query);
     },
     async latestRun(filters = {}) {
       await first;
-      const compiled = compileQuery({ ...filters, limit: undefined, cursor: undefined });
-      return sorted.find((entry) => compiled.matches(entry))?.run ?? null;
+      return table.latest(filters);
     },
     getRetainedRun: async (runId) => (await held(runId)).run,
     // Reports and manifests are never kept: read from the run's own runs directory when asked.
-    reportPaths: async (runId) => reportPaths({ runsDir: (await held(runId)).runsDir, maxSummaryBytes }, runId),
+    reportPaths: async (runId) =>
+      reportPaths(
+        { runsDir: (await held(runId)).runsDir, maxSummaryBytes, storageTimeoutMs, readMode: "async" },
+        runId,
+      ),
     artifactManifest: async (runId) =>
-      artifactManifest({ runsDir: (await held(runId)).runsDir, maxSummaryBytes }, runId),
+      artifactManifest(
+        { runsDir: (await held(runId)).runsDir, maxSummaryBytes, storageTimeoutMs, readMode: "async" },
+        runId,
+      ),
     refresh: async () => {
       await first;
-      flush();
+      await flush();
       await refresh();
     },
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onStorage(listener) {
+      storageListeners.add(listener);
+      return () => storageListeners.delete(listener);
+    },
     close() {
       closed = true;
       clearInterval(revalidator);
-      clearInterval(missingTimer);
+      clearInterval(poller);
+      for (const recheck of rechecks.values()) clearTimeout(recheck);
       clearTimeout(timer);
-      for (const { watcher } of dirWatchers.values()) watcher.close();
+      for (const watcher of dirWatchers.values()) watcher.close();
       dirWatchers.clear();
-      for (const states of folders.values()) for (const state of states.values()) state.watcher?.close();
+      for (const watcher of folderWatchers.values()) watcher.close();
+      folderWatchers.clear();
       listeners.clear();
+      storageListeners.clear();
     },
   };
 }
 
-/** Index of the first entry that sorts after the cursor's key. */
-function _firstAfter(sorted: RunEntry[], after: { startedAtMs: number; runId: string }): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    const entry = sorted[mid]!;
-    if (compareKeys(entry.startedAtMs, entry.run.runId, after.startedAtMs, after.runId) <= 0) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
+/**
+ * Background checks never take the service down: the index keeps what it had, and the next poll
+ * or `refresh()` tries again (a direct `refresh()` still rejects).
+ */
+function _keepServing(): void {}
 
-function _duplicate(runsDir: string, entry: string): Diagnostic {
-  return { runsDir, entry, kind: "duplicate-run-id", message: "An earlier runs directory holds a run with this id." };
-}
+const _unavailable = Object.assign(new Error("unavailable"), { name: "GuideBoardError", code: "STORAGE_UNAVAILABLE" });
 
-function _problem(runsDir: string, entry: string, kind: Diagnostic["kind"], message: string): FolderState {
-  return { entry: null, problem: { runsDir, entry, kind, message }, stamp: null };
-}
-
-function _stamp(runDir: string): SummaryStamp | null {
-  try {
-    const stat = statSync(join(runDir, SUMMARY_FILE), { throwIfNoEntry: false });
-    return stat ? { mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino } : null;
-  } catch {
-    return null;
-  }
-}
-
-function _sameStamp(a: SummaryStamp | null, b: SummaryStamp): boolean {
-  return a !== null && a.mtimeMs === b.mtimeMs && a.size === b.size && a.ino === b.ino;
-}
-
-function _identity(dir: string): string {
-  try {
-    const stat = statSync(dir);
-    return `${stat.dev}:${stat.ino}`;
-  } catch {
-    return "gone";
-  }
-}
-
-function _lstat(path: string) {
-  try {
-    return lstatSync(path);
-  } catch {
-    return null;
-  }
+/** Runs `task` on every item with at most `limit` in flight; the first failure rejects (after the rest stop). */
+async function _forEach<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async () => {
+    while (next < items.length && failure === null) {
+      const item = items[next++]!;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
 }

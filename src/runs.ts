@@ -1,4 +1,3 @@
-import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import { GuideBoardError } from "./errors.ts";
 import { createSlicer, sortInSlices } from "./_slices.ts";
@@ -12,16 +11,19 @@ import {
 } from "./query.ts";
 import { assertRunId } from "./run-id.ts";
 import type { RetainedRun, RunEntry } from "./run.ts";
+import { classifyFolder } from "./folder.ts";
 import {
   DEFAULT_MAX_SUMMARY_BYTES,
-  readRunSync,
+  readRun,
   resolveRunsDirs,
+  resolveRunsDirsAsync,
   scanRunsDirs,
   type Diagnostic,
   type DiagnosticKind,
   type ScanOptions,
   type ScannedKey,
 } from "./scan.ts";
+import { storageOf, storageTimeoutOf, storageUnavailable } from "./storage.ts";
 import type { ParsedSummary } from "./summary.ts";
 
 /** Options every function takes: where the runs are. */
@@ -56,15 +58,15 @@ export interface RetainedRunList {
  * if (page.nextCursor) await listRetainedRuns({ runsDir: "./runs", status: "failed", limit: 20, cursor: page.nextCursor });
  */
 export async function listRetainedRuns(options: ListRetainedRunsOptions): Promise<RetainedRunList> {
-  const { runsDirs, maxSummaryBytes } = runsOptionsOf(options);
+  const { runsDirs, ...scan } = runsOptionsOf(options);
   const query = compileQuery(options);
-  const { keys, diagnostics } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
+  const { keys, diagnostics } = await scanRunsDirs(runsDirs, scan);
   const matching = await sortInSlices(keys.filter(query.matches), compareEntries);
   const runs: RetainedRun[] = [];
   let next = 0;
   let last: RunEntry | undefined;
   while (next < matching.length && runs.length < query.limit) {
-    const entry = _materialize(matching[next++]!, maxSummaryBytes, diagnostics);
+    const entry = await _materialize(matching[next++]!, scan, diagnostics);
     if (entry && query.matches(entry)) {
       // (a summary rewritten since the scan may no longer match)
       runs.push(entry.run);
@@ -101,7 +103,7 @@ const ITERATE_BATCH = 128;
  * }
  */
 export function iterateRetainedRuns(options: IterateRetainedRunsOptions): AsyncGenerator<RetainedRun, void> {
-  const { runsDirs, maxSummaryBytes } = runsOptionsOf(options);
+  const { runsDirs, ...scan } = runsOptionsOf(options);
   let filters: RunFilters;
   let onDiagnostic: unknown;
   try {
@@ -115,16 +117,16 @@ export function iterateRetainedRuns(options: IterateRetainedRunsOptions): AsyncG
   }
   const query = compileQuery(filters);
   const report = (onDiagnostic as ((diagnostic: Diagnostic) => void) | undefined) ?? (() => {});
-  return _iterate(runsDirs, maxSummaryBytes, query, report);
+  return _iterate(runsDirs, scan, query, report);
 }
 
 async function* _iterate(
   runsDirs: readonly string[],
-  maxSummaryBytes: number,
+  scan: ScanSettings,
   query: CompiledQuery,
   report: (diagnostic: Diagnostic) => void,
 ): AsyncGenerator<RetainedRun, void> {
-  const { matching, diagnostics } = await _sortedMatches(runsDirs, maxSummaryBytes, query);
+  const { matching, diagnostics } = await _sortedMatches(runsDirs, scan, query);
   for (const diagnostic of diagnostics) report(diagnostic);
   const slicer = createSlicer();
   const late: Diagnostic[] = [];
@@ -132,7 +134,7 @@ async function* _iterate(
     const batch: RetainedRun[] = [];
     const end = Math.min(start + ITERATE_BATCH, matching.length);
     for (let i = start; i < end; i++) {
-      const entry = _materialize(matching[i]!, maxSummaryBytes, late);
+      const entry = await _materialize(matching[i]!, scan, late);
       matching[i] = undefined; // the key is done with: let it go
       if (entry && query.matches(entry)) batch.push(entry.run);
     }
@@ -145,10 +147,10 @@ async function* _iterate(
 /** Scans, keeps the keys matching `query`, and sorts them in listing order. */
 async function _sortedMatches(
   runsDirs: readonly string[],
-  maxSummaryBytes: number,
+  scan: ScanSettings,
   query: CompiledQuery,
 ): Promise<{ matching: (ScannedKey | undefined)[]; diagnostics: Diagnostic[] }> {
-  const { keys, diagnostics } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
+  const { keys, diagnostics } = await scanRunsDirs(runsDirs, scan);
   return { matching: await sortInSlices(keys.filter(query.matches), compareEntries), diagnostics };
 }
 
@@ -160,14 +162,14 @@ async function _sortedMatches(
  * const lastFailed = await latestRun({ runsDir: "./runs", status: "failed" });
  */
 export async function latestRun(options: LatestRunOptions): Promise<RetainedRun | null> {
-  const { runsDirs, maxSummaryBytes } = runsOptionsOf(options);
+  const { runsDirs, ...scan } = runsOptionsOf(options);
   const query = compileQuery({ ...options, limit: undefined, cursor: undefined });
-  const { keys } = await scanRunsDirs(runsDirs, { maxSummaryBytes });
+  const { keys } = await scanRunsDirs(runsDirs, scan);
   const matching = keys.filter(query.matches);
   while (matching.length > 0) {
     let best = 0;
     for (let i = 1; i < matching.length; i++) if (compareEntries(matching[i]!, matching[best]!) < 0) best = i;
-    const entry = _materialize(matching[best]!, maxSummaryBytes, []);
+    const entry = await _materialize(matching[best]!, scan, []);
     if (entry && query.matches(entry)) return entry.run;
     matching.splice(best, 1); // vanished since the scan: the next newest
   }
@@ -182,49 +184,61 @@ export async function latestRun(options: LatestRunOptions): Promise<RetainedRun 
  * const run = await getRetainedRun({ runsDir: "./runs" }, "2026-11-24T09-00-00Z-a1b2");
  */
 export async function getRetainedRun(options: RunsOptions, runId: string): Promise<RetainedRun> {
-  return loadRun(options, runId).entry.run;
+  return (await loadRun(options, runId)).entry.run;
 }
 
 /** The full run for a scanned key: its summary read again (a folder that changed since is a diagnostic). */
-function _materialize(key: ScannedKey, maxSummaryBytes: number, diagnostics: Diagnostic[]): RunEntry | null {
-  const read = readRunSync(join(key.runsDir, key.run.runId), key.run.runId, maxSummaryBytes);
+async function _materialize(key: ScannedKey, scan: ScanSettings, diagnostics: Diagnostic[]): Promise<RunEntry | null> {
+  const read = await readRun(key.runsDir, key.run.runId, scan.maxSummaryBytes, scan);
   if (read.ok) return read.entry;
   diagnostics.push({ runsDir: key.runsDir, entry: key.run.runId, kind: read.kind, message: read.message });
   return null;
 }
 
-/** Reads one run with its full summary; shared by every per-run function. */
-export function loadRun(
+/**
+ * Reads one run with its full summary; shared by every per-run function. Every file call goes
+ * through the storage layer (a runs directory that does not answer: `STORAGE_UNAVAILABLE`).
+ */
+export async function loadRun(
   options: RunsOptions,
   runId: string,
-): { entry: RunEntry; parsed: ParsedSummary; runDir: string } {
-  const { runsDirs, maxSummaryBytes } = runsOptionsOf(options);
+): Promise<{ entry: RunEntry; parsed: ParsedSummary; runDir: string }> {
+  const { runsDirs, ...scan } = runsOptionsOf(options);
   assertRunId(runId);
   let reason: DiagnosticKind | "absent" = "absent";
-  for (const runsDir of resolveRunsDirs(runsDirs)) {
-    const runDir = join(runsDir, runId);
-    const stat = _lstat(runDir);
-    if (stat === null) continue;
-    if (stat.isSymbolicLink()) reason = "symlinked-run-folder";
-    else if (stat.isDirectory()) {
-      const read = readRunSync(runDir, runId, maxSummaryBytes);
-      if (read.ok) return { entry: read.entry, parsed: read.parsed, runDir };
-      reason = read.kind;
-    }
+  const problems: Diagnostic[] = [];
+  const dirs =
+    scan.readMode === "async" ? await resolveRunsDirsAsync(runsDirs, problems, scan) : resolveRunsDirs(runsDirs);
+  // An earlier runs directory that does not answer might hold the run: no answer is right without it.
+  const hung = problems.find((d) => d.kind === "runs-dir-unresponsive");
+  if (hung) throw storageUnavailable(hung.runsDir, scan.storageTimeoutMs);
+  for (const runsDir of dirs) {
+    const verdict = await classifyFolder(storageOf(runsDir, scan), runId, "unknown", scan.maxSummaryBytes, true);
+    if (verdict.is === "run") return { entry: verdict.entry, parsed: verdict.parsed, runDir: join(runsDir, runId) };
+    if (verdict.is === "problem") reason = verdict.kind;
   }
   const why = reason === "absent" ? "" : ` (${reason})`;
   throw new GuideBoardError("RUN_NOT_FOUND", `No retained run ${runId}${why}.`, { runId, reason });
+}
+
+/** The settings a scan runs with, validated. */
+export interface ScanSettings {
+  maxSummaryBytes: number;
+  storageTimeoutMs: number;
+  readMode: "auto" | "async";
 }
 
 /**
  * The options every function shares, read once and validated: bad or missing values, and options
  * objects whose getters throw, are `INVALID_OPTIONS`.
  */
-export function runsOptionsOf(options: RunsOptions): { runsDirs: readonly string[]; maxSummaryBytes: number } {
+export function runsOptionsOf(options: RunsOptions): { runsDirs: readonly string[] } & ScanSettings {
   let runsDir: unknown;
   let maxSummaryBytes: unknown;
+  let storageTimeoutMs: unknown;
+  let readMode: unknown;
   try {
-    ({ runsDir, maxSummaryBytes } = options);
+    ({ runsDir, maxSummaryBytes, storageTimeoutMs, readMode } = options);
   } catch {
     throw new GuideBoardError("INVALID_OPTIONS", "Invalid options: expected an object with runsDir.");
   }
@@ -241,13 +255,13 @@ export function runsOptionsOf(options: RunsOptions): { runsDirs: readonly string
       "Invalid option maxSummaryBytes: expected a positive whole number of bytes.",
     );
   }
-  return { runsDirs: [...dirs], maxSummaryBytes: (maxSummaryBytes as number | undefined) ?? DEFAULT_MAX_SUMMARY_BYTES };
-}
-
-function _lstat(path: string) {
-  try {
-    return lstatSync(path);
-  } catch {
-    return null;
+  if (readMode !== undefined && readMode !== "auto" && readMode !== "async") {
+    throw new GuideBoardError("INVALID_OPTIONS", 'Invalid option readMode: expected "auto" or "async".');
   }
+  return {
+    runsDirs: [...dirs],
+    maxSummaryBytes: (maxSummaryBytes as number | undefined) ?? DEFAULT_MAX_SUMMARY_BYTES,
+    storageTimeoutMs: storageTimeoutOf(storageTimeoutMs),
+    readMode: readMode ?? "auto",
+  };
 }

@@ -1,16 +1,21 @@
-import { closeSync, existsSync, fstatSync, openSync, opendirSync, readSync, realpathSync, type Dir } from "node:fs";
-import { join } from "node:path";
+import { realpathSync } from "node:fs";
+import { statfs } from "node:fs/promises";
 import { z } from "zod";
 import { createSlicer } from "./_slices.ts";
-import { OPEN_FLAGS } from "./paths.ts";
-import { isRunId } from "./run-id.ts";
-import { toRunEntry, toRunKey, type RunEntry, type RunKey } from "./run.ts";
-import { parseSummary, SUMMARY_FILE, type ParsedSummary } from "./summary.ts";
+import { isGuideBoardError } from "./errors.ts";
+import { classifyFolder, classifyFolderSync, entryType, type FolderVerdict, type SummaryStamp } from "./folder.ts";
+import { toRunKey, type RunEntry, type RunKey } from "./run.ts";
+import { DEFAULT_STORAGE_TIMEOUT_MS, storageOf, storageUnavailable, type StorageOptions } from "./storage.ts";
+import type { ParsedSummary } from "./summary.ts";
+
+export { TOOL_PREFIX } from "./format.ts";
+export type { SummaryStamp } from "./folder.ts";
 
 /** Why a folder (or a whole runs directory) was skipped. */
 export const DIAGNOSTIC_KINDS = [
   "runs-dir-missing",
   "runs-dir-unreadable",
+  "runs-dir-unresponsive",
   "invalid-run-id",
   "symlinked-run-folder",
   "incomplete",
@@ -34,19 +39,19 @@ export const diagnosticSchema = z.object({
 });
 export type Diagnostic = z.infer<typeof diagnosticSchema>;
 
-/**
- * Entries of a runs directory whose names start with this belong to guide-board's own tooling
- * (a prune's folder on its way out, say): skipped without a diagnostic.
- */
-export const TOOL_PREFIX = ".guide-board-";
-
 /** Default cap on a summary's size; a larger one is a diagnostic and is never read. */
 export const DEFAULT_MAX_SUMMARY_BYTES: number = 1024 * 1024;
 
 /** Options every scan takes. */
-export interface ScanOptions {
+export interface ScanOptions extends StorageOptions {
   /** Largest `retention-summary.json` read, in bytes (default 1 MiB). */
   maxSummaryBytes?: number;
+  /**
+   * How summaries are read: `"async"` through the storage layer only (a service: never a
+   * synchronous call on the event loop), `"auto"` (default) synchronously in slices on a local
+   * file system while reads prove fast, else asynchronously with many reads in flight.
+   */
+  readMode?: "auto" | "async";
 }
 
 /** The result of reading one run folder. */
@@ -59,9 +64,25 @@ export type RunRead =
  * (not a link) whose name is `runId`. Never throws.
  */
 export function readRunSync(runDir: string, runId: string, maxBytes: number): RunRead {
-  const stamp: SummaryStamp = { mtimeMs: 0, size: -1, ino: 0 };
-  const read = _readParsed(runDir, runId, maxBytes, stamp);
-  return read.ok ? { ok: true, parsed: read.parsed, stamp, entry: toRunEntry(runDir, read.parsed) } : read;
+  const at = runDir.lastIndexOf("/");
+  const verdict = classifyFolderSync(runDir.slice(0, at), runId, "directory", maxBytes, true);
+  return _toRead(verdict);
+}
+
+/** {@link readRunSync} through the storage layer; throws only `STORAGE_UNAVAILABLE`. */
+export async function readRun(
+  runsDir: string,
+  runId: string,
+  maxBytes: number,
+  options: StorageOptions = {},
+): Promise<RunRead> {
+  return _toRead(await classifyFolder(storageOf(runsDir, options), runId, "directory", maxBytes, true));
+}
+
+function _toRead(verdict: FolderVerdict): RunRead {
+  if (verdict.is === "run") return { ok: true, entry: verdict.entry, parsed: verdict.parsed, stamp: verdict.stamp! };
+  if (verdict.is === "problem") return { ok: false, kind: verdict.kind, message: verdict.message };
+  return { ok: false, kind: "vanished", message: "The folder disappeared while it was read." };
 }
 
 /** A run key found by a scan, and the runs directory it is in. */
@@ -69,33 +90,24 @@ export interface ScannedKey extends RunKey {
   runsDir: string;
 }
 
-function _readParsed(
-  runDir: string,
-  runId: string,
-  maxBytes: number,
-  stamp: SummaryStamp | null,
-):
-  | { ok: true; parsed: ParsedSummary; stamp: SummaryStamp | null }
-  | { ok: false; kind: DiagnosticKind; message: string } {
-  let text: string;
-  try {
-    text = _readSummary(runDir, maxBytes, stamp);
-  } catch (error) {
-    return _readProblem(runDir, error, maxBytes);
-  }
-  const parsed = parseSummary(text);
-  if ("problem" in parsed) return { ok: false, ...parsed.problem };
-  if (parsed.summary.runId !== runId) {
-    return { ok: false, kind: "run-id-mismatch", message: "Summary runId differs from its folder name." };
-  }
-  return { ok: true, parsed, stamp };
-}
+/** Reads in flight per runs directory when a scan reads asynchronously (the storage layer caps it too). */
+const SCAN_IN_FLIGHT = 64;
+
+/**
+ * A synchronous read slower than this went to the device (or waited on a lock): when a quarter
+ * of the last 64 reads did, the cache is cold and the rest is read with many reads in flight.
+ * (On a warm cache a read takes tens of microseconds, even on a busy machine.)
+ */
+const SLOW_SYNC_READ_MS = 0.5;
 
 /**
  * Scans runs directories in order and keeps only each retained run's key (sort key, status,
  * labels): the full run objects are built for the runs a caller returns. The first directory
  * holding a retained run with a given id wins; a later one is a `duplicate-run-id` diagnostic.
- * Reads synchronously in slices so a long scan never holds the event loop for long.
+ * Reads synchronously in slices while that proves fast on a local file system (a warm cache),
+ * otherwise with many asynchronous reads in flight (a cold cache, a network mount); a runs
+ * directory that does not answer within the storage deadline is a `runs-dir-unresponsive`
+ * diagnostic.
  */
 export async function scanRunsDirs(
   runsDirs: readonly string[],
@@ -104,58 +116,177 @@ export async function scanRunsDirs(
   const maxBytes = options.maxSummaryBytes ?? DEFAULT_MAX_SUMMARY_BYTES;
   const keys: ScannedKey[] = [];
   const diagnostics: Diagnostic[] = [];
+  const entryProblems: Diagnostic[] = [];
   const seen = new Set<string>();
-  const slicer = createSlicer();
-  for (const runsDir of resolveRunsDirs(runsDirs, diagnostics)) {
-    let dir: Dir;
-    try {
-      dir = opendirSync(runsDir, { bufferSize: 512 });
-    } catch {
-      diagnostics.push({
-        runsDir,
-        entry: null,
-        kind: "runs-dir-unreadable",
-        message: "Runs directory cannot be read.",
-      });
-      continue;
-    }
-    try {
-      let count = 0;
-      for (let dirent = dir.readSync(); dirent !== null; dirent = dir.readSync()) {
-        const name = dirent.name;
-        if (name.startsWith(TOOL_PREFIX)) continue;
-        let problem: { kind: DiagnosticKind; message: string } | null = null;
-        if (dirent.isSymbolicLink())
-          problem = { kind: "symlinked-run-folder", message: "A run folder must not be a symbolic link." };
-        else if (!dirent.isDirectory()) continue;
-        else if (!isRunId(name)) problem = { kind: "invalid-run-id", message: "Folder name is not a valid run id." };
+  const dirs =
+    options.readMode === "async"
+      ? await resolveRunsDirsAsync(runsDirs, diagnostics, options)
+      : resolveRunsDirs(runsDirs, diagnostics);
+  for (const runsDir of dirs) {
+    const found = await scanRunsDir(runsDir, { ...options, maxSummaryBytes: maxBytes }, diagnostics);
+    for (const { name, verdict } of found) {
+      if (verdict.is === "skip") continue;
+      let problem: { kind: DiagnosticKind; message: string } | null = verdict.is === "problem" ? verdict : null;
+      if (verdict.is === "run") {
+        if (seen.has(name))
+          problem = { kind: "duplicate-run-id", message: "An earlier runs directory holds a run with this id." };
         else {
-          const read = _readParsed(join(runsDir, name), name, maxBytes, null);
-          if (!read.ok) problem = read;
-          else if (seen.has(name))
-            problem = { kind: "duplicate-run-id", message: "An earlier runs directory holds a run with this id." };
-          else {
-            seen.add(name);
-            const key = toRunKey(read.parsed) as ScannedKey;
-            key.runsDir = runsDir;
-            keys.push(key);
-          }
+          seen.add(name);
+          const key = toRunKey(verdict.parsed) as ScannedKey;
+          key.runsDir = runsDir;
+          keys.push(key);
         }
-        if (problem) diagnostics.push({ runsDir, entry: name, kind: problem.kind, message: problem.message });
-        if (++count % 32 === 0 && slicer.due()) await slicer.yield();
       }
-    } catch {
-      diagnostics.push({
-        runsDir,
-        entry: null,
-        kind: "runs-dir-unreadable",
-        message: "Runs directory could not be read to the end.",
-      });
-    } finally {
-      dir.closeSync();
+      if (problem) entryProblems.push({ runsDir, entry: name, kind: problem.kind, message: problem.message });
     }
   }
+  // Reads finish in any order (asynchronous scans): problems are listed in one order everywhere.
+  diagnostics.push(...entryProblems.sort(compareDiagnostics));
+  // A runs directory that does not answer: no listing is right without it.
+  const hung = diagnostics.find((d) => d.kind === "runs-dir-unresponsive");
+  if (hung) throw storageUnavailable(hung.runsDir, options.storageTimeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS);
   return { keys, diagnostics };
+}
+
+/** The order folder problems are listed in, by every listing: runs directory, then entry name. */
+export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
+  if (a.runsDir !== b.runsDir) return a.runsDir < b.runsDir ? -1 : 1;
+  const x = a.entry ?? "";
+  const y = b.entry ?? "";
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** One entry of a runs directory and what it is. */
+export interface ScannedFolder {
+  name: string;
+  verdict: FolderVerdict;
+}
+
+/**
+ * Lists one runs directory (a real path) and classifies every entry, in directory order. A
+ * directory that cannot be listed, or does not answer in time, adds a diagnostic and gives what
+ * was read so far. `wantStamp` adds each summary's stamp (the live index keeps it).
+ */
+export async function scanRunsDir(
+  runsDir: string,
+  options: ScanOptions & { wantStamp?: boolean } = {},
+  diagnostics: Diagnostic[] = [],
+): Promise<ScannedFolder[]> {
+  const maxBytes = options.maxSummaryBytes ?? DEFAULT_MAX_SUMMARY_BYTES;
+  const wantStamp = options.wantStamp ?? false;
+  const storage = storageOf(runsDir, options);
+  let entries: Awaited<ReturnType<typeof storage.readdir>>;
+  try {
+    entries = await storage.readdir(runsDir);
+  } catch (error) {
+    diagnostics.push(runsDirProblem(runsDir, error));
+    return [];
+  }
+  const out: ScannedFolder[] = new Array(entries.length);
+  const slicer = createSlicer();
+  let next = 0;
+  // Synchronous reads first, while they prove fast (a warm cache on a local disk).
+  if (await mayReadSync(runsDir, options)) {
+    let slow = 0;
+    let timed = 0;
+    while (next < entries.length) {
+      const dirent = entries[next]!;
+      const started = performance.now();
+      out[next] = {
+        name: dirent.name,
+        verdict: classifyFolderSync(runsDir, dirent.name, _typeOf(dirent), maxBytes, wantStamp),
+      };
+      next++;
+      if (performance.now() - started > SLOW_SYNC_READ_MS) slow++;
+      if (++timed === 64) {
+        if (slow * 4 >= timed) break; // a cold cache: the rest in parallel
+        slow = 0;
+        timed = 0;
+      }
+      // (checked after every read: one read from a cold disk can take milliseconds)
+      if (slicer.due()) await slicer.yield();
+    }
+  }
+  if (next < entries.length) {
+    let failed: unknown = null;
+    const worker = async () => {
+      while (next < entries.length && failed === null) {
+        const at = next++;
+        const dirent = entries[at]!;
+        try {
+          out[at] = {
+            name: dirent.name,
+            verdict: await classifyFolder(storage, dirent.name, _typeOf(dirent), maxBytes, wantStamp),
+          };
+        } catch (error) {
+          failed = error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SCAN_IN_FLIGHT, entries.length - next) }, worker));
+    if (failed !== null) {
+      diagnostics.push(runsDirProblem(runsDir, failed));
+      return out.filter(Boolean);
+    }
+  }
+  return out;
+}
+
+/** The diagnostic of a runs directory that could not be listed, or did not answer in time. */
+export function runsDirProblem(runsDir: string, error: unknown): Diagnostic {
+  if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) {
+    return {
+      runsDir,
+      entry: null,
+      kind: "runs-dir-unresponsive",
+      message: "Runs directory does not answer (a hung network mount?); runs are shown as last read.",
+    };
+  }
+  return { runsDir, entry: null, kind: "runs-dir-unreadable", message: "Runs directory cannot be read." };
+}
+
+function _typeOf(dirent: { isDirectory(): boolean; isSymbolicLink(): boolean; isUnknown?: () => boolean }) {
+  return entryType(dirent);
+}
+
+/** File systems whose calls go over a network (statfs magic numbers): never read synchronously. */
+const NETWORK_FS = new Set([
+  0x6969, // NFS
+  0x517b, // SMB
+  0xff534d42, // CIFS
+  0xfe534d42, // SMB2
+  0x65735546, // FUSE (sshfs, s3fs, gcsfuse, …)
+  0x00c36400, // Ceph
+  0x5346414f, // AFS
+  0x01021997, // 9P
+  0x0bd00bd0, // Lustre
+  0x01161970, // GFS2
+  0x7461636f, // OCFS2
+  0x6b414653, // AFS (kafs)
+]);
+
+const fsTypes = new Map<string, { network: boolean; at: number }>();
+
+async function _isNetworkFs(runsDir: string, options: StorageOptions): Promise<boolean> {
+  const known = fsTypes.get(runsDir);
+  if (known && Date.now() - known.at < 10_000) return known.network;
+  let network = true;
+  try {
+    const stat = await storageOf(runsDir, options).call("statfs", () => statfs(runsDir));
+    network = NETWORK_FS.has(Number(stat.type) >>> 0);
+  } catch {
+    // Unknown: read asynchronously.
+  }
+  fsTypes.set(runsDir, { network, at: Date.now() });
+  return network;
+}
+
+/**
+ * Whether a caller may read `runsDir` synchronously: not a service (`readMode: "async"`), and a
+ * local file system (a network mount can hang a synchronous call). Answered from a cache.
+ */
+export async function mayReadSync(runsDir: string, options: ScanOptions): Promise<boolean> {
+  return options.readMode !== "async" && !(await _isNetworkFs(runsDir, options));
 }
 
 /**
@@ -181,90 +312,29 @@ export function resolveRunsDirs(runsDirs: readonly string[], diagnostics: Diagno
   return out;
 }
 
-/** What identifies one version of a summary file: a rewrite changes at least one of these. */
-export interface SummaryStamp {
-  mtimeMs: number;
-  size: number;
-  ino: number;
-}
-
-function _readSummary(runDir: string, maxBytes: number, stamp: SummaryStamp | null): string {
-  const fd = openSync(join(runDir, SUMMARY_FILE), OPEN_FLAGS);
-  try {
-    // A scan needs no stamp: it reads into a shared buffer and asks fstat only when the read
-    // looks odd (nothing, an error, or too much), which keeps a cold listing near the I/O floor.
-    if (stamp === null) {
-      const text = _readQuick(fd, maxBytes);
-      if (text !== null) return text;
+/** {@link resolveRunsDirs} through the storage layer (a service: no synchronous call). */
+export async function resolveRunsDirsAsync(
+  runsDirs: readonly string[],
+  diagnostics: Diagnostic[] = [],
+  options: StorageOptions = {},
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const configured of runsDirs) {
+    try {
+      // The configured path itself is the storage key until its real path is known.
+      const real = await storageOf(configured, options).realpath(configured);
+      if (!out.includes(real)) out.push(real);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) diagnostics.push(runsDirProblem(configured, error));
+      else
+        diagnostics.push({
+          runsDir: configured,
+          entry: null,
+          kind: code === "ENOENT" ? "runs-dir-missing" : "runs-dir-unreadable",
+          message: code === "ENOENT" ? "Runs directory does not exist." : "Runs directory cannot be resolved.",
+        });
     }
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw Object.assign(new Error("not a file"), { code: "ENOTFILE" });
-    if (stat.size > maxBytes) throw Object.assign(new Error("too large"), { code: "ETOOLARGE" });
-    if (stamp !== null) {
-      stamp.mtimeMs = stat.mtimeMs;
-      stamp.size = stat.size;
-      stamp.ino = stat.ino;
-    }
-    const buffer = Buffer.allocUnsafe(stat.size);
-    let length = 0;
-    while (length < buffer.length) {
-      const n = readSync(fd, buffer, length, buffer.length - length, length);
-      if (n === 0) break;
-      length += n;
-    }
-    return buffer.toString("utf8", 0, length);
-  } finally {
-    closeSync(fd);
   }
-}
-
-let shared = Buffer.allocUnsafe(64 * 1024);
-
-/** Reads a whole small file into the shared buffer; `null` when fstat must decide. */
-function _readQuick(fd: number, maxBytes: number): string | null {
-  let length = 0;
-  try {
-    for (;;) {
-      if (length === shared.length) {
-        if (length >= maxBytes) return null;
-        const bigger = Buffer.allocUnsafe(Math.min(shared.length * 2, maxBytes + 1));
-        shared.copy(bigger, 0, 0, length);
-        shared = bigger;
-      }
-      const n = readSync(fd, shared, length, shared.length - length, length);
-      if (n === 0) break;
-      length += n;
-      if (length > maxBytes) return null;
-    }
-  } catch {
-    return null;
-  }
-  return length === 0 ? null : shared.toString("utf8", 0, length);
-}
-
-function _readProblem(runDir: string, error: unknown, maxBytes: number): RunRead & { ok: false } {
-  switch ((error as NodeJS.ErrnoException).code) {
-    case "ENOENT":
-      return existsSync(runDir)
-        ? {
-            ok: false,
-            kind: "incomplete",
-            message: "No retention-summary.json: the run is in progress or was abandoned.",
-          }
-        : { ok: false, kind: "vanished", message: "The folder disappeared while it was read." };
-    case "ENOTDIR":
-      return { ok: false, kind: "vanished", message: "The folder was replaced while it was read." };
-    case "ELOOP":
-      return { ok: false, kind: "unsafe-summary", message: "retention-summary.json is a symbolic link." };
-    case "ENOTFILE":
-      return { ok: false, kind: "unsafe-summary", message: "retention-summary.json is not a regular file." };
-    case "ETOOLARGE":
-      return {
-        ok: false,
-        kind: "summary-too-large",
-        message: `retention-summary.json is larger than ${maxBytes} bytes.`,
-      };
-    default:
-      return { ok: false, kind: "unreadable", message: "retention-summary.json cannot be read." };
-  }
+  return out;
 }

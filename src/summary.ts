@@ -1,18 +1,16 @@
 import { z } from "zod";
 import { fastCurrent, fastLegacy } from "./_fast-summary.ts";
+import { RUN_STATUSES, timestampRule } from "./format.ts";
 
-/** File name of the summary that marks a run folder as retained. */
-export const SUMMARY_FILE = "retention-summary.json";
-
-/** The four terminal states of a run. */
-export const RUN_STATUSES = ["passed", "failed", "errored", "cancelled"] as const;
+// The format's constants live in src/format.ts; re-exported from their old home.
+export { RUN_STATUSES, SUMMARY_FILE, toEpochMs } from "./format.ts";
 
 /** A run's terminal state. */
 export const runStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
 /** ISO 8601 date-time; without a zone it is read as UTC. */
-export const timestampSchema = z.iso.datetime({ offset: true, local: true });
+export const timestampSchema: typeof timestampRule = timestampRule;
 
 /** Test totals of a run: how many tests in all, per status, and their summed duration. */
 export const testTotalsSchema = z.object({
@@ -137,33 +135,6 @@ export function parseSummary(text: string): ParsedSummary | { problem: SummaryPr
   return {
     problem: { kind: "schema-invalid", message: "Unsupported schemaVersion (expected none, 2 or higher)." },
   };
-}
-
-/**
- * Milliseconds since the epoch for a timestamp that passed {@link timestampSchema}; a timestamp
- * without a zone is read as UTC. Digits finer than a millisecond are kept as a fraction (to about
- * a microsecond), so `…00.0009Z` sorts after `…00Z`.
- */
-export function toEpochMs(timestamp: string): number {
-  // The common shapes, `2026-01-02T03:04:05Z` and `…05.678Z`, are read digit by digit: Date.parse
-  // was a tenth of a cold listing.
-  if ((timestamp.length === 20 || timestamp.length === 24) && timestamp.charCodeAt(timestamp.length - 1) === 90) {
-    const fast = _utcMs(timestamp);
-    if (!Number.isNaN(fast) && timestamp.charCodeAt(10) === 84) return fast;
-  }
-  const ms = Date.parse(/(?:Z|[+-]\d{2}:?\d{2})$/i.test(timestamp) ? timestamp : `${timestamp}Z`);
-  const fine = /\.\d{3}(\d+)/.exec(timestamp)?.[1];
-  return fine === undefined ? ms : ms + Number(`0.${fine}`);
-}
-
-function _utcMs(t: string): number {
-  const d = (i: number) => t.charCodeAt(i) - 48;
-  const n2 = (i: number) => d(i) * 10 + d(i + 1);
-  const ms = t.length === 24 ? d(20) * 100 + d(21) * 10 + d(22) : 0;
-  // The layout is fixed here (the text passed timestampSchema). Date.UTC reads years 0-99 as
-  // 19xx, so early years take the general path.
-  const year = n2(0) * 100 + n2(2);
-  return year < 100 ? Number.NaN : Date.UTC(year, n2(5) - 1, n2(8), n2(11), n2(14), n2(17), ms);
 }
 
 /** One short line naming the first field that failed, never a raw validator dump. */

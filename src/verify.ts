@@ -1,10 +1,9 @@
-import { createHash } from "node:crypto";
-import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { artifactRef, readArtifactManifest, resolveArtifact } from "./manifest.ts";
 import { openInRun } from "./paths.ts";
 import { GuideBoardError } from "./errors.ts";
+import { hashStream, walkFiles } from "./_hash.ts";
 import type { RunsOptions } from "./runs.ts";
 
 /** One difference between a run's artifacts and its manifest. */
@@ -73,7 +72,8 @@ export async function verifyArtifacts(options: RunsOptions, runId: string): Prom
   }
   const manifestName = manifest.ref.slice(manifest.ref.lastIndexOf("/") + 1);
   const packageDir = join(manifest.runDir, manifest.ref.slice(0, manifest.ref.lastIndexOf("/") + 1));
-  for (const path of _filesBelow(packageDir)) {
+  // Links and special files are left out, as `guide-board run` leaves them out of the manifest.
+  for (const path of walkFiles(packageDir, { skipUnreadable: true }).files) {
     if (path !== manifestName && !listed.has(path)) problems.push({ path, kind: "extra" });
   }
   return { runId, ok: problems.length === 0, checked: manifest.entries.length, problems };
@@ -81,29 +81,5 @@ export async function verifyArtifacts(options: RunsOptions, runId: string): Prom
 
 async function _hash(runDir: string, ref: string): Promise<{ size: number; sha256: string }> {
   const file = await openInRun(runDir, ref, () => new GuideBoardError("ARTIFACT_NOT_FOUND", "missing"));
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of file.handle.createReadStream({ autoClose: true }) as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    hash.update(chunk);
-  }
-  return { size, sha256: hash.digest("hex") };
-}
-
-/**
- * Regular files below `root`, as relative POSIX paths; links and special files are left out, as
- * `guide-board run` leaves them out of the manifest (it warns about them when it records).
- */
-function _filesBelow(root: string, prefix = ""): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(join(root, prefix));
-  } catch {
-    return [];
-  }
-  return names.flatMap((name) => {
-    const path = prefix + name;
-    const stat = lstatSync(join(root, path), { throwIfNoEntry: false });
-    return stat?.isDirectory() ? _filesBelow(root, `${path}/`) : stat?.isFile() ? [path] : [];
-  });
+  return hashStream(file.handle.createReadStream({ autoClose: true }) as AsyncIterable<Buffer>);
 }

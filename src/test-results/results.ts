@@ -79,7 +79,7 @@ export function limitsOf(options: TestResultsOptions): TestReportLimits {
 export async function loadRunTests(options: TestResultsOptions, selector: RunSelector): Promise<RunTests> {
   const limits = limitsOf(options);
   const runId = await resolveRunSelector(options, selector);
-  const { entry, parsed, runDir } = loadRun(options, runId);
+  const { entry, parsed, runDir } = await loadRun(options, runId);
   const read = [];
   for (const ref of reportRefs(parsed)) if (mayBeTestReport(ref)) read.push(await readTestReport(runDir, ref, limits));
   const keys = read.map((result) => result?.cacheKey ?? "-").join("\u0001");

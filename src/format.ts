@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+// The run-folder format in one place: what a runs directory and a run folder contain, by name,
+// and the rules every writer and reader shares. Imports nothing else from src/.
+
+/** File name of the summary that marks a run folder as retained. */
+export const SUMMARY_FILE = "retention-summary.json";
+
+/**
+ * Entries of a runs directory whose names start with this belong to guide-board's own tooling
+ * (a prune's folder on its way out, say): skipped without a diagnostic.
+ */
+export const TOOL_PREFIX = ".guide-board-";
+
+/** The four terminal states of a run. */
+export const RUN_STATUSES = ["passed", "failed", "errored", "cancelled"] as const;
+
+/** The timestamp rule: ISO 8601 date-time; without a zone it is read as UTC. */
+export const timestampRule = z.iso.datetime({ offset: true, local: true });
+
+/**
+ * Milliseconds since the epoch for a timestamp that passed {@link timestampRule}; a timestamp
+ * without a zone is read as UTC. Digits finer than a millisecond are kept as a fraction (to about
+ * a microsecond), so `…00.0009Z` sorts after `…00Z`.
+ */
+export function toEpochMs(timestamp: string): number {
+  // The common shapes, `2026-01-02T03:04:05Z` and `…05.678Z`, are read digit by digit: Date.parse
+  // was a tenth of a cold listing.
+  if ((timestamp.length === 20 || timestamp.length === 24) && timestamp.charCodeAt(timestamp.length - 1) === 90) {
+    const fast = _utcMs(timestamp);
+    if (!Number.isNaN(fast) && timestamp.charCodeAt(10) === 84) return fast;
+  }
+  const ms = Date.parse(/(?:Z|[+-]\d{2}:?\d{2})$/i.test(timestamp) ? timestamp : `${timestamp}Z`);
+  const fine = /\.\d{3}(\d+)/.exec(timestamp)?.[1];
+  return fine === undefined ? ms : ms + Number(`0.${fine}`);
+}
+
+function _utcMs(t: string): number {
+  const d = (i: number) => t.charCodeAt(i) - 48;
+  const n2 = (i: number) => d(i) * 10 + d(i + 1);
+  const ms = t.length === 24 ? d(20) * 100 + d(21) * 10 + d(22) : 0;
+  // The layout is fixed here (the text passed the timestamp rule). Date.UTC reads years 0-99 as
+  // 19xx, so early years take the general path.
+  const year = n2(0) * 100 + n2(2);
+  return year < 100 ? Number.NaN : Date.UTC(year, n2(5) - 1, n2(8), n2(11), n2(14), n2(17), ms);
+}

@@ -1,0 +1,245 @@
+import { promises as fsp, type Dirent, type Stats } from "node:fs";
+import { GuideBoardError } from "./errors.ts";
+
+// Every file call the service makes on a runs directory goes through here: asynchronous, with a
+// bounded number of calls in flight per runs directory and a deadline per call. A call that
+// misses its deadline is answered `STORAGE_UNAVAILABLE` at once, but the file system call itself
+// may still be stuck in libuv's thread pool (a hung NFS or sshfs mount): it keeps its slot until
+// it really returns, so a hung directory holds at most `maxInFlight` pool threads and the rest
+// of the pool stays free for every other directory, for sockets' DNS, for crypto.
+
+/** Default deadline of one storage call, in milliseconds. */
+export const DEFAULT_STORAGE_TIMEOUT_MS = 10_000;
+
+/**
+ * Default number of file calls in flight per runs directory. Measured (docs/performance.md):
+ * 16 reads in flight reach the network floor on a 1 ms-latency mount, and libuv's pool (sized
+ * 64 by the `guide-board` bin; 4 by default in other programs) keeps room for other directories.
+ */
+export const DEFAULT_STORAGE_IN_FLIGHT = 16;
+
+/** Options every storage call takes. */
+export interface StorageOptions {
+  /** Deadline of one file call on a runs directory, in ms (default 10 000). */
+  storageTimeoutMs?: number;
+}
+
+/** The health of one runs directory as the storage layer sees it. */
+export interface StorageHealth {
+  runsDir: string;
+  /** Calls running now (holding a slot), including stuck ones. */
+  inFlight: number;
+  /** Calls waiting for a slot. */
+  queued: number;
+  /** Calls that missed their deadline and have still not returned. */
+  stuck: number;
+  /** Since when (epoch ms) the directory has not answered; `null` while it answers. */
+  unresponsiveSince: number | null;
+}
+
+interface DirState {
+  runsDir: string;
+  inFlight: number;
+  stuck: number;
+  queue: Array<() => void>;
+  unresponsiveSince: number | null;
+  listeners: Set<(health: StorageHealth) => void>;
+}
+
+const states = new Map<string, DirState>();
+
+/**
+ * Half of libuv's thread pool, at most {@link DEFAULT_STORAGE_IN_FLIGHT}: with Node's default pool
+ * of 4 that is 2, so one hung directory never holds the whole pool. The `guide-board` bin sizes
+ * the pool to 64 (unless `UV_THREADPOOL_SIZE` is set), which gives 16.
+ */
+function _defaultInFlight(): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, Math.min(DEFAULT_STORAGE_IN_FLIGHT, Math.floor(pool / 2)));
+}
+
+let maxInFlight = 0; // decided on first use: the bin sets UV_THREADPOOL_SIZE before any call
+
+/** Counts every storage call (a bench wraps it to count the idle cost). */
+export const storageCalls: { total: number; byOp: Record<string, number> } = { total: 0, byOp: {} };
+
+function _state(runsDir: string): DirState {
+  let state = states.get(runsDir);
+  if (!state) {
+    state = { runsDir, inFlight: 0, stuck: 0, queue: [], unresponsiveSince: null, listeners: new Set() };
+    states.set(runsDir, state);
+  }
+  return state;
+}
+
+/** The health of a runs directory (a real path). */
+export function storageHealth(runsDir: string): StorageHealth {
+  const state = _state(runsDir);
+  return {
+    runsDir,
+    inFlight: state.inFlight,
+    queued: state.queue.length,
+    stuck: state.stuck,
+    unresponsiveSince: state.unresponsiveSince,
+  };
+}
+
+/** Calls `listener` when a runs directory stops or starts answering; returns the unsubscribe function. */
+export function onStorageHealth(runsDir: string, listener: (health: StorageHealth) => void): () => void {
+  const state = _state(runsDir);
+  state.listeners.add(listener);
+  return () => state.listeners.delete(listener);
+}
+
+/** Sets the cap on calls in flight per runs directory (for measurements; at least 1). */
+export function setStorageInFlight(value: number): void {
+  maxInFlight = Math.max(1, Math.floor(value));
+}
+
+function _mark(state: DirState, unresponsive: boolean): void {
+  if ((state.unresponsiveSince !== null) === unresponsive) return;
+  state.unresponsiveSince = unresponsive ? Date.now() : null;
+  const health = storageHealth(state.runsDir);
+  for (const listener of state.listeners) listener(health);
+}
+
+/** The error of a call that missed its deadline. */
+export function storageUnavailable(runsDir: string, timeoutMs: number): GuideBoardError {
+  return new GuideBoardError(
+    "STORAGE_UNAVAILABLE",
+    `The runs directory did not answer within ${Math.round(timeoutMs / 100) / 10} s; try again later.`,
+    { runsDir, retryAfter: Math.max(1, Math.ceil(timeoutMs / 1000)) },
+  );
+}
+
+/**
+ * Runs one file call on `runsDir` with a slot and a deadline. `late` cleans up after a call that
+ * returns after its deadline (closes a file it opened). Rejects with `STORAGE_UNAVAILABLE` when
+ * the deadline passes first, whether the call waited for a slot or was running.
+ */
+export function storageCall<T>(
+  runsDir: string,
+  op: string,
+  call: () => Promise<T>,
+  options: StorageOptions = {},
+  late?: (value: T) => void,
+): Promise<T> {
+  const timeoutMs = options.storageTimeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS;
+  const state = _state(runsDir);
+  if (maxInFlight === 0) maxInFlight = _defaultInFlight();
+  storageCalls.total++;
+  storageCalls.byOp[op] = (storageCalls.byOp[op] ?? 0) + 1;
+  // A call that missed its deadline has not returned yet: the directory is hung, answer at once
+  // (the stuck calls are the probe: when they return, the directory answers again).
+  if (state.unresponsiveSince !== null && state.stuck > 0) {
+    return Promise.reject(storageUnavailable(runsDir, timeoutMs));
+  }
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      timedOut = true;
+      const at = state.queue.indexOf(start);
+      if (at >= 0) state.queue.splice(at, 1);
+      else state.stuck++;
+      _mark(state, true);
+      reject(storageUnavailable(runsDir, timeoutMs));
+    }, timeoutMs);
+    timer.unref?.();
+    const finish = () => {
+      state.inFlight--;
+      if (timedOut) state.stuck--;
+      else _mark(state, false);
+      if (state.stuck === 0) _mark(state, false);
+      const next = state.queue.shift();
+      if (next) next();
+    };
+    function start() {
+      state.inFlight++;
+      let promise: Promise<T>;
+      try {
+        promise = call();
+      } catch (error) {
+        promise = Promise.reject(error);
+      }
+      promise.then(
+        (value) => {
+          finish();
+          if (settled) {
+            late?.(value);
+            return;
+          }
+          settled = true;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          finish();
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    }
+    if (state.inFlight < maxInFlight) start();
+    else state.queue.push(start);
+  });
+}
+
+/**
+ * The file calls of one runs directory, each through {@link storageCall}. Paths must lie in
+ * `runsDir` (or be `runsDir` itself); callers check containment.
+ */
+export interface Storage {
+  readonly runsDir: string;
+  readonly timeoutMs: number;
+  stat(path: string): Promise<Stats>;
+  lstat(path: string): Promise<Stats>;
+  realpath(path: string): Promise<string>;
+  readlink(path: string): Promise<string>;
+  readdir(path: string): Promise<Dirent[]>;
+  open(path: string, flags: number): Promise<fsp.FileHandle>;
+  /** Any other call on a handle or path of this directory (a read, an fstat, a close). */
+  call<T>(op: string, call: () => Promise<T>, late?: (value: T) => void): Promise<T>;
+}
+
+/** The storage of one runs directory (a real path). */
+export function storageOf(runsDir: string, options: StorageOptions = {}): Storage {
+  const timeoutMs = options.storageTimeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS;
+  const call = <T>(op: string, fn: () => Promise<T>, late?: (value: T) => void) =>
+    storageCall(runsDir, op, fn, { storageTimeoutMs: timeoutMs }, late);
+  return {
+    runsDir,
+    timeoutMs,
+    stat: (path) => call("stat", () => fsp.stat(path)),
+    lstat: (path) => call("lstat", () => fsp.lstat(path)),
+    realpath: (path) => call("realpath", () => fsp.realpath(path)),
+    readlink: (path) => call("readlink", () => fsp.readlink(path)),
+    readdir: (path) => call("readdir", () => fsp.readdir(path, { withFileTypes: true })),
+    open: (path, flags) =>
+      call(
+        "open",
+        () => fsp.open(path, flags),
+        (handle) => void handle.close().catch(() => {}),
+      ),
+    call,
+  };
+}
+
+/** The runs directory a run folder (a real path, `<runsDir>/<runId>`) belongs to. */
+export function runsDirOf(runDir: string): string {
+  const at = runDir.lastIndexOf("/");
+  return at <= 0 ? "/" : runDir.slice(0, at);
+}
+
+/** Validates the `storageTimeoutMs` option: `INVALID_OPTIONS` unless a positive number of ms. */
+export function storageTimeoutOf(value: unknown): number {
+  if (value === undefined) return DEFAULT_STORAGE_TIMEOUT_MS;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > 2_147_483_647) {
+    throw new GuideBoardError("INVALID_OPTIONS", "Invalid option storageTimeoutMs: expected a positive number of ms.");
+  }
+  return value;
+}
