@@ -4,7 +4,7 @@ import { compareEntries, compareKeys, compileQuery, encodeCursor, type ListQuery
 import { assertRunId } from "./run-id.ts";
 import type { RetainedRun, RunEntry } from "./run.ts";
 import type { RetainedRunList } from "./runs.ts";
-import { compareDiagnostics, type Diagnostic } from "./scan.ts";
+import { diagnosticOrder, type Diagnostic } from "./scan.ts";
 import { sortInSlices } from "./_slices.ts";
 
 /** What the table knows of one folder: its run, or why it is not one. */
@@ -147,7 +147,7 @@ export function createRunTable(): RunTable {
     setDirDiagnostics(diagnostics) {
       dirDiagnostics = diagnostics;
     },
-    diagnostics: () => [...dirDiagnostics, ...[...problems.values()].sort(compareDiagnostics)],
+    diagnostics: () => [...dirDiagnostics, ...[...problems.values()].sort(diagnosticOrder(dirs))],
     get size() {
       return sorted.length;
     },
@@ -167,7 +167,7 @@ export function createRunTable(): RunTable {
         runs.push(entry.run);
         last = entry;
       }
-      const diagnostics = [...dirDiagnostics, ...[...problems.values()].sort(compareDiagnostics)];
+      const diagnostics = [...dirDiagnostics, ...[...problems.values()].sort(diagnosticOrder(dirs))];
       const list: RetainedRunList = { runs, diagnostics };
       if (more && last) list.nextCursor = encodeCursor(last);
       return list;

@@ -141,16 +141,27 @@ export async function scanRunsDirs(
     }
   }
   // Reads finish in any order (asynchronous scans): problems are listed in one order everywhere.
-  diagnostics.push(...entryProblems.sort(compareDiagnostics));
+  diagnostics.push(...entryProblems.sort(diagnosticOrder(dirs)));
   // A runs directory that does not answer: no listing is right without it.
   const hung = diagnostics.find((d) => d.kind === "runs-dir-unresponsive");
   if (hung) throw storageUnavailable(hung.runsDir, options.storageTimeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS);
   return { keys, diagnostics };
 }
 
-/** The order folder problems are listed in, by every listing: runs directory, then entry name. */
-export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
-  if (a.runsDir !== b.runsDir) return a.runsDir < b.runsDir ? -1 : 1;
+/**
+ * The order folder problems are listed in, by every listing: runs directory in the configured
+ * order (`dirs`), then entry name.
+ */
+export function diagnosticOrder(dirs: readonly string[]): (a: Diagnostic, b: Diagnostic) => number {
+  const rank = new Map<string, number>();
+  for (const [i, dir] of dirs.entries()) if (!rank.has(dir)) rank.set(dir, i);
+  return (a, b) => {
+    if (a.runsDir !== b.runsDir) return (rank.get(a.runsDir) ?? dirs.length) - (rank.get(b.runsDir) ?? dirs.length);
+    return _compareEntryNames(a, b);
+  };
+}
+
+function _compareEntryNames(a: Diagnostic, b: Diagnostic): number {
   const x = a.entry ?? "";
   const y = b.entry ?? "";
   return x < y ? -1 : x > y ? 1 : 0;
