@@ -63,6 +63,22 @@ export function labels(run: RetainedRun): string {
     .join(" ");
 }
 
+/** The columns of a run listing (`runs list`, paged or `--all`). */
+export const RUN_COLUMNS = ["RUN", "STATUS", "STARTED", "DURATION", "REPORTS", "SCHEMA", "LABELS"];
+
+/** One run as a row under {@link RUN_COLUMNS}. */
+export function runRow(run: RetainedRun): string[] {
+  return [
+    run.runId,
+    run.status,
+    run.startedAt,
+    duration(run.durationMs),
+    String(run.reportCount),
+    compat(run),
+    labels(run),
+  ];
+}
+
 /** The detail view of one run. */
 export function runDetails(run: RetainedRun): string {
   const lines: [string, string][] = [

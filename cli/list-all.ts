@@ -3,15 +3,13 @@
 // neither the runs nor the output are ever held whole.
 import { iterateRetainedRuns, toJSONText, type Diagnostic, type RunFilters } from "../src/_internal.ts";
 import type { CliContext } from "./context.ts";
-import { compat, duration, labels, printable } from "./format.ts";
+import { printable, RUN_COLUMNS, runRow } from "./format.ts";
 
 /** Output is written in chunks of about this many characters. */
 const CHUNK = 64 * 1024;
 
 /** Rows whose widths set the table's columns before its first line is printed. */
 const FIRST_ROWS = 128;
-
-const HEADER = ["RUN", "STATUS", "STARTED", "DURATION", "REPORTS", "SCHEMA", "LABELS"];
 
 /**
  * Prints every run matching `filters`. With `json`, the bytes are those `toJSONText` gives for
@@ -41,17 +39,7 @@ export async function listAll(
       let count = 0;
       for await (const run of runs) {
         count++;
-        await out.write(
-          table.row([
-            run.runId,
-            run.status,
-            run.startedAt,
-            duration(run.durationMs),
-            String(run.reportCount),
-            compat(run),
-            labels(run),
-          ]),
-        );
+        await out.write(table.row(runRow(run)));
         if (out.closed) return diagnostics;
       }
       if (count === 0) await out.write(`No retained runs in ${printable(options.runsDir.join(", "))}.\n`);
@@ -82,8 +70,8 @@ function _streamedTable(): { row(cells: string[]): string; end(): string } {
       .join("  ")
       .trimEnd()}\n`;
   const start = () => {
-    const rows = [HEADER, ...pending.splice(0)];
-    widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    const rows = [RUN_COLUMNS, ...pending.splice(0)];
+    widths = RUN_COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     return rows.map(line).join("");
   };
   return {

@@ -14,7 +14,7 @@ import { loadConfig } from "./config.ts";
 import { listAll } from "./list-all.ts";
 import { COMMON_OPTIONS, EXIT, fail, parse, runsDirsOf, UsageError, type CliContext } from "./context.ts";
 import { LOGS_HELP, LOGS_OPTIONS, logsCommand } from "./logs.ts";
-import { bytes, compat, duration, labels, printable, runDetails, table } from "./format.ts";
+import { bytes, printable, RUN_COLUMNS, runDetails, runRow, table } from "./format.ts";
 import {
   COMPARE_HELP,
   COMPARE_OPTIONS,
@@ -161,16 +161,7 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
     if (values.json) return _json(ctx, page);
     if (page.runs.length === 0) ctx.stdout.write(`No retained runs in ${printable(runsDir.join(", "))}.\n`);
     else {
-      const rows = page.runs.map((run) => [
-        run.runId,
-        run.status,
-        run.startedAt,
-        duration(run.durationMs),
-        String(run.reportCount),
-        compat(run),
-        labels(run),
-      ]);
-      ctx.stdout.write(`${table(["RUN", "STATUS", "STARTED", "DURATION", "REPORTS", "SCHEMA", "LABELS"], rows)}\n`);
+      ctx.stdout.write(`${table(RUN_COLUMNS, page.runs.map(runRow))}\n`);
     }
     if (page.nextCursor) ctx.stdout.write(`next page: --cursor ${printable(page.nextCursor)}\n`);
     _diagnostics(ctx, page.diagnostics);
