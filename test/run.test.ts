@@ -465,7 +465,7 @@ describe("guide-board run: --json, concurrency, and a writer that dies", () => {
     expect(runs.map((r) => r.runId).sort()).toEqual([...ids].sort());
     expect(runs.map((r) => r.labels.n).sort()).toEqual(["0", "1", "2", "3", "4", "5", "6", "7"]);
     expect(diagnostics).toEqual([]);
-  });
+  }, 60_000); // eight Node children at once on two busy cores
 
   it("a CLI killed with SIGKILL mid-run leaves a folder that is only ever an incomplete diagnostic", async () => {
     const { cwd, runsDir } = workspace();
