@@ -151,9 +151,14 @@ export async function openUnder(storage: Storage, run: RunHandle, rel: string): 
     const realPath = join(run.runDir, rel);
     if (run.pinned) {
       // Any link on the way (a `reports/` swapped for a link) shows in where the file really is.
-      // (A run folder renamed meanwhile, e.g. pruned, fails this too: the caller says "gone".)
+      // A run folder renamed meanwhile moves both alike: then its path now is asked for.
       const opened = await storage.call("readlink", () => openedPath(file.fd));
-      if (opened === null || !opened.startsWith(`${run.runDir}/`)) return { ok: false, why: "escapes" };
+      let inside = opened?.startsWith(`${run.runDir}/`) === true;
+      if (!inside && opened !== null) {
+        const root = await storage.call("readlink", () => openedPath(run.fd));
+        inside = root !== null && opened.startsWith(`${root}/`);
+      }
+      if (!inside) return { ok: false, why: "escapes" };
       keep = true;
       return { ok: true, file, stat, realPath };
     }
