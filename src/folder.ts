@@ -1,8 +1,9 @@
-import { closeSync, fstatSync, lstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { isGuideBoardError } from "./errors.ts";
 import { SUMMARY_FILE, TOOL_PREFIX } from "./format.ts";
 import { OPEN_FLAGS } from "./paths.ts";
+import { openedPath } from "./run-handle.ts";
 import { isRunId } from "./run-id.ts";
 import { toRunEntry, type RunEntry } from "./run.ts";
 import type { DiagnosticKind } from "./scan.ts";
@@ -131,12 +132,14 @@ let shared = Buffer.allocUnsafe(64 * 1024);
 /** Reads a run folder's summary synchronously. */
 export function readSummarySync(runDir: string, maxBytes: number, wantStamp: boolean): SummaryRead {
   let fd: number;
+  const path = join(runDir, SUMMARY_FILE);
   try {
-    fd = openSync(join(runDir, SUMMARY_FILE), OPEN_FLAGS);
+    fd = openSync(path, OPEN_FLAGS);
   } catch (error) {
     return { code: _openFailure(error, () => _existsSync(runDir)) };
   }
   try {
+    if (!_openedAtSync(fd, path)) return { code: "EMOVED" };
     if (!wantStamp) {
       const text = _readQuick(fd, maxBytes);
       if (text !== null) return { text, stamp: null };
@@ -160,16 +163,20 @@ export function readSummarySync(runDir: string, maxBytes: number, wantStamp: boo
   }
 }
 
-/** Reads a run folder's summary through the storage layer (throws only `STORAGE_UNAVAILABLE`). */
+/**
+ * Reads a run folder's summary through the storage layer (throws only `STORAGE_UNAVAILABLE`),
+ * opening it at `at` (a run handle's path for it; by default its path in the runs directory).
+ */
 export async function readSummary(
   storage: Storage,
   runDir: string,
   maxBytes: number,
   wantStamp: boolean,
+  at = join(runDir, SUMMARY_FILE),
 ): Promise<SummaryRead> {
   let handle: Awaited<ReturnType<Storage["open"]>>;
   try {
-    handle = await storage.open(join(runDir, SUMMARY_FILE), OPEN_FLAGS);
+    handle = await storage.open(at, OPEN_FLAGS);
   } catch (error) {
     if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
     let exists = true;
@@ -185,6 +192,10 @@ export async function readSummary(
     return { code: _openFailure(error, () => exists) };
   }
   try {
+    // The summary read must be this run folder's own, not one reached through a run folder (or
+    // a runs directory entry) swapped for a link meanwhile: on Linux the opened descriptor says.
+    const opened = await storage.call("readlink", () => openedPath(handle.fd)).catch(_keep(""));
+    if (opened !== null && opened !== join(runDir, SUMMARY_FILE)) return { code: "EMOVED" };
     if (!wantStamp) {
       // One read into a fresh 16 KiB buffer answers nearly every summary without an fstat.
       const buffer = Buffer.allocUnsafe(Math.min(16 * 1024, maxBytes + 1));
@@ -230,6 +241,16 @@ function _openFailure(error: unknown, exists: () => boolean): string {
   return code;
 }
 
+/** Whether the descriptor `fd` is the file at `path` (Linux: /proc/self/fd; elsewhere, assumed). */
+function _openedAtSync(fd: number, path: string): boolean {
+  if (process.platform !== "linux") return true;
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`) === path;
+  } catch {
+    return true; // no /proc mounted: as before
+  }
+}
+
 function _existsSync(path: string): boolean {
   try {
     lstatSync(path);
@@ -268,6 +289,7 @@ function _readProblem(code: string, maxBytes: number): { kind: DiagnosticKind; m
     case "EVANISHED":
       return { kind: "vanished", message: "The folder disappeared while it was read." };
     case "ENOTDIR":
+    case "EMOVED":
       return { kind: "vanished", message: "The folder was replaced while it was read." };
     case "ELOOP":
       return { kind: "unsafe-summary", message: "retention-summary.json is a symbolic link." };

@@ -1,6 +1,17 @@
-import { constants, promises as fsp, lstatSync, readlinkSync, realpathSync, statSync, type Stats } from "node:fs";
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  type promises as fsp,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { GuideBoardError, isGuideBoardError } from "./errors.ts";
+import { FILE_FLAGS, openedPath, openUnder, withRunHandle } from "./run-handle.ts";
 import { runsDirOf, storageOf, type Storage, type StorageOptions } from "./storage.ts";
 
 /** Why a path from a run folder was refused. */
@@ -147,28 +158,69 @@ function* _resolve(runDir: string, ref: unknown): Ruling<ResolvedRef> {
   return { safe: true, path: check.path, absolutePath, realPath };
 }
 
-/** The size of the regular file at `path`, or `null` when there is none (or it cannot be stat'ed). */
+/**
+ * The size of the regular file at `path` (a real path, as {@link resolveInRun} gives it), or
+ * `null` when there is none. The size is the opened file's own: on Linux the opened descriptor
+ * must be that very path (/proc/self/fd), so a link swapped in anywhere on the way meanwhile
+ * yields `null`, never the size of a file elsewhere.
+ */
 export function regularFileSize(path: string): number | null {
-  return _ruleSync(_regularFileSize(path));
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch {
+    return null;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return null;
+    let opened: string | null = null;
+    if (process.platform === "linux") {
+      try {
+        opened = readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {}
+    }
+    if (opened === null ? !_sameFile(stat, _lstatOrNull(path)) : opened !== path) return null;
+    return stat.size;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** {@link regularFileSize} through the storage layer. */
-export function regularFileSizeAsync(path: string, storage: Storage): Promise<number | null> {
-  return _ruleAsync(_regularFileSize(path), storage);
+export async function regularFileSizeAsync(path: string, storage: Storage): Promise<number | null> {
+  const handle = await storage.open(path, OPEN_FLAGS).catch(_unlessUnavailable(null));
+  if (handle === null) return null;
+  try {
+    const stat = await storage.call("fstat", () => handle.stat()).catch(_unlessUnavailable(null));
+    if (!stat?.isFile()) return null;
+    const opened = await storage.call("readlink", () => openedPath(handle.fd));
+    if (opened === null) {
+      const now = await storage.lstat(path).catch(_unlessUnavailable(null));
+      return _sameFile(stat, now) ? stat.size : null;
+    }
+    return opened === path ? stat.size : null;
+  } finally {
+    void storage.call("close", () => handle.close()).catch(() => {});
+  }
 }
 
-function* _regularFileSize(path: string): Ruling<number | null> {
+function _sameFile(a: Stats, b: Stats | null): boolean {
+  return b !== null && a.ino === b.ino && a.dev === b.dev;
+}
+
+function _lstatOrNull(path: string): Stats | null {
   try {
-    const stat = (yield ["stat", path]) as Stats;
-    return stat.isFile() ? stat.size : null;
+    return lstatSync(path);
   } catch {
     return null;
   }
 }
 
 /** Read-only, never through a final link, never blocking (FIFOs), never taking a terminal. */
-export const OPEN_FLAGS: number =
-  constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+export const OPEN_FLAGS: number = FILE_FLAGS;
 
 /** A regular file opened for reading after proving it lies inside its run folder. */
 export interface ContainedFile {
@@ -181,8 +233,9 @@ export interface ContainedFile {
  * Opens the file `ref` names inside `runDir` (a real path) for reading, or throws a typed error:
  * `UNSAFE_PATH` when the ref or a link on its way leaves the run folder, `notFound` when nothing
  * readable is there or it is not a regular file (a FIFO, a device or a folder is never opened for
- * reading, so it cannot hang a caller). On Linux the opened descriptor itself is checked, so a
- * link swapped in between the check and the open is caught too.
+ * reading, so it cannot hang a caller). The run folder is opened once without following a link
+ * and the file is opened through that handle (/proc/self/fd/N/… on Linux); the opened descriptor
+ * itself is then checked, so a link swapped in anywhere between the check and the open is caught.
  */
 export async function openInRun(
   runDir: string,
@@ -193,26 +246,22 @@ export async function openInRun(
   const storage = storageOf(runsDirOf(runDir), options);
   const resolved = await resolveInRunAsync(runDir, ref, storage);
   if (!resolved.safe) throw unsafePathError(resolved.path, resolved.reason);
-  if (resolved.realPath === null) throw notFound();
-  const realPath = resolved.realPath;
-  const before = await storage.stat(realPath).catch(_unlessUnavailable(null));
-  if (!before?.isFile()) throw notFound();
-  const handle = await storage.open(realPath, OPEN_FLAGS).catch(_unlessUnavailable(null));
-  if (handle === null) throw notFound();
-  try {
-    const stat = await storage.call("fstat", () => handle.stat());
-    if (!stat.isFile()) throw notFound();
-    const opened = await storage.call("readlink", () => _openedPath(handle.fd));
-    if (opened === null ? stat.ino !== before.ino || stat.dev !== before.dev : !isInside(runDir, opened)) {
-      // Either way nothing is read; a run pruned after the check is "not found", not an attack.
-      throw (await runGoneAsync(runDir, storage)) ? notFound() : unsafePathError(resolved.path, "escapes-run");
-    }
-    return { handle, stat, realPath };
-  } catch (error) {
-    // (never waits on a hung mount: the close is left to finish when it can)
-    void handle.close().catch(() => {});
-    throw error;
+  if (resolved.realPath === null || resolved.realPath === runDir) throw notFound();
+  const rel = resolved.realPath.slice(runDir.length + 1);
+  // A run folder that is gone or was replaced (by a link, by a file) is "not found".
+  const opened = await withRunHandle(
+    storage,
+    runDir,
+    (run) => openUnder(storage, run, rel),
+    () => null,
+  );
+  if (opened === null) throw notFound();
+  if (opened.ok) return { handle: opened.file, stat: opened.stat, realPath: resolved.realPath };
+  // Either way nothing is read; a run pruned after the check is "not found", not an attack.
+  if (opened.why === "escapes" && !(await runGoneAsync(runDir, storage))) {
+    throw unsafePathError(resolved.path, "escapes-run");
   }
+  throw notFound();
 }
 
 /** A catch handler that turns any error but `STORAGE_UNAVAILABLE` into `value`. */
@@ -308,15 +357,5 @@ function _shown(ref: unknown): string {
     return String(ref);
   } catch {
     return Object.prototype.toString.call(ref);
-  }
-}
-
-/** Where an open descriptor really points, via /proc on Linux; `null` where that is unavailable. */
-async function _openedPath(fd: number): Promise<string | null> {
-  if (process.platform !== "linux") return null;
-  try {
-    return await fsp.readlink(`/proc/self/fd/${fd}`);
-  } catch {
-    return null;
   }
 }

@@ -11,7 +11,9 @@ import {
 } from "./query.ts";
 import { assertRunId } from "./run-id.ts";
 import type { RetainedRun, RunEntry } from "./run.ts";
-import { classifyFolder } from "./folder.ts";
+import { classifyEntry, judgeSummary, readSummary, type FolderVerdict } from "./folder.ts";
+import { SUMMARY_FILE } from "./format.ts";
+import { withRunHandle } from "./run-handle.ts";
 import {
   DEFAULT_MAX_SUMMARY_BYTES,
   readRun,
@@ -23,7 +25,7 @@ import {
   type ScanOptions,
   type ScannedKey,
 } from "./scan.ts";
-import { storageOf, storageTimeoutOf, storageUnavailable } from "./storage.ts";
+import { storageOf, storageTimeoutOf, storageUnavailable, type Storage } from "./storage.ts";
 import type { ParsedSummary } from "./summary.ts";
 
 /** Options every function takes: where the runs are. */
@@ -213,12 +215,40 @@ export async function loadRun(
   const hung = problems.find((d) => d.kind === "runs-dir-unresponsive");
   if (hung) throw storageUnavailable(hung.runsDir, scan.storageTimeoutMs);
   for (const runsDir of dirs) {
-    const verdict = await classifyFolder(storageOf(runsDir, scan), runId, "unknown", scan.maxSummaryBytes, true);
+    const verdict = await _classifyRun(storageOf(runsDir, scan), runId, scan.maxSummaryBytes);
     if (verdict.is === "run") return { entry: verdict.entry, parsed: verdict.parsed, runDir: join(runsDir, runId) };
     if (verdict.is === "problem") reason = verdict.kind;
   }
   const why = reason === "absent" ? "" : ` (${reason})`;
   throw new GuideBoardError("RUN_NOT_FOUND", `No retained run ${runId}${why}.`, { runId, reason });
+}
+
+/**
+ * Classifies one run folder for a per-run read: the folder is opened once without following a
+ * link (a run handle), and its summary is read through that handle, so a folder swapped for a
+ * link meanwhile never lends its summary. Throws only `STORAGE_UNAVAILABLE`.
+ */
+async function _classifyRun(storage: Storage, runId: string, maxBytes: number): Promise<FolderVerdict> {
+  const first = classifyEntry(runId, "directory");
+  if (first !== "read") return first;
+  const runDir = join(storage.runsDir, runId);
+  return withRunHandle(
+    storage,
+    runDir,
+    async (run) =>
+      judgeSummary(
+        runDir,
+        runId,
+        await readSummary(storage, runDir, maxBytes, true, run.pathOf(SUMMARY_FILE)),
+        maxBytes,
+      ),
+    (failure): FolderVerdict =>
+      failure === "link"
+        ? (classifyEntry(runId, "symlink") as FolderVerdict)
+        : failure === "moved"
+          ? { is: "problem", kind: "vanished", message: "The folder was replaced while it was read." }
+          : { is: "skip" },
+  );
 }
 
 /** The settings a scan runs with, validated. */
