@@ -4,10 +4,11 @@ import { z } from "zod";
 import { GuideBoardError } from "./errors.ts";
 import type { OpenedFile } from "./files.ts";
 import { ARTIFACT_MANIFEST_FILE } from "./manifest.ts";
-import { openInRun, regularFileSize, resolveInRun, unsafePathError, UNSAFE_REASONS } from "./paths.ts";
+import { openInRun, regularFileSizeAsync, resolveInRunAsync, unsafePathError, UNSAFE_REASONS } from "./paths.ts";
 import { assertRunId } from "./run-id.ts";
 import { loadRun, runsOptionsOf, type RunsOptions } from "./runs.ts";
 import { resolveRunsDirs } from "./scan.ts";
+import { runsDirOf, storageOf, type Storage } from "./storage.ts";
 import { SUMMARY_FILE, type LogRef, type ParsedSummary } from "./summary.ts";
 
 /** Where `guide-board run` writes the command's output, by log id. */
@@ -49,7 +50,10 @@ export type LogList = z.infer<typeof logListSchema>;
  */
 export async function listRunLogs(options: RunsOptions, runId: string): Promise<LogList> {
   const { parsed, runDir } = await loadRun(options, runId);
-  return { runId, logs: logRefsOf(parsed).map((ref) => _resolve(runDir, ref)) };
+  const storage = storageOf(runsDirOf(runDir), runsOptionsOf(options));
+  const logs: Log[] = [];
+  for (const ref of logRefsOf(parsed)) logs.push(await _resolve(runDir, ref, storage));
+  return { runId, logs };
 }
 
 /**
@@ -64,12 +68,13 @@ export async function listRunLogs(options: RunsOptions, runId: string): Promise<
  */
 export async function openRunLog(options: RunsOptions, runId: string, logId: string): Promise<OpenedFile<Log>> {
   const { parsed, runDir } = await loadRun(options, runId);
+  const settings = runsOptionsOf(options);
   const notFound = () => new GuideBoardError("LOG_NOT_FOUND", `Run ${runId} has no log with that id.`, { runId });
   const ref = logRefsOf(parsed).find((candidate) => candidate.id === logId);
   if (!ref) throw notFound();
-  const entry = _resolve(runDir, ref);
+  const entry = await _resolve(runDir, ref, storageOf(runsDirOf(runDir), settings));
   if (entry.unsafe) throw unsafePathError(entry.path, entry.reason!);
-  return { entry, file: await openInRun(runDir, entry.path, notFound) };
+  return { entry, file: await openInRun(runDir, entry.path, notFound, settings) };
 }
 
 /** The logs a parsed summary offers, with unique ids (see {@link listRunLogs}). */
@@ -121,11 +126,11 @@ export async function openConventionalLog(runDir: string, logId: string): Promis
   return { entry, file };
 }
 
-function _resolve(runDir: string, ref: LogRef & { declared: boolean }): Log {
-  const resolved = resolveInRun(runDir, ref.path);
+async function _resolve(runDir: string, ref: LogRef & { declared: boolean }, storage: Storage): Promise<Log> {
+  const resolved = await resolveInRunAsync(runDir, ref.path, storage);
   const base = { id: ref.id, path: resolved.path, declared: ref.declared };
   if (!resolved.safe) return { ...base, size: null, exists: false, unsafe: true, reason: resolved.reason };
-  const size = resolved.realPath === null ? null : regularFileSize(resolved.realPath);
+  const size = resolved.realPath === null ? null : await regularFileSizeAsync(resolved.realPath, storage);
   return { ...base, size, exists: size !== null, absolutePath: resolved.absolutePath };
 }
 
