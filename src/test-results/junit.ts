@@ -1,4 +1,5 @@
 import { XMLParser } from "fast-xml-parser";
+import { junitParserOptions } from "./parser-options.ts";
 import { cap, MAX_DETAIL_CHARS, MAX_MESSAGE_CHARS, type RawTest } from "./model.ts";
 import { scanXml, type ScanProblem } from "./xml-scan.ts";
 
@@ -9,31 +10,6 @@ type Outcome = RawTest["outcomes"][number];
 export interface JUnitLimits {
   maxDepth: number;
   maxTestCases: number;
-}
-
-/**
- * The parser's settings: DTDs and entities off (the pre-scan refuses a DOCTYPE before the parser
- * runs, and `processEntities: false` leaves any `&name;` as inert text), attributes kept in `@`,
- * every element an array so the walk has one shape, and the nesting cap enforced a second time.
- */
-export function junitParserOptions(maxDepth: number): ConstructorParameters<typeof XMLParser>[0] {
-  return {
-    ignoreAttributes: false,
-    attributeNamePrefix: "",
-    attributesGroupName: "@",
-    textNodeName: "#text",
-    cdataPropName: "#cdata",
-    alwaysCreateTextNode: true,
-    parseTagValue: false,
-    parseAttributeValue: false,
-    processEntities: false,
-    htmlEntities: false,
-    ignoreDeclaration: true,
-    ignorePiTags: true,
-    isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
-    maxNestedTags: maxDepth + 1,
-    jPath: false,
-  };
 }
 
 /** Whether an XML root element makes a document JUnit. */

@@ -148,14 +148,20 @@ async function _readOpened(
       message: `The report is ${size} bytes, over the cap of ${limits.maxReportBytes}.`,
     });
   }
-  const bytes = await _read(file, size, storage);
-  // Validated first (fast, native), then decoded without replacement characters to look for.
-  if (!isUtf8(bytes)) return problem({ kind: "invalid-utf8", message: "The report is not valid UTF-8." });
-  let text = bytes.toString("utf8");
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark, as TextDecoder drops it
+  // The bytes are dropped once decoded: the parser runs without them held as external memory.
+  const text = _decode(await _read(file, size, storage));
+  if (text === null) return problem({ kind: "invalid-utf8", message: "The report is not valid UTF-8." });
   const tests = format === "junit" ? parseJUnit(text, limits) : parseCtrf(text, limits.maxTestCases);
   if (!Array.isArray(tests)) return problem(tests);
   return { id: ref.id, format, tests, cacheKey: null };
+}
+
+/** The text of UTF-8 bytes without a byte-order mark (as TextDecoder drops it), or `null` when invalid. */
+function _decode(bytes: Buffer): string | null {
+  // Validated first (fast, native), then decoded without replacement characters to look for.
+  if (!isUtf8(bytes)) return null;
+  const text = bytes.toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** `junit` for XML with a `<testsuites>` or `<testsuite>` element, `ctrf` for CTRF JSON, else `null`. */
