@@ -68,10 +68,10 @@ export async function listRunLogs(options: RunsOptions, runId: string): Promise<
  */
 export async function openRunLog(options: RunsOptions, runId: string, logId: string): Promise<OpenedFile<Log>> {
   const { parsed, runDir } = await loadRun(options, runId);
+  const settings = runsOptionsOf(options);
   const notFound = () => new GuideBoardError("LOG_NOT_FOUND", `Run ${runId} has no log with that id.`, { runId });
   const ref = logRefsOf(parsed).find((candidate) => candidate.id === logId);
   if (!ref) throw notFound();
-  const settings = runsOptionsOf(options);
   const entry = await _resolve(runDir, ref, storageOf(runsDirOf(runDir), settings));
   if (entry.unsafe) throw unsafePathError(entry.path, entry.reason!);
   return { entry, file: await openInRun(runDir, entry.path, notFound, settings) };

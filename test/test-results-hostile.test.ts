@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it, vi } from "vitest";
 import { testResults, toJSONText } from "../src/index.ts";
-import { junitParserOptions } from "../src/test-results/junit.ts";
+import { junitParserOptions } from "../src/test-results/parser-options.ts";
 import { ctrfReport, junitReport } from "./helpers/junit.ts";
 import { makeFifo } from "./helpers/fifo.ts";
 import { makeRunsDir, writeCurrentRun, writeFile, type ReportSpec } from "./helpers/runs.ts";

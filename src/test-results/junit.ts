@@ -1,4 +1,5 @@
 import { XMLParser } from "fast-xml-parser";
+import { junitParserOptions } from "./parser-options.ts";
 import { cap, MAX_DETAIL_CHARS, MAX_MESSAGE_CHARS, type RawTest } from "./model.ts";
 import { scanXml, type ScanProblem } from "./xml-scan.ts";
 
@@ -9,31 +10,6 @@ type Outcome = RawTest["outcomes"][number];
 export interface JUnitLimits {
   maxDepth: number;
   maxTestCases: number;
-}
-
-/**
- * The parser's settings: DTDs and entities off (the pre-scan refuses a DOCTYPE before the parser
- * runs, and `processEntities: false` leaves any `&name;` as inert text), attributes kept in `@`,
- * every element an array so the walk has one shape, and the nesting cap enforced a second time.
- */
-export function junitParserOptions(maxDepth: number): ConstructorParameters<typeof XMLParser>[0] {
-  return {
-    ignoreAttributes: false,
-    attributeNamePrefix: "",
-    attributesGroupName: "@",
-    textNodeName: "#text",
-    cdataPropName: "#cdata",
-    alwaysCreateTextNode: true,
-    parseTagValue: false,
-    parseAttributeValue: false,
-    processEntities: false,
-    htmlEntities: false,
-    ignoreDeclaration: true,
-    ignorePiTags: true,
-    isArray: (_name: string, _path: unknown, _leaf: boolean, isAttribute: boolean) => !isAttribute,
-    maxNestedTags: maxDepth + 1,
-    jPath: false,
-  };
 }
 
 /** Whether an XML root element makes a document JUnit. */
@@ -67,94 +43,95 @@ export function parseJUnit(text: string, limits: JUnitLimits): RawTest[] | ScanP
 }
 
 function _suite(node: Node, parent: Node | null, place: string, out: RawTest[], isRoot = false): void {
-  const attrs = _attrs(node);
-  const name = isRoot ? null : (attrs.name ?? null);
+  const raw = _rawAttrs(node);
+  const name = isRoot ? null : _attr(raw, "name");
   const here = isRoot ? place : `${place}/${name ?? ""}`;
-  const context = { suite: name, file: attrs.file ?? attrs.filepath ?? null, project: attrs.hostname ?? null };
-  const inherited = parent ? _attrs(parent) : {};
-  for (const testcase of _children(node, "testcase")) _case(testcase, context, inherited, here, out);
-  for (const child of _children(node, "testsuite")) _suite(child, node, here, out);
+  const context: SuiteContext = {
+    suite: name,
+    file: _attr(raw, "file") ?? _attr(raw, "filepath"),
+    project: _attr(raw, "hostname"),
+    classname: name ?? (parent ? _attr(_rawAttrs(parent), "name") : null) ?? "",
+    place: here,
+  };
+  const cases = _children(node, "testcase");
+  for (let i = 0; i < cases.length; i++) {
+    _case(cases[i]!, context, out);
+    cases[i] = RELEASED; // the parser's tree goes as the tests are built: later collections skip it
+  }
+  const suites = _children(node, "testsuite");
+  for (let i = 0; i < suites.length; i++) {
+    _suite(suites[i]!, node, here, out);
+    suites[i] = RELEASED;
+  }
 }
 
+/** What the cases of one suite share. */
+interface SuiteContext {
+  suite: string | null;
+  file: string | null;
+  project: string | null;
+  /** The classname of a case that gives none: its suite's name, else the enclosing suite's. */
+  classname: string;
+  place: string;
+}
+
+/** Takes the place of a walked element in the parser's tree, so the element can be collected. */
+const RELEASED: Node = Object.freeze({});
+
+/** Surefire's attempt elements: flaky ones come before the main outcome, reruns after it. */
 const FLAKY = ["flakyFailure", "flakyError"] as const;
 const RERUN = ["rerunFailure", "rerunError"] as const;
 
-function _case(
-  node: Node,
-  suite: { suite: string | null; file: string | null; project: string | null },
-  inherited: Record<string, string>,
-  place: string,
-  out: RawTest[],
-): void {
-  const attrs = _attrs(node);
-  const time = attrs.time ?? "0";
+function _case(node: Node, suite: SuiteContext, out: RawTest[]): void {
+  const raw = _rawAttrs(node);
+  const time = _attr(raw, "time") ?? "0";
   const seconds = Number.parseFloat(time.includes(",") ? time.replace(/,/g, "") : time);
   const durationMs = Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1e6) / 1e3 : 0;
-  const classname = attrs.classname ?? suite.suite ?? inherited.name ?? "";
-  const name = attrs.name ?? "";
-  const file = attrs.file ?? suite.file;
+  const test: RawTest = {
+    classname: _attr(raw, "classname") ?? suite.classname,
+    name: _attr(raw, "name") ?? "",
+    suite: suite.suite,
+    file: _attr(raw, "file") ?? suite.file,
+    project: suite.project,
+    place: suite.place,
+    outcomes: ONE_PASS,
+    durationMs,
+    message: null,
+    detail: null,
+  };
+  out.push(test);
   // Most cases passed in one attempt and have no child element: no arrays, no message to find.
-  if (node.error === undefined && node.failure === undefined && node.skipped === undefined && _noAttempts(node)) {
-    out.push({
-      classname,
-      name,
-      suite: suite.suite,
-      file,
-      project: suite.project,
-      place,
-      outcomes: ONE_PASS,
-      durationMs,
-      message: null,
-      detail: null,
-    });
-    return;
-  }
+  if (node.error === undefined && node.failure === undefined && node.skipped === undefined && _noAttempts(node)) return;
   const outcomes: Outcome[] = [];
-  let message: string | null = null;
-  let detail: string | null = null;
   const note = (element: Node) => {
-    if (message !== null || detail !== null) return;
-    const a = _attrs(element);
+    if (test.message !== null || test.detail !== null) return;
     const stack = _children(element, "stackTrace")[0];
     const body = stack ? _text(stack) : _text(element);
-    message = cap(a.message ?? _firstLine(body), MAX_MESSAGE_CHARS);
-    detail = cap(body, MAX_DETAIL_CHARS);
+    test.message = cap(_attr(_rawAttrs(element), "message") ?? _firstLine(body), MAX_MESSAGE_CHARS);
+    test.detail = cap(body, MAX_DETAIL_CHARS);
   };
-  for (const kind of FLAKY) {
-    for (const element of _children(node, kind)) {
-      outcomes.push(kind === "flakyFailure" ? "failed" : "errored");
-      note(element);
+  const attempts = (kinds: typeof FLAKY | typeof RERUN) => {
+    for (const kind of kinds) {
+      for (const element of _children(node, kind)) {
+        outcomes.push(kind === kinds[0] ? "failed" : "errored");
+        note(element);
+      }
     }
-  }
+  };
+  attempts(FLAKY);
   const error = _children(node, "error")[0];
   const failure = _children(node, "failure")[0];
   const skipped = _children(node, "skipped")[0];
-  const main: Outcome = error ? "errored" : failure ? "failed" : skipped ? "skipped" : "passed";
-  const mainElement = error ?? failure ?? skipped;
-  if (mainElement) {
-    message = null;
-    detail = null;
-    note(mainElement);
+  const main = error ?? failure ?? skipped;
+  if (main) {
+    // The main outcome's message wins over the flaky attempts' before it.
+    test.message = null;
+    test.detail = null;
+    note(main);
   }
-  outcomes.push(main);
-  for (const kind of RERUN) {
-    for (const element of _children(node, kind)) {
-      outcomes.push(kind === "rerunFailure" ? "failed" : "errored");
-      note(element);
-    }
-  }
-  out.push({
-    classname,
-    name,
-    suite: suite.suite,
-    file,
-    project: suite.project,
-    place,
-    outcomes,
-    durationMs,
-    message,
-    detail,
-  });
+  outcomes.push(error ? "errored" : failure ? "failed" : skipped ? "skipped" : "passed");
+  attempts(RERUN);
+  test.outcomes = outcomes;
 }
 
 /** One passed attempt: shared by every case that has nothing else to say (never mutated). */
@@ -205,19 +182,16 @@ function _children(node: Node, name: string): Node[] {
   return value as Node[];
 }
 
-const NO_ATTRS: Record<string, string> = Object.freeze(Object.create(null));
-const ATTRS = ["name", "classname", "time", "file", "filepath", "hostname", "message"] as const;
+/** The element's attributes as the parser gives them (undecoded), or `null`. */
+function _rawAttrs(node: Node): Record<string, unknown> | null {
+  const raw = node["@"];
+  return typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>) : null;
+}
 
-/** The attributes guide-board reads, decoded; anything else the element has is left alone. */
-function _attrs(node: Node): Record<string, string> {
-  const raw = node["@"] as Record<string, unknown> | undefined;
-  if (typeof raw !== "object" || raw === null) return NO_ATTRS;
-  const attrs: Record<string, string> = Object.create(null);
-  for (const key of ATTRS) {
-    const value = raw[key];
-    if (typeof value === "string") attrs[key] = decodeXml(value);
-  }
-  return attrs;
+/** One attribute guide-board reads, decoded; `null` when absent. */
+function _attr(raw: Record<string, unknown> | null, name: string): string | null {
+  const value = raw?.[name];
+  return typeof value === "string" ? decodeXml(value) : null;
 }
 
 function _text(node: Node): string {

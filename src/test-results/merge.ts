@@ -32,24 +32,24 @@ class IdentityMap<V> {
   }
 }
 
-/** An identity seen in one report: its first attempts, and every place once there are several. */
-interface Seen {
-  first: RawTest;
-  attempts: RawTest[];
-  places: Map<string, RawTest[]> | null;
-}
-
 const restOf = (test: RawTest) => (test.project === null ? test.name : `${test.name}\u0000${test.project}`);
+
+const sameIdentity = (a: RawTest, b: RawTest) =>
+  a.classname === b.classname && a.name === b.name && a.project === b.project;
 
 /**
  * Merges the raw tests of a run's reports into tests. Repeats of one identity in the same place of
  * one report are attempts of one test: `flaky` when some passed and some failed, otherwise the last
  * attempt's outcome. Repeats elsewhere in the report are collisions, kept apart and listed. An
  * identity in several reports is told apart by the report id in its key.
+ *
+ * One pass over the raw tests, keyed by the tests' own keys: a test's key starts with its identity,
+ * so the one map that finds a key's position also finds the earlier attempts of an identity (the
+ * groups under that key and its `#2`, `#3`… suffixes). Only repeated tests keep a list of attempts.
  */
 export function mergeTests(reports: readonly ReportTests[]): MergedTests {
-  // Pass 1: in how many reports each identity shows up (one report counts once); with one report,
-  // every identity is in one, and the pass is skipped.
+  // In how many reports each identity shows up (one report counts once); with one report, every
+  // identity is in one, and the pass is skipped.
   const inReports = new IdentityMap<{ count: number; last: number }>();
   if (reports.length > 1)
     reports.forEach((report, r) => {
@@ -63,64 +63,108 @@ export function mergeTests(reports: readonly ReportTests[]): MergedTests {
         }
       }
     });
-  const tests: TestResult[] = [];
-  const collisions: TestCollision[] = [];
+  // Per group (one test of the result), in order: its first attempt, the report, the key, and the
+  // further attempts when there are any.
+  const firsts: RawTest[] = [];
+  const reportOf: number[] = [];
+  const keys: string[] = [];
+  const more = new Map<number, RawTest[]>();
   const byKey = new Map<string, number>();
-  for (const { id: reportId, tests: raw } of reports) {
-    // Pass 2: attempts grouped by identity and place, in order of first appearance. Most
-    // identities have one place: a map of places is made only when a second one shows up.
-    const groups: RawTest[][] = [];
-    const collided: Seen[] = [];
-    const byIdentity = new IdentityMap<Seen>();
+  const collisions: TestCollision[] = [];
+  const collisionOf = new Map<number, TestCollision>();
+  for (let r = 0; r < reports.length; r++) {
+    const { id: reportId, tests: raw } = reports[r]!;
     for (const test of raw) {
-      const rest = restOf(test);
-      const known = byIdentity.get(test.classname, rest);
-      if (!known) {
-        const attempts = [test];
-        groups.push(attempts);
-        byIdentity.set(test.classname, rest, { first: test, attempts, places: null });
-        continue;
-      }
-      const attempts = known.places
-        ? known.places.get(test.place)
-        : known.first.place === test.place
-          ? known.attempts
-          : undefined;
-      if (attempts) attempts.push(test);
-      else {
-        const fresh = [test];
-        groups.push(fresh);
-        if (!known.places) {
-          known.places = new Map([[known.first.place, known.attempts]]);
-          collided.push(known);
-        }
-        known.places.set(test.place, fresh);
-      }
-    }
-    for (const { first, places } of collided) {
-      collisions.push({ reportId, classname: first.classname, name: first.name, count: places!.size });
-    }
-    for (const attempts of groups) {
-      const first = attempts[0]!;
-      let base = first.classname === "" ? first.name : `${first.classname}::${first.name}`;
-      if (first.project !== null) base += ` [${first.project}]`;
-      if (reports.length > 1 && (inReports.get(first.classname, restOf(first))?.count ?? 0) > 1)
+      let base = test.classname === "" ? test.name : `${test.classname}::${test.name}`;
+      if (test.project !== null) base += ` [${test.project}]`;
+      if (reports.length > 1 && (inReports.get(test.classname, restOf(test))?.count ?? 0) > 1)
         base = `${reportId}:${base}`;
       let key = base;
-      for (let n = 2; byKey.has(key); n++) key = `${base} #${n}`;
-      byKey.set(key, tests.length);
-      tests.push(_merge(key, reportId, attempts));
+      let at = byKey.get(key);
+      let sibling = -1; // the first group of this identity in this report, when there is one
+      let attempt = false;
+      for (let n = 2; at !== undefined; n++) {
+        const first = firsts[at]!;
+        if (reportOf[at] === r && sameIdentity(first, test)) {
+          if (first.place === test.place) {
+            attempt = true;
+            break;
+          }
+          if (sibling === -1) sibling = at;
+        }
+        key = `${base} #${n}`;
+        at = byKey.get(key);
+      }
+      if (attempt) {
+        const attempts = more.get(at!);
+        if (attempts) attempts.push(test);
+        else more.set(at!, [firsts[at!]!, test]);
+        continue;
+      }
+      if (sibling !== -1) {
+        // The same identity in another place of the report: a collision, kept apart.
+        const collision = collisionOf.get(sibling);
+        if (collision) collision.count++;
+        else {
+          const fresh = { reportId, classname: test.classname, name: test.name, count: 2 };
+          collisionOf.set(sibling, fresh);
+          collisions.push(fresh);
+        }
+      }
+      byKey.set(key, firsts.length);
+      firsts.push(test);
+      reportOf.push(r);
+      keys.push(key);
     }
   }
-  return { tests, totals: totalsOf(tests), collisions, byKey };
+  const tests: TestResult[] = new Array(firsts.length);
+  const totals: TestTotals = { tests: 0, passed: 0, failed: 0, errored: 0, skipped: 0, flaky: 0, durationMs: 0 };
+  for (let i = 0; i < firsts.length; i++) {
+    const reportId = reports[reportOf[i]!]!.id;
+    const attempts = more.get(i);
+    const test = attempts ? _merge(keys[i]!, reportId, attempts) : _single(keys[i]!, reportId, firsts[i]!);
+    tests[i] = test;
+    totals.tests++;
+    totals[test.status]++;
+    totals.durationMs += test.durationMs;
+  }
+  totals.durationMs = Math.round(totals.durationMs * 1e3) / 1e3;
+  return { tests, totals, collisions, byKey };
+}
+
+/** The status of a list of outcomes: `flaky` when some passed and some failed, else the last. */
+function _status(outcomes: readonly RawTest["outcomes"][number][]): TestStatus {
+  const last = outcomes[outcomes.length - 1]!;
+  if (outcomes.length === 1) return last;
+  let passed = false;
+  let failing = false;
+  for (const outcome of outcomes) {
+    if (outcome === "passed") passed = true;
+    else if (outcome === "failed" || outcome === "errored") failing = true;
+  }
+  return passed && failing ? "flaky" : last;
+}
+
+/** A test seen once (the usual case): no lists to build. */
+function _single(key: string, reportId: string, test: RawTest): TestResult {
+  return {
+    key,
+    classname: test.classname,
+    name: test.name,
+    suite: test.suite,
+    file: test.file,
+    reportId,
+    status: _status(test.outcomes),
+    durationMs: Math.round(test.durationMs * 1e3) / 1e3,
+    attempts: test.outcomes.length,
+    message: test.message,
+    detail: test.detail,
+  };
 }
 
 function _merge(key: string, reportId: string, attempts: RawTest[]): TestResult {
   const first = attempts[0]!;
-  const outcomes = attempts.length === 1 ? first.outcomes : attempts.flatMap((attempt) => attempt.outcomes);
-  const passed = outcomes.includes("passed");
-  const failing = outcomes.some((outcome) => outcome === "failed" || outcome === "errored");
-  const status: TestStatus = passed && failing ? "flaky" : outcomes[outcomes.length - 1]!;
+  const outcomes = attempts.flatMap((attempt) => attempt.outcomes);
   // The message worth showing: the last failing attempt's, else the last attempt's.
   let source = attempts[attempts.length - 1]!;
   for (let i = attempts.length - 1; i >= 0; i--) {
@@ -139,7 +183,7 @@ function _merge(key: string, reportId: string, attempts: RawTest[]): TestResult 
     suite: first.suite,
     file: first.file,
     reportId,
-    status,
+    status: _status(outcomes),
     durationMs: Math.round(durationMs * 1e3) / 1e3,
     attempts: outcomes.length,
     message: source.message,

@@ -1,9 +1,9 @@
 import { isUtf8 } from "node:buffer";
 import type { Stats } from "node:fs";
-import * as fsp from "node:fs/promises";
 import { GuideBoardError, isGuideBoardError } from "../errors.ts";
-import { openInRun, resolveInRun, type ContainedFile } from "../paths.ts";
+import { openInRun, resolveInRunAsync, type ContainedFile } from "../paths.ts";
 import type { IdentifiedRef } from "../reports.ts";
+import { runsDirOf, type Storage, type StorageOptions, storageOf } from "../storage.ts";
 import { LruCache } from "./cache.ts";
 import { parseCtrf } from "./ctrf.ts";
 import { parseJUnit } from "./junit.ts";
@@ -57,42 +57,50 @@ function _identity(stat: Stats, format: string, limits: TestReportLimits): strin
 /**
  * Reads one report of a run as tests, through the path-safety helpers (no-follow open, real-path
  * containment, regular files only). A report replaced or rewritten while it was read and parsed
- * is read again, up to three times, then given up with `changed-while-reading`.
+ * is read again, up to three times, then given up with `changed-while-reading`. Every file call
+ * goes through the storage layer (async, with a deadline): a runs directory that does not answer
+ * throws `STORAGE_UNAVAILABLE` rather than passing for a missing report.
  */
 export async function readTestReport(
   runDir: string,
   ref: IdentifiedRef,
   limits: TestReportLimits,
+  settings: StorageOptions = {},
 ): Promise<ReadReport> {
   const diagnostic = (kind: TestDiagnostic["kind"], message: string): ReadReport =>
     ref.format ? { diagnostic: { reportId: ref.id, kind, message }, cacheKey: null } : null;
-  const resolved = resolveInRun(runDir, ref.path);
+  const storage = storageOf(runsDirOf(runDir), settings);
+  const statOf = (path: string) => storage.stat(path).catch(_unlessUnavailable);
+  const resolved = await resolveInRunAsync(runDir, ref.path, storage);
   if (!resolved.safe) return diagnostic("unsafe-path", `The report path is unsafe (${resolved.reason}).`);
   if (resolved.realPath === null) return diagnostic("unreadable", "The report file is missing.");
   for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
-    const before = await fsp.stat(resolved.realPath).catch(() => null);
+    const before = await statOf(resolved.realPath);
     if (!before?.isFile()) return diagnostic("unreadable", "The report file is missing or not a regular file.");
     const cacheKey = `${resolved.realPath}\u0000${_identity(before, ref.format ?? "", limits)}`;
     const cached = reportCache.get(cacheKey);
     if (cached !== undefined) return _withId(cached, ref.id);
     let file: ContainedFile;
     try {
-      file = await openInRun(runDir, ref.path, () => new GuideBoardError("REPORT_NOT_FOUND", "missing"));
+      file = await openInRun(runDir, ref.path, () => new GuideBoardError("REPORT_NOT_FOUND", "missing"), settings);
     } catch (error) {
+      if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
       if (isGuideBoardError(error, "UNSAFE_PATH")) return diagnostic("unsafe-path", "The report leads out of its run.");
       return diagnostic("unreadable", "The report file could not be opened.");
     }
     let result: ReadReport;
     try {
-      result = await _readOpened(file, ref, limits);
-    } catch {
+      result = await _readOpened(file, ref, limits, storage);
+    } catch (error) {
+      if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
       result = diagnostic("unreadable", "The report file could not be read.");
     } finally {
-      await file.handle.close();
+      // (never waits on a hung mount: the close is left to finish when it can)
+      void file.handle.close().catch(() => {});
     }
     // Parsed from the open descriptor; the result holds only if the path still names that same,
     // unchanged file (a writer may have replaced or rewritten it meanwhile).
-    const after = await fsp.stat(resolved.realPath).catch(() => null);
+    const after = await statOf(resolved.realPath);
     if (after && _same(file.stat, after) && _same(before, after)) {
       if (result && "diagnostic" in result && result.diagnostic.kind === "unreadable") return result;
       const weight = result && "tests" in result ? result.tests.length + 1 : 1;
@@ -102,6 +110,12 @@ export async function readTestReport(
     }
   }
   return diagnostic("changed-while-reading", "The report kept changing while it was read; try again.");
+}
+
+/** `null` for a file call that failed, but a runs directory that does not answer is thrown. */
+function _unlessUnavailable(error: unknown): null {
+  if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
+  return null;
 }
 
 /** A cached result under the id this run gives the file (two refs may name one file). */
@@ -115,9 +129,14 @@ function _same(a: Stats, b: Stats): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
-async function _readOpened(file: ContainedFile, ref: IdentifiedRef, limits: TestReportLimits): Promise<ReadReport> {
+async function _readOpened(
+  file: ContainedFile,
+  ref: IdentifiedRef,
+  limits: TestReportLimits,
+  storage: Storage,
+): Promise<ReadReport> {
   const size = file.stat.size;
-  const format = ref.format ?? sniffFormat((await _read(file, Math.min(size, SNIFF_BYTES))).toString("utf8"));
+  const format = ref.format ?? sniffFormat((await _read(file, Math.min(size, SNIFF_BYTES), storage)).toString("utf8"));
   if (!format) return null;
   const problem = (p: ScanProblem): ReadReport => ({
     diagnostic: { reportId: ref.id, kind: p.kind, message: p.message },
@@ -129,14 +148,20 @@ async function _readOpened(file: ContainedFile, ref: IdentifiedRef, limits: Test
       message: `The report is ${size} bytes, over the cap of ${limits.maxReportBytes}.`,
     });
   }
-  const bytes = await _read(file, size);
-  // Validated first (fast, native), then decoded without replacement characters to look for.
-  if (!isUtf8(bytes)) return problem({ kind: "invalid-utf8", message: "The report is not valid UTF-8." });
-  let text = bytes.toString("utf8");
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte-order mark, as TextDecoder drops it
+  // The bytes are dropped once decoded: the parser runs without them held as external memory.
+  const text = _decode(await _read(file, size, storage));
+  if (text === null) return problem({ kind: "invalid-utf8", message: "The report is not valid UTF-8." });
   const tests = format === "junit" ? parseJUnit(text, limits) : parseCtrf(text, limits.maxTestCases);
   if (!Array.isArray(tests)) return problem(tests);
   return { id: ref.id, format, tests, cacheKey: null };
+}
+
+/** The text of UTF-8 bytes without a byte-order mark (as TextDecoder drops it), or `null` when invalid. */
+function _decode(bytes: Buffer): string | null {
+  // Validated first (fast, native), then decoded without replacement characters to look for.
+  if (!isUtf8(bytes)) return null;
+  const text = bytes.toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** `junit` for XML with a `<testsuites>` or `<testsuite>` element, `ctrf` for CTRF JSON, else `null`. */
@@ -152,11 +177,12 @@ export function sniffFormat(head: string): TestReportFormat | null {
 }
 
 /** Reads the first `length` bytes of an open file (a file that shrank gives fewer). */
-async function _read(file: ContainedFile, length: number): Promise<Buffer> {
+async function _read(file: ContainedFile, length: number, storage: Storage): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length);
   let offset = 0;
   while (offset < length) {
-    const { bytesRead } = await file.handle.read(buffer, offset, length - offset, offset);
+    const at = offset;
+    const { bytesRead } = await storage.call("read", () => file.handle.read(buffer, at, length - at, at));
     if (bytesRead === 0) break;
     offset += bytesRead;
   }

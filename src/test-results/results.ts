@@ -3,7 +3,7 @@ import { GuideBoardError } from "../errors.ts";
 import { runFiltersSchema, type RunFilters } from "../query.ts";
 import { reportRefs, type IdentifiedRef } from "../reports.ts";
 import type { RetainedRun } from "../run.ts";
-import { latestRun, loadRun, type RunsOptions } from "../runs.ts";
+import { latestRun, loadRun, runsOptionsOf, type RunsOptions } from "../runs.ts";
 import { describeIssue, type TestTotals } from "../summary.ts";
 import { LruCache } from "./cache.ts";
 import { mergeTests, type MergedTests } from "./merge.ts";
@@ -80,8 +80,11 @@ export async function loadRunTests(options: TestResultsOptions, selector: RunSel
   const limits = limitsOf(options);
   const runId = await resolveRunSelector(options, selector);
   const { entry, parsed, runDir } = await loadRun(options, runId);
+  const settings = runsOptionsOf(options);
   const read = [];
-  for (const ref of reportRefs(parsed)) if (mayBeTestReport(ref)) read.push(await readTestReport(runDir, ref, limits));
+  for (const ref of reportRefs(parsed)) {
+    if (mayBeTestReport(ref)) read.push(await readTestReport(runDir, ref, limits, settings));
+  }
   const keys = read.map((result) => result?.cacheKey ?? "-").join("\u0001");
   const stable = read.every((result) => result === null || result.cacheKey !== null);
   const cached = stable ? runCache.get(`${runDir}\u0001${keys}`) : undefined;
