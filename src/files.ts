@@ -1,5 +1,11 @@
 import { GuideBoardError } from "./errors.ts";
-import { artifactRef, readArtifactManifest, resolveArtifactAsync, type Artifact } from "./manifest.ts";
+import {
+  artifactRef,
+  findArtifactEntry,
+  readArtifactManifest,
+  resolveArtifactAsync,
+  type Artifact,
+} from "./manifest.ts";
 import { checkRef, openInRun, unsafePathError, type ContainedFile } from "./paths.ts";
 import { reportRefs, resolveReportAsync, type Report } from "./reports.ts";
 import { loadRun, runsOptionsOf, type RunsOptions } from "./runs.ts";
@@ -48,10 +54,7 @@ export async function openArtifact(options: RunsOptions, runId: string, path: st
   const notFound = () => new GuideBoardError("ARTIFACT_NOT_FOUND", `Run ${runId} lists no such artifact.`, { runId });
   const manifest = await readArtifactManifest(options, runId);
   if ("marker" in manifest) throw notFound();
-  const listed = manifest.entries.find((candidate) => {
-    const listedCheck = checkRef(candidate.path);
-    return listedCheck.safe && listedCheck.path === check.path;
-  });
+  const listed = await findArtifactEntry(manifest.entries, check.path);
   if (!listed) throw notFound();
   const settings = runsOptionsOf(options);
   const storage = storageOf(runsDirOf(manifest.runDir), settings);

@@ -11,7 +11,7 @@ import {
 } from "./query.ts";
 import { assertRunId } from "./run-id.ts";
 import type { RetainedRun, RunEntry } from "./run.ts";
-import { classifyFolder } from "./folder.ts";
+import { classifyFolder, type SummaryStamp } from "./folder.ts";
 import {
   DEFAULT_MAX_SUMMARY_BYTES,
   readRun,
@@ -23,7 +23,7 @@ import {
   type ScanOptions,
   type ScannedKey,
 } from "./scan.ts";
-import { storageOf, storageTimeoutOf, storageUnavailable } from "./storage.ts";
+import { signalOf, storageOf, storageTimeoutOf, storageUnavailable } from "./storage.ts";
 import type { ParsedSummary } from "./summary.ts";
 
 /** Options every function takes: where the runs are. */
@@ -202,7 +202,7 @@ async function _materialize(key: ScannedKey, scan: ScanSettings, diagnostics: Di
 export async function loadRun(
   options: RunsOptions,
   runId: string,
-): Promise<{ entry: RunEntry; parsed: ParsedSummary; runDir: string }> {
+): Promise<{ entry: RunEntry; parsed: ParsedSummary; runDir: string; stamp: SummaryStamp | null }> {
   const { runsDirs, ...scan } = runsOptionsOf(options);
   assertRunId(runId);
   let reason: DiagnosticKind | "absent" = "absent";
@@ -214,7 +214,9 @@ export async function loadRun(
   if (hung) throw storageUnavailable(hung.runsDir, scan.storageTimeoutMs);
   for (const runsDir of dirs) {
     const verdict = await classifyFolder(storageOf(runsDir, scan), runId, "unknown", scan.maxSummaryBytes, true);
-    if (verdict.is === "run") return { entry: verdict.entry, parsed: verdict.parsed, runDir: join(runsDir, runId) };
+    if (verdict.is === "run") {
+      return { entry: verdict.entry, parsed: verdict.parsed, runDir: join(runsDir, runId), stamp: verdict.stamp };
+    }
     if (verdict.is === "problem") reason = verdict.kind;
   }
   const why = reason === "absent" ? "" : ` (${reason})`;
@@ -226,6 +228,8 @@ export interface ScanSettings {
   maxSummaryBytes: number;
   storageTimeoutMs: number;
   readMode: "auto" | "async";
+  /** Stops the work when aborted (checked before every file call). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -237,8 +241,9 @@ export function runsOptionsOf(options: RunsOptions): { runsDirs: readonly string
   let maxSummaryBytes: unknown;
   let storageTimeoutMs: unknown;
   let readMode: unknown;
+  let signal: unknown;
   try {
-    ({ runsDir, maxSummaryBytes, storageTimeoutMs, readMode } = options);
+    ({ runsDir, maxSummaryBytes, storageTimeoutMs, readMode, signal } = options);
   } catch {
     throw new GuideBoardError("INVALID_OPTIONS", "Invalid options: expected an object with runsDir.");
   }
@@ -263,5 +268,6 @@ export function runsOptionsOf(options: RunsOptions): { runsDirs: readonly string
     maxSummaryBytes: (maxSummaryBytes as number | undefined) ?? DEFAULT_MAX_SUMMARY_BYTES,
     storageTimeoutMs: storageTimeoutOf(storageTimeoutMs),
     readMode: readMode ?? "auto",
+    ...(signal === undefined ? {} : { signal: signalOf(signal) }),
   };
 }
