@@ -7,7 +7,7 @@ import {
   type Artifact,
 } from "./manifest.ts";
 import { checkRef, openInRun, unsafePathError, type ContainedFile } from "./paths.ts";
-import { reportRefs, resolveReportAsync, type Report } from "./reports.ts";
+import { cachedReportRefs, findReportRef, resolveReportAsync, type Report } from "./reports.ts";
 import { loadRun, runsOptionsOf, type RunsOptions } from "./runs.ts";
 import { runsDirOf, storageOf } from "./storage.ts";
 
@@ -31,7 +31,7 @@ export async function openReport(options: RunsOptions, runId: string, reportId: 
   const loaded = await loadRun(options, runId);
   const settings = runsOptionsOf(options);
   const notFound = () => new GuideBoardError("REPORT_NOT_FOUND", `Run ${runId} has no report with that id.`, { runId });
-  const ref = reportRefs(loaded.parsed).find((candidate) => candidate.id === reportId);
+  const ref = await findReportRef(await cachedReportRefs(loaded, settings.signal), reportId);
   if (!ref) throw notFound();
   const entry = await resolveReportAsync(loaded.runDir, ref, storageOf(runsDirOf(loaded.runDir), settings));
   if (entry.unsafe) throw unsafePathError(entry.path, entry.reason!);
