@@ -205,6 +205,7 @@ export async function loadRun(
 ): Promise<{ entry: RunEntry; parsed: ParsedSummary; runDir: string; stamp: SummaryStamp | null }> {
   const { runsDirs, ...scan } = runsOptionsOf(options);
   assertRunId(runId);
+  scan.signal?.throwIfAborted();
   let reason: DiagnosticKind | "absent" = "absent";
   const problems: Diagnostic[] = [];
   const dirs =
@@ -219,6 +220,7 @@ export async function loadRun(
     }
     if (verdict.is === "problem") reason = verdict.kind;
   }
+  scan.signal?.throwIfAborted(); // an aborted read is not "not found"
   const why = reason === "absent" ? "" : ` (${reason})`;
   throw new GuideBoardError("RUN_NOT_FOUND", `No retained run ${runId}${why}.`, { runId, reason });
 }
