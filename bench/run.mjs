@@ -19,6 +19,7 @@ for (const bench of [
   "logs-bench.mjs",
   "results-bench.mjs",
   "storage-bench.mjs",
+  "hardening-bench.mjs",
 ]) {
   const result = spawnSync(
     process.execPath,

@@ -117,6 +117,8 @@ export async function artifactManifest(
   const slicer = createSlicer();
   const artifacts: Artifact[] = [];
   for (const entry of entries) {
+    // (path rulings treat a failed file call as "nothing there": the signal is checked here too)
+    settings.signal?.throwIfAborted();
     artifacts.push(
       sync ? resolveArtifact(runDir, ref, entry) : await resolveArtifactAsync(runDir, ref, entry, storage),
     );
@@ -171,6 +173,7 @@ export async function readArtifactManifest(
 /** Parsed artifact manifests kept at most: by count, and by the bytes of their files. */
 const MANIFEST_CACHE = { entries: 256, bytes: 64 * 1024 * 1024 } as const;
 const manifestCache = new LruCache<ManifestEntry[]>(MANIFEST_CACHE.entries, MANIFEST_CACHE.bytes);
+const manifestParses = new Map<string, Promise<ManifestEntry[]>>();
 const entryIndexes = new WeakMap<ManifestEntry[], Map<string, ManifestEntry>>();
 
 /** Counts manifest reads: `parsed` read and validated a file, `cached` was answered from the cache. */
@@ -216,6 +219,23 @@ async function _cachedEntries(
   } finally {
     void storage.call("close", () => file.handle.close()).catch(() => {});
   }
+  // Requests for one manifest that miss together share one parse.
+  let parse = manifestParses.get(key);
+  if (!parse) {
+    parse = _parseEntries(bytes, settings.signal).finally(() => manifestParses.delete(key));
+    manifestParses.set(key, parse);
+    const entries = await parse;
+    manifestCache.set(key, entries, Math.max(1, bytes.length));
+    return entries;
+  }
+  // (a parse stopped by its own client's abort is done again for this one)
+  return parse.catch((error: unknown) => {
+    if (settings.signal?.aborted || (error as Error | null)?.name !== "AbortError") throw error;
+    return _parseEntries(bytes, settings.signal);
+  });
+}
+
+async function _parseEntries(bytes: Buffer, signal: AbortSignal | undefined): Promise<ManifestEntry[]> {
   manifestReads.parsed++;
   const itemSchema = artifactManifestFileSchema.shape.artifacts.element;
   const parsed = await parseJsonObject(
@@ -233,7 +253,7 @@ async function _cachedEntries(
         }
       }
     },
-    settings.signal,
+    signal,
   );
   if (parsed === null) throw _invalid("artifact", "not valid JSON");
   if (parsed.head === null) throw _invalid("artifact", "expected a JSON object");
@@ -242,9 +262,7 @@ async function _cachedEntries(
     artifacts: parsed.items === null ? parsed.head.artifacts : [],
   });
   if (!head.success) throw _invalid("artifact", describeIssue(head.error));
-  const entries = parsed.items as ManifestEntry[];
-  manifestCache.set(key, entries, Math.max(1, bytes.length));
-  return entries;
+  return parsed.items as ManifestEntry[];
 }
 
 /**

@@ -74,9 +74,10 @@ export async function reportPaths(options: RunsOptions, runId: string, page: Rep
   const settings = runsOptionsOf(options);
   const signal = settings.signal;
   const storage = storageOf(runsDirOf(runDir), settings);
-  const refs = await cachedReportRefs(loaded, signal);
-  const start = cursor === undefined ? 0 : _decodeReportCursor(cursor, refs.length);
-  const end = Math.min(refs.length, start + limit);
+  const total = loaded.parsed.summary.reports.length;
+  const start = cursor === undefined ? 0 : _decodeReportCursor(cursor, total);
+  const end = Math.min(total, start + limit);
+  const refs = await cachedReportRefs(loaded, signal, end);
   // Synchronously on a local disk for the library and CLI; through the storage layer otherwise,
   // each distinct path resolved once.
   const sync = await mayReadSync(runsDirOf(runDir), settings);
@@ -84,6 +85,7 @@ export async function reportPaths(options: RunsOptions, runId: string, page: Rep
   const slicer = createSlicer();
   const reports: Report[] = [];
   for (let i = start; i < end; i++) {
+    signal?.throwIfAborted(); // (path rulings treat a failed file call as "nothing there")
     const ref = refs[i]!;
     if (sync) reports.push(resolveReport(runDir, ref));
     else {
@@ -105,7 +107,7 @@ export async function reportPaths(options: RunsOptions, runId: string, page: Rep
       signal?.throwIfAborted();
     }
   }
-  const nextCursor = end < refs.length ? _encodeReportCursor(end) : undefined;
+  const nextCursor = end < total ? _encodeReportCursor(end) : undefined;
   return { runId, reports, ...(nextCursor ? { nextCursor } : {}), compatibility: entry.run.compatibility };
 }
 
@@ -113,40 +115,50 @@ export async function reportPaths(options: RunsOptions, runId: string, page: Rep
 
 /** Report refs kept at most: lists by count, and refs in all (a ref holds a few hundred bytes). */
 const REF_CACHE = { lists: 256, refs: 600_000 } as const;
-const refCache = new LruCache<IdentifiedRef[]>(REF_CACHE.lists, REF_CACHE.refs);
+const refCache = new LruCache<RefList>(REF_CACHE.lists, REF_CACHE.refs);
 const refIndexes = new WeakMap<IdentifiedRef[], Map<string, IdentifiedRef>>();
+
+/** A summary's refs with their ids, worked out as far as pages have asked (an id depends only on earlier refs). */
+interface RefList {
+  raw: ParsedSummary["summary"]["reports"];
+  refs: IdentifiedRef[];
+  identify: ReturnType<typeof _identifier>;
+}
 
 /** Counts report-ref lists: `built` from a summary, `cached` answered from the cache. */
 export const reportRefLists: { built: number; cached: number } = { built: 0, cached: 0 };
 
 /**
- * {@link reportRefs} of a loaded run, built in slices (a legacy summary can name 262,000 refs)
- * and kept by the summary's identity (its inode, size and mtime, from the fstat of its read).
+ * {@link reportRefs} of a loaded run, the first `upTo` of them (all by default), worked out in
+ * slices (a legacy summary can name 262,000 refs) and kept by the summary's identity (its inode,
+ * size and mtime, from the fstat of its read), so later pages go on where earlier ones stopped.
+ * The returned array may hold more than `upTo` refs (never fewer, unless the summary names fewer).
  */
 export async function cachedReportRefs(
   loaded: { parsed: ParsedSummary; runDir: string; stamp: SummaryStamp | null },
   signal?: AbortSignal,
+  upTo = Infinity,
 ): Promise<IdentifiedRef[]> {
   const { stamp } = loaded;
   const key = stamp === null ? null : `${loaded.runDir}\0${stamp.ino}:${stamp.size}:${stamp.mtimeMs}`;
-  const hit = key === null ? undefined : refCache.get(key);
-  if (hit) {
-    reportRefLists.cached++;
-    return hit;
+  let list = key === null ? undefined : refCache.get(key);
+  if (list) reportRefLists.cached++;
+  else {
+    reportRefLists.built++;
+    list = { raw: loaded.parsed.summary.reports, refs: [], identify: _identifier() };
+    if (key !== null) refCache.set(key, list, Math.max(1, list.raw.length));
   }
-  reportRefLists.built++;
-  const identify = _identifier();
+  const end = Math.min(upTo, list.raw.length);
   const slicer = createSlicer();
-  const refs: IdentifiedRef[] = [];
-  for (const raw of loaded.parsed.summary.reports) {
-    refs.push(identify(raw));
+  // Each step reads and extends the shared list at once, so pages working on it together agree.
+  while (list.refs.length < end) {
+    list.refs.push(list.identify(list.raw[list.refs.length]!));
     if (slicer.due()) {
       await slicer.yield();
       signal?.throwIfAborted();
     }
   }
-  if (key !== null) refCache.set(key, refs, Math.max(1, refs.length));
-  return refs;
+  return list.refs;
 }
 
 /** The ref with id `id` among `refs`, from an index built once per list (in slices). */
