@@ -130,6 +130,8 @@ export type ParsedObject = { head: Record<string, unknown> | null; items: unknow
  * what a validator needs to judge the shape, never an unbounded copy. `items` is `null` when the
  * array is missing or not an array (`head[arrayKey]` then holds its stand-in). `onChunk` runs per
  * chunk (validate there, in slices). Aborting `signal` ends the parse (the worker is stopped).
+ * A large `bytes` that is its own whole `ArrayBuffer` (`Buffer.allocUnsafeSlow`) is transferred
+ * to the worker: it is empty afterwards.
  */
 export async function parseJsonObject(
   bytes: Buffer,
@@ -149,11 +151,11 @@ export async function parseJsonObject(
   signal?.addEventListener("abort", stop, { once: true });
   try {
     signal?.throwIfAborted();
-    // A copy is transferred: the caller's buffer may be a slice of a shared pool.
-    const copy = new Uint8Array(bytes);
-    const first = await _ask(pooled, { bytes: copy, headKeys: shape.headKeys, arrayKey: shape.arrayKey }, [
-      copy.buffer as ArrayBuffer,
-    ]);
+    // A buffer that is its own whole ArrayBuffer moves to the worker (no copy: copying 16 MiB
+    // takes a busy machine's loop for hundreds of ms); a slice of a shared one is copied.
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const moved = (own ? bytes.buffer : new Uint8Array(bytes).buffer) as ArrayBuffer;
+    const first = await _ask(pooled, { bytes: moved, headKeys: shape.headKeys, arrayKey: shape.arrayKey }, [moved]);
     if ("invalid" in first) return null;
     if (!("head" in first)) throw new Error("Unexpected reply from the JSON worker.");
     if (first.head === null || typeof first.head !== "object" || Array.isArray(first.head)) {

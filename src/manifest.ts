@@ -207,7 +207,7 @@ async function _cachedEntries(
     }
     const max = MAX_MANIFEST_BYTES.artifact;
     if (file.stat.size > max) throw _invalid("artifact", `${file.stat.size} bytes is over the ${max}-byte limit`);
-    bytes = Buffer.alloc(file.stat.size);
+    bytes = Buffer.allocUnsafeSlow(file.stat.size); // its own memory: moved to the parser, not copied
     let length = 0;
     while (length < bytes.length) {
       const at = length;
@@ -222,10 +222,11 @@ async function _cachedEntries(
   // Requests for one manifest that miss together share one parse.
   let parse = manifestParses.get(key);
   if (!parse) {
+    const weight = Math.max(1, bytes.length); // (the bytes move to the parser: measured first)
     parse = _parseEntries(bytes, settings.signal).finally(() => manifestParses.delete(key));
     manifestParses.set(key, parse);
     const entries = await parse;
-    manifestCache.set(key, entries, Math.max(1, bytes.length));
+    manifestCache.set(key, entries, weight);
     return entries;
   }
   // (a parse stopped by its own client's abort is done again for this one)
