@@ -128,6 +128,9 @@ export const listQueryWireSchema = z.strictObject({
   cursor: one.optional(),
 });
 
+/** `GET /retained-runs/{runId}/reports` query: one `limit` (1 to `MAX_LIST_LIMIT`) and one `cursor`. */
+export const reportPageWireSchema = listQueryWireSchema.pick({ limit: true, cursor: true });
+
 /**
  * Parses a query string with `schema`; every key is collected as a list first, so repeated keys
  * are caught where only one is allowed. Bad input throws `INVALID_OPTIONS` naming the field.

@@ -21,6 +21,7 @@ import {
   latestQuerySchema,
   listQueryWireSchema,
   parseQuery,
+  reportPageWireSchema,
   safeMediaType,
   toErrorResult,
   type HttpErrorCode,
@@ -184,21 +185,34 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
   route("/retained-runs/:runId", async (event) =>
     jsonResult(await (index ? index.getRetainedRun(runId(event)) : getRetainedRun(runs, runId(event)))),
   );
-  route("/retained-runs/:runId/reports", async (event) =>
-    jsonResult(await (index ? index.reportPaths(runId(event)) : reportPaths(runs, runId(event)))),
-  );
+  // Work stops when the client goes: `signal` is checked before every file call and between slices.
+  const until = (event: H3Event): RunsOptions => ({ ...runs, signal: event.req.signal });
+  route("/retained-runs/:runId/reports", async (event) => {
+    const query = parseQuery(event.url.searchParams, reportPageWireSchema);
+    const page = { limit: query.limit ?? DEFAULT_LIST_LIMIT, cursor: query.cursor };
+    const signal = event.req.signal;
+    return jsonResult(
+      await (index
+        ? index.reportPaths(runId(event), { ...page, signal })
+        : reportPaths(until(event), runId(event), page)),
+    );
+  });
   route("/retained-runs/:runId/reports/:reportId", async (event) => {
-    const { entry, file } = await openReport(runs, runId(event), param(event, "reportId"));
+    const { entry, file } = await openReport(until(event), runId(event), param(event, "reportId"));
     return fileResult(event.req, file, {
       mediaType: safeMediaType(entry.mediaType, entry.path),
       disposition: contentDisposition("inline", entry.path),
     });
   });
   route("/retained-runs/:runId/artifact-manifest", async (event) =>
-    jsonResult(await (index ? index.artifactManifest(runId(event)) : artifactManifest(runs, runId(event)))),
+    jsonResult(
+      await (index
+        ? index.artifactManifest(runId(event), { signal: event.req.signal })
+        : artifactManifest(until(event), runId(event))),
+    ),
   );
   route("/retained-runs/:runId/artifacts/**:path", async (event) => {
-    const { entry, file } = await openArtifact(runs, runId(event), param(event, "path"));
+    const { entry, file } = await openArtifact(until(event), runId(event), param(event, "path"));
     const etag = file.stat.size === entry.size ? `"sha256-${entry.sha256}"` : undefined;
     return fileResult(event.req, file, {
       mediaType: safeMediaType(entry.mediaType, entry.path),

@@ -170,9 +170,17 @@ export function createOpenAPIDocument(): Record<string, unknown> {
       },
       "/retained-runs/{runId}/reports": {
         get: {
-          summary: "A run's report refs",
-          parameters: [runIdParam],
-          responses: { "200": json(ref("ReportList"), "Report refs"), ...errors(400, 404) },
+          summary: "A run's report refs, one page at a time, in summary order",
+          parameters: [
+            runIdParam,
+            {
+              name: "limit",
+              in: "query",
+              schema: { type: "integer", minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_LIST_LIMIT },
+            },
+            { name: "cursor", in: "query", schema: { type: "string" }, description: "nextCursor of the previous page" },
+          ],
+          responses: { "200": json(ref("ReportList"), "One page of report refs"), ...errors(400, 404) },
         },
       },
       "/retained-runs/{runId}/reports/{reportId}": {

@@ -20,6 +20,7 @@ for (const bench of [
   "results-bench.mjs",
   "storage-bench.mjs",
   "sse-bench.mjs",
+  "hardening-bench.mjs",
 ]) {
   const result = spawnSync(
     process.execPath,

@@ -81,7 +81,16 @@ Options:
 ${FILTER_HELP}
 ${COMMON_HELP}`,
   show: `Usage: guide-board runs show RUN [options]\n\nShow one retained run. Exit 1 when it is not retained.\n\nOptions:\n${COMMON_HELP}`,
-  reports: `Usage: guide-board runs reports RUN [options]\n\nList a run's reports: id, media type, size, path and state.\n\nOptions:\n${COMMON_HELP}`,
+  reports: `Usage: guide-board runs reports RUN [options]
+
+List a run's reports: id, media type, size, path and state, in summary order: ${DEFAULT_LIST_LIMIT} a page
+unless --limit says otherwise, like GET /retained-runs/{runId}/reports, and the cursor of the next
+page when more remain.
+
+Options:
+  --limit N        at most N reports per page (1 to ${MAX_LIST_LIMIT}; default ${DEFAULT_LIST_LIMIT})
+  --cursor C       the next page: the cursor a previous page printed
+${COMMON_HELP}`,
   logs: LOGS_HELP,
   tests: `${TESTS_HELP}\n${COMMON_HELP}`,
   compare: `${COMPARE_HELP}\n\nCommon options:\n${COMMON_HELP}`,
@@ -137,6 +146,7 @@ const OPTIONS_BY_COMMAND: Record<string, typeof COMMON_OPTIONS> = {
   tests: TESTS_OPTIONS,
   compare: COMPARE_OPTIONS as unknown as typeof COMMON_OPTIONS,
   logs: LOGS_OPTIONS,
+  reports: { ...COMMON_OPTIONS, limit: { type: "string" }, cursor: { type: "string" } } as typeof COMMON_OPTIONS,
 };
 
 const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliContext) => Promise<number>> = {
@@ -188,7 +198,8 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
     return EXIT.ok;
   },
   async reports(values, positionals, ctx) {
-    const list = await reportPaths({ runsDir: _dirs(values, ctx) }, _runId(positionals));
+    const page = { limit: _limit(values.limit) ?? DEFAULT_LIST_LIMIT, cursor: values.cursor };
+    const list = await reportPaths({ runsDir: _dirs(values, ctx) }, _runId(positionals), page);
     if (values.json) return _json(ctx, list);
     if (list.reports.length === 0) ctx.stdout.write("This run lists no reports.\n");
     else {
@@ -201,6 +212,7 @@ const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliC
       ]);
       ctx.stdout.write(`${table(["ID", "TYPE", "SIZE", "PATH", "STATE"], rows)}\n`);
     }
+    if (list.nextCursor) ctx.stdout.write(`next page: --cursor ${printable(list.nextCursor)}\n`);
     return EXIT.ok;
   },
   logs: (values, positionals, ctx) => logsCommand(values, _dirs(values, ctx), _runId(positionals), ctx),

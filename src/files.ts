@@ -1,7 +1,13 @@
 import { GuideBoardError } from "./errors.ts";
-import { artifactRef, readArtifactManifest, resolveArtifactAsync, type Artifact } from "./manifest.ts";
+import {
+  artifactRef,
+  findArtifactEntry,
+  readArtifactManifest,
+  resolveArtifactAsync,
+  type Artifact,
+} from "./manifest.ts";
 import { checkRef, openInRun, unsafePathError, type ContainedFile } from "./paths.ts";
-import { reportRefs, resolveReportAsync, type Report } from "./reports.ts";
+import { cachedReportRefs, findReportRef, resolveReportAsync, type Report } from "./reports.ts";
 import { loadRun, runsOptionsOf, type RunsOptions } from "./runs.ts";
 import { runsDirOf, storageOf } from "./storage.ts";
 
@@ -25,7 +31,7 @@ export async function openReport(options: RunsOptions, runId: string, reportId: 
   const loaded = await loadRun(options, runId);
   const settings = runsOptionsOf(options);
   const notFound = () => new GuideBoardError("REPORT_NOT_FOUND", `Run ${runId} has no report with that id.`, { runId });
-  const ref = reportRefs(loaded.parsed).find((candidate) => candidate.id === reportId);
+  const ref = await findReportRef(await cachedReportRefs(loaded, settings.signal), reportId);
   if (!ref) throw notFound();
   const entry = await resolveReportAsync(loaded.runDir, ref, storageOf(runsDirOf(loaded.runDir), settings));
   if (entry.unsafe) throw unsafePathError(entry.path, entry.reason!);
@@ -48,10 +54,7 @@ export async function openArtifact(options: RunsOptions, runId: string, path: st
   const notFound = () => new GuideBoardError("ARTIFACT_NOT_FOUND", `Run ${runId} lists no such artifact.`, { runId });
   const manifest = await readArtifactManifest(options, runId);
   if ("marker" in manifest) throw notFound();
-  const listed = manifest.entries.find((candidate) => {
-    const listedCheck = checkRef(candidate.path);
-    return listedCheck.safe && listedCheck.path === check.path;
-  });
+  const listed = await findArtifactEntry(manifest.entries, check.path);
   if (!listed) throw notFound();
   const settings = runsOptionsOf(options);
   const storage = storageOf(runsDirOf(manifest.runDir), settings);

@@ -29,7 +29,14 @@ export {
 } from "./scan.ts";
 
 // Reports and manifests
-export { reportPaths, reportSchema, reportListSchema, type Report, type ReportList } from "./reports.ts";
+export {
+  reportPaths,
+  reportSchema,
+  reportListSchema,
+  type Report,
+  type ReportList,
+  type ReportPage,
+} from "./reports.ts";
 export {
   artifactManifest,
   submissionManifest,

@@ -1,8 +1,10 @@
+import type { Stats } from "node:fs";
 import { z } from "zod";
 import { GuideBoardError } from "./errors.ts";
 import { mediaTypeOf } from "./media-type.ts";
 import {
   checkRef,
+  openInRun,
   readInRun,
   regularFileSize,
   regularFileSizeAsync,
@@ -11,6 +13,7 @@ import {
   runGoneAsync,
   UNSAFE_REASONS,
   unsafePathError,
+  type ContainedFile,
   type ResolvedRef,
 } from "./paths.ts";
 import { mayReadSync } from "./scan.ts";
@@ -19,6 +22,8 @@ import { createSlicer } from "./_slices.ts";
 import { compatibilitySchema, type Compatibility } from "./run.ts";
 import { loadRun, runsOptionsOf, type RunsOptions } from "./runs.ts";
 import { describeIssue } from "./summary.ts";
+import { parseJsonObject } from "./_json-worker.ts";
+import { LruCache } from "./test-results/cache.ts";
 
 /** Where `guide-board run` puts the artifact manifest, relative to the run folder. */
 export const ARTIFACT_MANIFEST_FILE = "assessment-package/artifact-manifest.json";
@@ -112,6 +117,8 @@ export async function artifactManifest(
   const slicer = createSlicer();
   const artifacts: Artifact[] = [];
   for (const entry of entries) {
+    // (path rulings treat a failed file call as "nothing there": the signal is checked here too)
+    settings.signal?.throwIfAborted();
     artifacts.push(
       sync ? resolveArtifact(runDir, ref, entry) : await resolveArtifactAsync(runDir, ref, entry, storage),
     );
@@ -158,9 +165,125 @@ export async function readArtifactManifest(
 > {
   const loaded = await _loadManifest(options, runId, "artifactManifest");
   if ("marker" in loaded) return loaded;
-  const data = artifactManifestFileSchema.safeParse(await _readJson(loaded.runDir, loaded.ref, "artifact", options));
-  if (!data.success) throw _invalid("artifact", describeIssue(data.error));
-  return { ...loaded, entries: data.data.artifacts };
+  return { ...loaded, entries: await _cachedEntries(loaded.runDir, loaded.ref, options, loaded.file) };
+}
+
+// ---- Parsed manifests, cached by file identity (issue 15) ----
+
+/** Parsed artifact manifests kept at most: by count, and by the bytes of their files. */
+const MANIFEST_CACHE = { entries: 256, bytes: 64 * 1024 * 1024 } as const;
+const manifestCache = new LruCache<ManifestEntry[]>(MANIFEST_CACHE.entries, MANIFEST_CACHE.bytes);
+const manifestParses = new Map<string, Promise<ManifestEntry[]>>();
+const entryIndexes = new WeakMap<ManifestEntry[], Map<string, ManifestEntry>>();
+
+/** Counts manifest reads: `parsed` read and validated a file, `cached` was answered from the cache. */
+export const manifestReads: { parsed: number; cached: number } = { parsed: 0, cached: 0 };
+
+/** What identifies one version of a file: a rewrite changes at least one of these. */
+function _identity(stat: Stats): string {
+  return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+}
+
+/**
+ * The validated entries of an opened manifest: from the cache when the file (device, inode,
+ * size, mtime and ctime of the opened handle) is the one parsed before; else read, parsed off
+ * the event loop when large, validated in chunks, and cached. Closes the file.
+ */
+async function _cachedEntries(
+  runDir: string,
+  ref: string,
+  options: RunsOptions,
+  file: ContainedFile,
+): Promise<ManifestEntry[]> {
+  const settings = runsOptionsOf(options);
+  const storage = storageOf(runsDirOf(runDir), settings);
+  const key = `${runDir}\0${ref}\0${_identity(file.stat)}`;
+  let bytes: Buffer;
+  try {
+    const hit = manifestCache.get(key);
+    if (hit) {
+      manifestReads.cached++;
+      return hit;
+    }
+    const max = MAX_MANIFEST_BYTES.artifact;
+    if (file.stat.size > max) throw _invalid("artifact", `${file.stat.size} bytes is over the ${max}-byte limit`);
+    bytes = Buffer.allocUnsafeSlow(file.stat.size); // its own memory: moved to the parser, not copied
+    let length = 0;
+    while (length < bytes.length) {
+      const at = length;
+      const { bytesRead } = await storage.call("read", () => file.handle.read(bytes, at, bytes.length - at, at));
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    bytes = bytes.subarray(0, length);
+  } finally {
+    void storage.call("close", () => file.handle.close()).catch(() => {});
+  }
+  // Requests for one manifest that miss together share one parse.
+  let parse = manifestParses.get(key);
+  if (!parse) {
+    const weight = Math.max(1, bytes.length); // (the bytes move to the parser: measured first)
+    parse = _parseEntries(bytes, settings.signal).finally(() => manifestParses.delete(key));
+    manifestParses.set(key, parse);
+    const entries = await parse;
+    manifestCache.set(key, entries, weight);
+    return entries;
+  }
+  // (a parse stopped by its own client's abort is done again for this one)
+  return parse.catch((error: unknown) => {
+    if (settings.signal?.aborted || (error as Error | null)?.name !== "AbortError") throw error;
+    return _parseEntries(bytes, settings.signal);
+  });
+}
+
+async function _parseEntries(bytes: Buffer, signal: AbortSignal | undefined): Promise<ManifestEntry[]> {
+  manifestReads.parsed++;
+  const itemSchema = artifactManifestFileSchema.shape.artifacts.element;
+  const parsed = await parseJsonObject(
+    bytes,
+    { headKeys: ["schemaVersion"], arrayKey: "artifacts", itemKeys: ["path", "size", "sha256", "mediaType"] },
+    (items, offset) => {
+      for (let i = 0; i < items.length; i++) {
+        const valid = itemSchema.safeParse(items[i]);
+        if (!valid.success) {
+          const issues = valid.error.issues.map((issue) => ({
+            ...issue,
+            path: ["artifacts", offset + i, ...issue.path],
+          }));
+          throw _invalid("artifact", describeIssue(new z.ZodError(issues)));
+        }
+      }
+    },
+    signal,
+  );
+  if (parsed === null) throw _invalid("artifact", "not valid JSON");
+  if (parsed.head === null) throw _invalid("artifact", "expected a JSON object");
+  const head = artifactManifestFileSchema.safeParse({
+    ...parsed.head,
+    artifacts: parsed.items === null ? parsed.head.artifacts : [],
+  });
+  if (!head.success) throw _invalid("artifact", describeIssue(head.error));
+  return parsed.items as ManifestEntry[];
+}
+
+/**
+ * The manifest entry listed under `path` (already checked by `checkRef`): looked up in an index
+ * built once per parsed manifest, in slices, so a download from a 100,000-entry manifest does not
+ * scan it.
+ */
+export async function findArtifactEntry(entries: ManifestEntry[], path: string): Promise<ManifestEntry | undefined> {
+  let index = entryIndexes.get(entries);
+  if (!index) {
+    index = new Map();
+    const slicer = createSlicer();
+    for (const entry of entries) {
+      const check = checkRef(entry.path);
+      if (check.safe && !index.has(check.path)) index.set(check.path, entry);
+      if (slicer.due()) await slicer.yield();
+    }
+    entryIndexes.set(entries, index);
+  }
+  return index.get(path);
 }
 
 /** Resolves one manifest entry inside the run folder; `manifestRef` is the manifest's own path. */
@@ -210,8 +333,16 @@ type Loaded = { marker: CompatibilityMarker } | { runDir: string; ref: string; c
 async function _loadManifest(
   options: RunsOptions,
   runId: string,
+  kind: "artifactManifest",
+): Promise<
+  { marker: CompatibilityMarker } | { runDir: string; ref: string; compatibility: Compatibility; file: ContainedFile }
+>;
+async function _loadManifest(options: RunsOptions, runId: string, kind: "submissionManifest"): Promise<Loaded>;
+async function _loadManifest(
+  options: RunsOptions,
+  runId: string,
   kind: "artifactManifest" | "submissionManifest",
-): Promise<Loaded> {
+): Promise<Loaded | { runDir: string; ref: string; compatibility: Compatibility; file: ContainedFile }> {
   const { entry, parsed, runDir } = await loadRun(options, runId);
   const storage = storageOf(runsDirOf(runDir), runsOptionsOf(options));
   const compatibility = entry.run.compatibility;
@@ -229,11 +360,24 @@ async function _loadManifest(
   if (declared === undefined) return marker("not-declared", `This run's summary names no ${noun}.`);
   const check = checkRef(declared);
   if (!check.safe) throw unsafePathError(declared, check.reason);
+  const missing = () =>
+    marker("file-missing", `The summary names ${check.path}, but that file is missing from the run folder.`);
+  if (kind === "artifactManifest") {
+    // Opened at once (no separate stat): its identity decides whether the cached parse is used.
+    const unreadable = new GuideBoardError("MANIFEST_INVALID", "missing");
+    const file = await openInRun(runDir, check.path, () => unreadable, runsOptionsOf(options)).catch(
+      async (error: unknown) => {
+        if (error !== unreadable) throw error;
+        // A run pruned meanwhile has vanished; its manifest is not missing.
+        if (await runGoneAsync(runDir, storage)) throw _vanished(runDir);
+        return null;
+      },
+    );
+    return file === null ? missing() : { runDir, ref: check.path, compatibility, file };
+  }
   const resolved = await resolveInRunAsync(runDir, check.path, storage);
   if (!resolved.safe) throw unsafePathError(check.path, resolved.reason);
-  if (resolved.realPath === null || (await regularFileSizeAsync(resolved.realPath, storage)) === null) {
-    return marker("file-missing", `The summary names ${check.path}, but that file is missing from the run folder.`);
-  }
+  if (resolved.realPath === null || (await regularFileSizeAsync(resolved.realPath, storage)) === null) return missing();
   return { runDir, ref: check.path, compatibility };
 }
 

@@ -5,7 +5,7 @@ import { classifyFolder, sameStamp, summaryStamp, type FolderVerdict } from "./f
 import { TOOL_PREFIX } from "./format.ts";
 import { artifactManifest, type ArtifactManifest, type CompatibilityMarker } from "./manifest.ts";
 import type { ListQuery, RunFilters } from "./query.ts";
-import { reportPaths, type ReportList } from "./reports.ts";
+import { reportPaths, type ReportList, type ReportPage } from "./reports.ts";
 import type { RetainedRun } from "./run.ts";
 import { createRunTable, type FolderState } from "./run-table.ts";
 import { runsOptionsOf, type RetainedRunList, type RunsOptions } from "./runs.ts";
@@ -67,10 +67,10 @@ export interface RunIndex {
   listRetainedRuns(query?: ListQuery): Promise<RetainedRunList>;
   latestRun(filters?: RunFilters): Promise<RetainedRun | null>;
   getRetainedRun(runId: string): Promise<RetainedRun>;
-  /** {@link reportPaths} for a run the index holds, read from its folder on demand. */
-  reportPaths(runId: string): Promise<ReportList>;
+  /** {@link reportPaths} for a run the index holds, read from its folder on demand (`signal` stops it). */
+  reportPaths(runId: string, page?: ReportPage & { signal?: AbortSignal }): Promise<ReportList>;
   /** {@link artifactManifest} for a run the index holds, read from its folder on demand. */
-  artifactManifest(runId: string): Promise<ArtifactManifest | CompatibilityMarker>;
+  artifactManifest(runId: string, options?: { signal?: AbortSignal }): Promise<ArtifactManifest | CompatibilityMarker>;
   /** Re-checks every folder now. */
   refresh(): Promise<void>;
   /** Calls `listener` for every run added, updated or removed; returns the unsubscribe function. */
@@ -475,14 +475,15 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     },
     getRetainedRun: async (runId) => (await held(runId)).run,
     // Reports and manifests are never kept: read from the run's own runs directory when asked.
-    reportPaths: async (runId) =>
+    reportPaths: async (runId, { signal, ...page } = {}) =>
       reportPaths(
-        { runsDir: (await held(runId)).runsDir, maxSummaryBytes, storageTimeoutMs, readMode: "async" },
+        { runsDir: (await held(runId)).runsDir, maxSummaryBytes, storageTimeoutMs, readMode: "async", signal },
         runId,
+        page,
       ),
-    artifactManifest: async (runId) =>
+    artifactManifest: async (runId, { signal } = {}) =>
       artifactManifest(
-        { runsDir: (await held(runId)).runsDir, maxSummaryBytes, storageTimeoutMs, readMode: "async" },
+        { runsDir: (await held(runId)).runsDir, maxSummaryBytes, storageTimeoutMs, readMode: "async", signal },
         runId,
       ),
     refresh: async () => {

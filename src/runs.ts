@@ -11,7 +11,7 @@ import {
 } from "./query.ts";
 import { assertRunId } from "./run-id.ts";
 import type { RetainedRun, RunEntry } from "./run.ts";
-import { classifyEntry, judgeSummary, readSummary, type FolderVerdict } from "./folder.ts";
+import { classifyEntry, judgeSummary, readSummary, type FolderVerdict, type SummaryStamp } from "./folder.ts";
 import { SUMMARY_FILE } from "./format.ts";
 import { withRunHandle } from "./run-handle.ts";
 import {
@@ -25,7 +25,7 @@ import {
   type ScanOptions,
   type ScannedKey,
 } from "./scan.ts";
-import { storageOf, storageTimeoutOf, storageUnavailable, type Storage } from "./storage.ts";
+import { signalOf, storageOf, storageTimeoutOf, storageUnavailable, type Storage } from "./storage.ts";
 import type { ParsedSummary } from "./summary.ts";
 
 /** Options every function takes: where the runs are. */
@@ -204,9 +204,10 @@ async function _materialize(key: ScannedKey, scan: ScanSettings, diagnostics: Di
 export async function loadRun(
   options: RunsOptions,
   runId: string,
-): Promise<{ entry: RunEntry; parsed: ParsedSummary; runDir: string }> {
+): Promise<{ entry: RunEntry; parsed: ParsedSummary; runDir: string; stamp: SummaryStamp | null }> {
   const { runsDirs, ...scan } = runsOptionsOf(options);
   assertRunId(runId);
+  scan.signal?.throwIfAborted();
   let reason: DiagnosticKind | "absent" = "absent";
   const problems: Diagnostic[] = [];
   const dirs =
@@ -216,9 +217,12 @@ export async function loadRun(
   if (hung) throw storageUnavailable(hung.runsDir, scan.storageTimeoutMs);
   for (const runsDir of dirs) {
     const verdict = await _classifyRun(storageOf(runsDir, scan), runId, scan.maxSummaryBytes);
-    if (verdict.is === "run") return { entry: verdict.entry, parsed: verdict.parsed, runDir: join(runsDir, runId) };
+    if (verdict.is === "run") {
+      return { entry: verdict.entry, parsed: verdict.parsed, runDir: join(runsDir, runId), stamp: verdict.stamp };
+    }
     if (verdict.is === "problem") reason = verdict.kind;
   }
+  scan.signal?.throwIfAborted(); // an aborted read is not "not found"
   const why = reason === "absent" ? "" : ` (${reason})`;
   throw new GuideBoardError("RUN_NOT_FOUND", `No retained run ${runId}${why}.`, { runId, reason });
 }
@@ -256,6 +260,8 @@ export interface ScanSettings {
   maxSummaryBytes: number;
   storageTimeoutMs: number;
   readMode: "auto" | "async";
+  /** Stops the work when aborted (checked before every file call). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -267,8 +273,9 @@ export function runsOptionsOf(options: RunsOptions): { runsDirs: readonly string
   let maxSummaryBytes: unknown;
   let storageTimeoutMs: unknown;
   let readMode: unknown;
+  let signal: unknown;
   try {
-    ({ runsDir, maxSummaryBytes, storageTimeoutMs, readMode } = options);
+    ({ runsDir, maxSummaryBytes, storageTimeoutMs, readMode, signal } = options);
   } catch {
     throw new GuideBoardError("INVALID_OPTIONS", "Invalid options: expected an object with runsDir.");
   }
@@ -293,5 +300,6 @@ export function runsOptionsOf(options: RunsOptions): { runsDirs: readonly string
     maxSummaryBytes: (maxSummaryBytes as number | undefined) ?? DEFAULT_MAX_SUMMARY_BYTES,
     storageTimeoutMs: storageTimeoutOf(storageTimeoutMs),
     readMode: readMode ?? "auto",
+    ...(signal === undefined ? {} : { signal: signalOf(signal) }),
   };
 }

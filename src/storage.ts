@@ -22,6 +22,8 @@ export const DEFAULT_STORAGE_IN_FLIGHT = 16;
 export interface StorageOptions {
   /** Deadline of one file call on a runs directory, in ms (default 10 000). */
   storageTimeoutMs?: number;
+  /** Stops the work: every later file call rejects with `signal.reason` (an `AbortError`). */
+  signal?: AbortSignal;
 }
 
 /** The health of one runs directory as the storage layer sees it. */
@@ -127,6 +129,8 @@ export function storageCall<T>(
   const timeoutMs = options.storageTimeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS;
   const state = _state(runsDir);
   if (maxInFlight === 0) maxInFlight = _defaultInFlight();
+  // Work whose caller has gone (a client that disconnected) makes no further file call.
+  if (options.signal?.aborted) return Promise.reject(options.signal.reason);
   storageCalls.total++;
   storageCalls.byOp[op] = (storageCalls.byOp[op] ?? 0) + 1;
   // A call that missed its deadline has not returned yet: the directory is hung, answer at once
@@ -209,8 +213,9 @@ export interface Storage {
 /** The storage of one runs directory (a real path). */
 export function storageOf(runsDir: string, options: StorageOptions = {}): Storage {
   const timeoutMs = options.storageTimeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS;
+  const settings = { storageTimeoutMs: timeoutMs, signal: options.signal };
   const call = <T>(op: string, fn: () => Promise<T>, late?: (value: T) => void) =>
-    storageCall(runsDir, op, fn, { storageTimeoutMs: timeoutMs }, late);
+    storageCall(runsDir, op, fn, settings, late);
   return {
     runsDir,
     timeoutMs,
@@ -242,4 +247,10 @@ export function storageTimeoutOf(value: unknown): number {
     throw new GuideBoardError("INVALID_OPTIONS", "Invalid option storageTimeoutMs: expected a positive number of ms.");
   }
   return value;
+}
+
+/** Validates the `signal` option: `INVALID_OPTIONS` unless an `AbortSignal`. */
+export function signalOf(value: unknown): AbortSignal | undefined {
+  if (value === undefined || value instanceof AbortSignal) return value;
+  throw new GuideBoardError("INVALID_OPTIONS", "Invalid option signal: expected an AbortSignal.");
 }

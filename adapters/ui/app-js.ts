@@ -250,6 +250,7 @@ export const APP_JS = String.raw`(function () {
           }
           return el("tr", {}, [el("td", { text: report.title || report.id }), el("td", { text: report.mediaType.split(";")[0] }), el("td", { text: bytes(report.size) }), el("td", { text: state }), actions]);
         })));
+        if (r.body.nextCursor) reports.append(note("Showing the first " + r.body.reports.length + " reports; the API lists the rest a page at a time (" + base + "/reports?cursor=…).", "info"));
       });
       getJSON(base + "/artifact-manifest").then(function (m) {
         if (m.status !== 200) { manifest.append(note(errorText(m.body), "error")); return; }
