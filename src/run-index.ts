@@ -1,7 +1,16 @@
 import { watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { isGuideBoardError } from "./errors.ts";
-import { classifyFolder, sameStamp, summaryStamp, type FolderVerdict } from "./folder.ts";
+import {
+  classifyEntry,
+  classifyFolder,
+  entryType,
+  judgeSummary,
+  sameStamp,
+  summaryStamp,
+  type FolderVerdict,
+} from "./folder.ts";
+import { readSummariesOffThread } from "./_read-worker.ts";
 import { TOOL_PREFIX } from "./format.ts";
 import { artifactManifest, type ArtifactManifest, type CompatibilityMarker } from "./manifest.ts";
 import type { ListQuery, RunFilters } from "./query.ts";
@@ -47,6 +56,13 @@ const INCOMPLETE_BATCH = 4;
 
 /** Storage calls in flight per runs directory during a scan (the storage layer caps it too). */
 const SCAN_IN_FLIGHT = 64;
+
+/**
+ * A first scan of a local runs directory with at least this many entries reads its summaries in
+ * a worker thread; starting one costs a few tens of milliseconds, which a smaller directory
+ * would not win back.
+ */
+const WORKER_MIN_ENTRIES = 256;
 
 /** What changed in an index. */
 export interface RunIndexChange {
@@ -263,11 +279,32 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       try {
         // inotify sees nothing on a network mount, and adding a watch there is a synchronous call
         // that a hung mount would block: such directories are polled only.
-        if (await mayReadSync(dir, { storageTimeoutMs })) watchDir(dir);
+        const local = await mayReadSync(dir, { storageTimeoutMs });
+        if (local) watchDir(dir);
         else networkDirs.add(dir);
-        const entries = await storage(dir).readdir(dir);
+        let entries = await storage(dir).readdir(dir);
         const seen = new Set<string>();
         const first = table.names(dir).length === 0;
+        if (first && local && entries.length >= WORKER_MIN_ENTRIES) {
+          // A first scan of a large local directory: summaries read in a worker thread (src/_read-worker.ts).
+          const names: string[] = [];
+          for (const dirent of entries) {
+            seen.add(dirent.name);
+            const verdict = classifyEntry(dirent.name, entryType(dirent));
+            if (verdict === "read") names.push(dirent.name);
+            else if (verdict.is !== "skip") put(dir, dirent.name, verdict);
+          }
+          const read = await readSummariesOffThread(dir, names, maxSummaryBytes, storageTimeoutMs, (at, reads) => {
+            if (closed) return;
+            for (let i = 0; i < reads.length; i++) {
+              const name = names[at + i]!;
+              put(dir, name, judgeSummary(join(dir, name), name, reads[i]!, maxSummaryBytes));
+            }
+          });
+          // The rest (a cold cache, or the worker did not answer): through the storage layer.
+          const rest = new Set(names.slice(read));
+          entries = entries.filter((dirent) => rest.has(dirent.name));
+        }
         await _forEach(entries, SCAN_IN_FLIGHT, async (dirent) => {
           seen.add(dirent.name);
           if (dirent.name.startsWith(TOOL_PREFIX)) return;

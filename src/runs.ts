@@ -16,7 +16,9 @@ import { SUMMARY_FILE } from "./format.ts";
 import { withRunHandle } from "./run-handle.ts";
 import {
   DEFAULT_MAX_SUMMARY_BYTES,
+  mayReadSync,
   readRun,
+  readRunSync,
   resolveRunsDirs,
   resolveRunsDirsAsync,
   scanRunsDirs,
@@ -191,7 +193,10 @@ export async function getRetainedRun(options: RunsOptions, runId: string): Promi
 
 /** The full run for a scanned key: its summary read again (a folder that changed since is a diagnostic). */
 async function _materialize(key: ScannedKey, scan: ScanSettings, diagnostics: Diagnostic[]): Promise<RunEntry | null> {
-  const read = await readRun(key.runsDir, key.run.runId, scan.maxSummaryBytes, scan);
+  // (a caller that may block, on a local file system: read it again synchronously, no pool hops)
+  const read = (await mayReadSync(key.runsDir, scan))
+    ? readRunSync(join(key.runsDir, key.run.runId), key.run.runId, scan.maxSummaryBytes)
+    : await readRun(key.runsDir, key.run.runId, scan.maxSummaryBytes, scan);
   if (read.ok) return read.entry;
   diagnostics.push({ runsDir: key.runsDir, entry: key.run.runId, kind: read.kind, message: read.message });
   return null;

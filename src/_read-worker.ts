@@ -1,0 +1,183 @@
+import { Worker } from "node:worker_threads";
+import { SUMMARY_FILE } from "./format.ts";
+import type { SummaryRead } from "./folder.ts";
+import { OPEN_FLAGS } from "./paths.ts";
+import { SLOW_SYNC_READ_MS } from "./scan.ts";
+
+// The live index's first scan of a LOCAL runs directory: a worker thread reads the summaries
+// synchronously (one open, fstat, read and close each, no thread-pool hop, no promise), the
+// event loop only parses what it hands back in batches. On a warm cache that is what the
+// synchronous floor costs, with the reading and the parsing on two threads; the service's event
+// loop never makes a file call. The worker stops as soon as its reads go to the device (a cold
+// cache: many reads in flight are faster then) and the caller reads the rest through the storage
+// layer, as it does on a network file system, where this is never used.
+//
+// The worker's reads are those of `readSummarySync(…, wantStamp: true)` in src/folder.ts, step
+// for step (no-follow, non-blocking open; fstat: a regular file no larger than the cap; whole
+// read; close), with the same failure codes; test/run-index-worker.test.ts checks both give the
+// same verdict for every hostile folder. It is plain JavaScript in a string so that it runs the
+// same from the built package and from the sources.
+const WORKER_SOURCE = `
+const fs = require("node:fs");
+const { parentPort, workerData } = require("node:worker_threads");
+const { dir, names, maxBytes, flags, file, slowMs, batch } = workerData;
+function main() {
+  let texts = [];
+  let codes = [];
+  let stamps = [];
+  const flush = () => {
+    if (texts.length === 0) return;
+    parentPort.postMessage({ texts, codes, stamps: Float64Array.from(stamps) });
+    texts = [];
+    codes = [];
+    stamps = [];
+  };
+  let slow = 0;
+  let timed = 0;
+  for (let i = 0; i < names.length; i++) {
+    const started = performance.now();
+    const runDir = dir + "/" + names[i];
+    let text = null;
+    let code = null;
+    let mtimeMs = 0;
+    let size = 0;
+    let ino = 0;
+    let fd = -1;
+    try {
+      fd = fs.openSync(runDir + "/" + file, flags);
+    } catch (error) {
+      code = (error && error.code) || "EIO";
+      if (code === "ENOENT") {
+        try {
+          fs.lstatSync(runDir);
+        } catch {
+          code = "EVANISHED";
+        }
+      }
+    }
+    if (fd >= 0) {
+      try {
+        const stat = fs.fstatSync(fd);
+        if (!stat.isFile()) code = "ENOTFILE";
+        else if (stat.size > maxBytes) code = "ETOOLARGE";
+        else {
+          const buffer = Buffer.allocUnsafe(stat.size);
+          let length = 0;
+          while (length < buffer.length) {
+            const n = fs.readSync(fd, buffer, length, buffer.length - length, length);
+            if (n === 0) break;
+            length += n;
+          }
+          text = buffer.toString("utf8", 0, length);
+          mtimeMs = stat.mtimeMs;
+          size = stat.size;
+          ino = stat.ino;
+        }
+      } catch {
+        text = null;
+        code = "EIO";
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    texts.push(text);
+    codes.push(code);
+    stamps.push(mtimeMs, size, ino);
+    if (performance.now() - started > slowMs) slow++;
+    if (++timed === 64) {
+      if (slow * 4 >= timed) {
+        flush();
+        parentPort.postMessage({ stop: i + 1 });
+        return;
+      }
+      slow = 0;
+      timed = 0;
+    }
+    if (texts.length >= batch) flush();
+  }
+  flush();
+  parentPort.postMessage({ stop: names.length });
+}
+main();
+`;
+
+/** Summaries handed back per message: parsing one batch holds the event loop a few milliseconds. */
+const BATCH = 128;
+
+/**
+ * Reads the summaries of `names` (run folders of the local runs directory `runsDir`, a real
+ * path) in a worker thread, in order, handing each batch to `onBatch` (the read of
+ * `names[first + i]` is `reads[i]`). Resolves with how many names were read: the caller reads
+ * the rest itself, through the storage layer. That happens when the cache proves cold, when the
+ * worker cannot start, and when no batch arrives within `timeoutMs` (the worker is then left
+ * to finish or hang on its own, and never keeps the process alive).
+ */
+export function readSummariesOffThread(
+  runsDir: string,
+  names: readonly string[],
+  maxBytes: number,
+  timeoutMs: number,
+  onBatch: (first: number, reads: SummaryRead[]) => void,
+): Promise<number> {
+  if (names.length === 0) return Promise.resolve(0);
+  return new Promise((resolve) => {
+    let handled = 0;
+    let settled = false;
+    let worker: Worker;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      worker?.removeAllListeners("message");
+      void worker?.terminate().catch(() => {});
+      resolve(handled);
+    };
+    let timer = setTimeout(finish, timeoutMs);
+    try {
+      worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: {
+          dir: runsDir,
+          names,
+          maxBytes,
+          flags: OPEN_FLAGS,
+          file: SUMMARY_FILE,
+          slowMs: SLOW_SYNC_READ_MS,
+          batch: BATCH,
+        },
+        stdout: false,
+        stderr: false,
+      });
+    } catch {
+      finish();
+      return;
+    }
+    worker.unref();
+    worker.on("error", finish);
+    worker.on("exit", finish);
+    worker.on(
+      "message",
+      (message: { stop?: number; texts?: (string | null)[]; codes?: (string | null)[]; stamps?: Float64Array }) => {
+        if (settled) return;
+        clearTimeout(timer);
+        timer = setTimeout(finish, timeoutMs);
+        if (message.stop !== undefined) {
+          finish();
+          return;
+        }
+        const { texts = [], codes = [], stamps = new Float64Array() } = message;
+        const reads: SummaryRead[] = new Array(texts.length);
+        for (let i = 0; i < texts.length; i++) {
+          const text = texts[i];
+          reads[i] =
+            text === null || text === undefined
+              ? { code: codes[i] ?? "EIO" }
+              : { text, stamp: { mtimeMs: stamps[3 * i]!, size: stamps[3 * i + 1]!, ino: stamps[3 * i + 2]! } };
+        }
+        const first = handled;
+        handled += reads.length;
+        onBatch(first, reads);
+      },
+    );
+  });
+}

@@ -1,0 +1,124 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { judgeSummary, readSummarySync, type FolderVerdict } from "../src/folder.ts";
+import { readSummariesOffThread } from "../src/_read-worker.ts";
+import { createRunIndex } from "../src/run-index.ts";
+import { listRetainedRuns } from "../src/runs.ts";
+import {
+  makeRunsDir,
+  writeCurrentRun,
+  writeFile,
+  writeIncompleteRun,
+  writeLegacyRun,
+  writeManyRuns,
+  writeSummaryText,
+} from "./helpers/runs.ts";
+
+const MAX = 4096;
+
+/** A runs directory holding one folder of every kind the worker must judge like the synchronous reader. */
+function hostileRunsDir(): { runsDir: string; names: string[] } {
+  const { root, runsDir } = makeRunsDir();
+  const names: string[] = [];
+  const add = (name: string) => names.push(name);
+  writeCurrentRun(runsDir, "2026-11-24T09-00-00Z-good");
+  add("2026-11-24T09-00-00Z-good");
+  writeLegacyRun(runsDir, "2026-11-24T09-00-01Z-legacy");
+  add("2026-11-24T09-00-01Z-legacy");
+  writeIncompleteRun(runsDir, "2026-11-24T09-00-02Z-incomplete");
+  add("2026-11-24T09-00-02Z-incomplete");
+  writeSummaryText(runsDir, "2026-11-24T09-00-03Z-corrupt", "{ not json");
+  add("2026-11-24T09-00-03Z-corrupt");
+  writeSummaryText(runsDir, "2026-11-24T09-00-04Z-empty", "");
+  add("2026-11-24T09-00-04Z-empty");
+  writeSummaryText(runsDir, "2026-11-24T09-00-05Z-large", `{"pad":"${"x".repeat(MAX)}"}`);
+  add("2026-11-24T09-00-05Z-large");
+  writeCurrentRun(runsDir, "2026-11-24T09-00-06Z-mismatch");
+  const other = join(runsDir, "2026-11-24T09-00-06Z-other");
+  execFileSync("mv", [join(runsDir, "2026-11-24T09-00-06Z-mismatch"), other]);
+  add("2026-11-24T09-00-06Z-other");
+  writeFile(join(root, "outside.json"), "{}");
+  mkdirSync(join(runsDir, "2026-11-24T09-00-07Z-link"));
+  symlinkSync(join(root, "outside.json"), join(runsDir, "2026-11-24T09-00-07Z-link", "retention-summary.json"));
+  add("2026-11-24T09-00-07Z-link");
+  mkdirSync(join(runsDir, "2026-11-24T09-00-08Z-dir", "retention-summary.json"), { recursive: true });
+  add("2026-11-24T09-00-08Z-dir");
+  mkdirSync(join(runsDir, "2026-11-24T09-00-09Z-fifo"));
+  execFileSync("mkfifo", [join(runsDir, "2026-11-24T09-00-09Z-fifo", "retention-summary.json")]);
+  add("2026-11-24T09-00-09Z-fifo");
+  add("2026-11-24T09-00-10Z-vanished"); // listed, but gone by the time it is read
+  return { runsDir, names };
+}
+
+const comparable = (verdict: FolderVerdict) =>
+  verdict.is === "run"
+    ? { is: "run", run: verdict.entry.run, stamp: verdict.stamp }
+    : verdict.is === "problem"
+      ? { is: "problem", kind: verdict.kind, message: verdict.message }
+      : { is: "skip" };
+
+describe("index start: summaries read in a worker thread", () => {
+  it("judges every hostile folder exactly as the synchronous reader does", async () => {
+    const { runsDir, names } = hostileRunsDir();
+    const fromWorker: FolderVerdict[] = [];
+    const read = await readSummariesOffThread(runsDir, names, MAX, 10_000, (first, reads) => {
+      for (const [i, summary] of reads.entries()) {
+        const name = names[first + i]!;
+        fromWorker[first + i] = judgeSummary(join(runsDir, name), name, summary, MAX);
+      }
+    });
+    expect(read).toBe(names.length);
+    const kinds = fromWorker.map((verdict) => (verdict.is === "problem" ? verdict.kind : verdict.is));
+    expect(kinds).toEqual([
+      "run",
+      "run",
+      "incomplete",
+      "corrupt-summary",
+      "corrupt-summary",
+      "summary-too-large",
+      "run-id-mismatch",
+      "unsafe-summary",
+      "unsafe-summary",
+      "unsafe-summary",
+      "vanished",
+    ]);
+    for (const [i, name] of names.entries()) {
+      const runDir = join(runsDir, name);
+      const sync = judgeSummary(runDir, name, readSummarySync(runDir, MAX, true), MAX);
+      expect(comparable(fromWorker[i]!), name).toEqual(comparable(sync));
+    }
+  });
+
+  it("hands back many summaries in batches, in order", async () => {
+    const { runsDir } = makeRunsDir();
+    const names = writeManyRuns(runsDir, 300).sort();
+    const seen: string[] = [];
+    const batches: number[] = [];
+    const read = await readSummariesOffThread(runsDir, names, MAX, 10_000, (first, reads) => {
+      batches.push(reads.length);
+      for (const [i, summary] of reads.entries()) {
+        const verdict = judgeSummary(join(runsDir, names[first + i]!), names[first + i]!, summary, MAX);
+        if (verdict.is === "run") seen.push(verdict.entry.run.runId);
+      }
+    });
+    expect(read).toBe(300);
+    expect(seen).toEqual(names);
+    expect(batches.length).toBeGreaterThan(1);
+  });
+
+  it("gives the index the same runs and diagnostics as the stateless listing", async () => {
+    const { runsDir } = hostileRunsDir();
+    writeManyRuns(runsDir, 300);
+    const index = createRunIndex({ runsDir, watch: false, revalidateMs: 0, pollMs: 0, maxSummaryBytes: MAX });
+    try {
+      const live = await index.listRetainedRuns({ limit: 500 });
+      const stateless = await listRetainedRuns({ runsDir, limit: 500, maxSummaryBytes: MAX });
+      expect(live.runs).toEqual(stateless.runs);
+      expect(live.diagnostics).toEqual(stateless.diagnostics.filter((d) => d.kind !== "vanished"));
+    } finally {
+      index.close();
+    }
+  });
+});
