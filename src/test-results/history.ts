@@ -282,7 +282,14 @@ async function _digests(
   const limits = limitsOf(options);
   const suffix = `\u0000${limits.maxReportBytes}:${limits.maxTestCases}:${limits.maxDepth}`;
   const found: (RunDigest | null | undefined)[] = new Array(runs.length);
-  await _pool(runs, 32, async (run, i) => void (found[i] = await _warm(run.runDir + suffix)), signal);
+  await _pool(
+    runs,
+    32,
+    async (run, i) => {
+      found[i] = await _warm(run.runDir + suffix);
+    },
+    signal,
+  );
   const cold = runs.flatMap((_run, i) => (found[i] === undefined ? [i] : []));
   await _pool(
     cold,
