@@ -1,4 +1,4 @@
-import { withTestHistory } from "./history.ts";
+import { withTestHistory, type TestHistoryOptions } from "./history.ts";
 import type { RunComparison, TestResult } from "./model.ts";
 import { loadRunTests, type RunSelector, type RunTests, type TestResultsOptions } from "./results.ts";
 
@@ -20,10 +20,10 @@ const failing = (test: TestResult | undefined) => test?.status === "failed" || t
  * );
  * if (diff.newFailures.length > 0) process.exitCode = 1;
  * // Failed and errored tests with their failing streak and last 10 outcomes:
- * await compareRuns({ runsDir: "./runs" }, "latest", runId, { history: true });
+ * await compareRuns({ runsDir: "./runs" }, { latest: true, label: "branch=main" }, runId, { history: true });
  */
 export async function compareRuns(
-  options: TestResultsOptions,
+  options: TestHistoryOptions,
   base: RunSelector,
   head: RunSelector,
   query: { history?: boolean } = {},

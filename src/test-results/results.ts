@@ -6,7 +6,7 @@ import type { RetainedRun } from "../run.ts";
 import { latestRun, loadRun, type RunsOptions } from "../runs.ts";
 import { describeIssue, type TestTotals } from "../summary.ts";
 import { LruCache } from "./cache.ts";
-import { withTestHistory } from "./history.ts";
+import { withTestHistory, type TestHistoryOptions } from "./history.ts";
 import { mergeTests, type MergedTests } from "./merge.ts";
 import {
   testStatusSchema,
@@ -130,7 +130,7 @@ export async function loadRunTests(
  * await testResults({ runsDir: "./runs" }, runId, { status: "failed", history: true });
  */
 export async function testResults(
-  options: TestResultsOptions,
+  options: TestHistoryOptions,
   run: RunSelector,
   query: TestQuery = {},
 ): Promise<TestResults> {
