@@ -87,11 +87,10 @@ function _printHistory(history: TestHistory, ctx: CliContext): void {
   const out = (text: string) => ctx.stdout.write(`${text}\n`);
   out(`Test ${printable(history.key)} over ${history.window.runs} run(s)`);
   if (history.classname === null) out("Not in any run of the window.");
-  out(
-    history.failingSince
-      ? `Failing since ${printable(history.failingSince.runId)} (${history.failingSince.runs} runs)`
-      : "Not failing",
-  );
+  const since = history.failingSince;
+  const edge = since !== null && since.runId === history.runs[history.runs.length - 1]?.runId;
+  const more = edge ? ", from the window's oldest run: maybe earlier" : "";
+  out(since ? `Failing since ${printable(since.runId)} (${since.runs} runs${more})` : "Not failing");
   out(`Last passed: ${history.lastPassed ? printable(history.lastPassed.runId) : "-"}`);
   out(`Flake rate: ${(history.flakeRate * 100).toFixed(1)}%`);
   if (history.runs.length === 0) return;
