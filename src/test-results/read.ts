@@ -57,12 +57,14 @@ function _identity(stat: Stats, format: string, limits: TestReportLimits): strin
 /**
  * Reads one report of a run as tests, through the path-safety helpers (no-follow open, real-path
  * containment, regular files only). A report replaced or rewritten while it was read and parsed
- * is read again, up to three times, then given up with `changed-while-reading`.
+ * is read again, up to three times, then given up with `changed-while-reading`. `store: false` reads
+ * through the cache without adding to it (test history keeps its own compact digest instead).
  */
 export async function readTestReport(
   runDir: string,
   ref: IdentifiedRef,
   limits: TestReportLimits,
+  store = true,
 ): Promise<ReadReport> {
   const diagnostic = (kind: TestDiagnostic["kind"], message: string): ReadReport =>
     ref.format ? { diagnostic: { reportId: ref.id, kind, message }, cacheKey: null } : null;
@@ -97,7 +99,7 @@ export async function readTestReport(
       if (result && "diagnostic" in result && result.diagnostic.kind === "unreadable") return result;
       const weight = result && "tests" in result ? result.tests.length + 1 : 1;
       if (result) result.cacheKey = cacheKey;
-      reportCache.set(cacheKey, result, weight);
+      if (store) reportCache.set(cacheKey, result, weight);
       return result;
     }
   }
