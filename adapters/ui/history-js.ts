@@ -193,7 +193,7 @@ export const HISTORY_JS = String.raw`
     var parts = el("p", { class: "recent-text" }, [failingSinceNode(test.failingSince)]);
     if (urlPart(test.key) !== null) {
       if (test.failingSince) parts.append(document.createTextNode(" · "));
-      parts.append(el("a", { href: historyHash(test.key, labelPairs), text: "history" }));
+      parts.append(el("a", { class: "history-link", href: historyHash(test.key, labelPairs), text: "history" }));
     }
     cell.append(parts);
     return cell;

@@ -260,6 +260,153 @@ describe("the test trend chart", () => {
   });
 });
 
+interface Strip {
+  titles: string[];
+  classes: string[];
+  hrefs: (string | null)[];
+}
+/** The outcome strip(s) matched by `selector` (one `ol.strip`): titles, cell classes and links. */
+const strip = (page: Page, selector: string) =>
+  inPage<Strip>(
+    page,
+    `(() => { const cells = [...document.querySelectorAll(${JSON.stringify(`${selector} ol.strip .cell`)})];
+      return { titles: cells.map((c) => c.title), classes: cells.map((c) => c.getAttribute("class")),
+        hrefs: cells.map((c) => c.getAttribute("href")) }; })()`,
+  );
+const ids = (from: number, to: number) => Array.from({ length: from - to + 1 }, (_, k) => id(from - k)); // from..to, newest first
+const historyHref = (key: string, label?: string) =>
+  `#/tests/history?key=${encodeURIComponent(key)}${label ? `&label=${encodeURIComponent(label)}` : ""}`;
+
+describe("a failing test's recent outcomes", () => {
+  it("shows a strip of its last runs with the same labels and 'failing since', on the run page", async () => {
+    const page = await open(`#/runs/${id(9)}`);
+    await eventually(() => texts(page, "#tests tr.test td.mono")).toEqual(["A::breaks"]);
+    expect(await texts(page, "#tests thead th")).toEqual([
+      "Test",
+      "Status",
+      "Attempts",
+      "Message",
+      "Report",
+      "Recent runs",
+    ]);
+    const cells = await strip(page, "#tests tr.test td.recent");
+    const statuses = ["failed", "failed", "failed", ...Array(6).fill("passed")];
+    expect(cells.titles).toEqual(ids(9, 1).map((runId, k) => `${runId}: ${statuses[k]}`));
+    expect(cells.classes).toEqual(statuses.map((status) => `cell cell-${status}`));
+    expect(cells.hrefs).toEqual(ids(9, 1).map((runId) => `#/runs/${runId}`));
+    expect(await texts(page, "#tests td.recent .failing-since")).toEqual(["failing since h07 (3 runs)"]);
+    expect(await inPage(page, `document.querySelector("#tests td.recent a.history-link").getAttribute("href")`)).toBe(
+      historyHref("A::breaks", "branch=main"),
+    );
+    await shot(page, "history-run-strip");
+    await page.click("#tests a.history-link");
+    await eventually(() => texts(page, "#test-history tr.history-run td:first-child")).toEqual(ids(RUNS, 1));
+    await page.goBack();
+    await page.waitForSelector("#tests td.recent a.cell");
+    await page.click(`#tests td.recent a.cell[href="#/runs/${id(6)}"]`);
+    await eventually(() => page.locator("main h2").first().textContent()).toBe(`Run ${id(6)}`);
+    await eventually(() => texts(page, "#tests .test-totals")).toHaveLength(1);
+    expect(await inPage(page, `document.querySelectorAll("#tests td.recent").length`)).toBe(0); // nothing failing
+
+    await page.goto(`${server!.url}#/runs/${id(RUNS)}`);
+    await eventually(() => texts(page, "#tests td.recent .failing-since")).toEqual([
+      `failing since h07 (${RUNS - BREAKS_AT + 1} runs)`,
+    ]);
+    expect((await strip(page, "#tests td.recent")).titles).toEqual(ids(RUNS, RUNS - 9).map((r) => `${r}: failed`));
+  });
+
+  it("shows the strip on failing tests in the compare view too", async () => {
+    const page = await open(`#/compare/${id(9)}`);
+    await eventually(() => texts(page, "#comparison h3")).toContain("New failures (1)");
+    expect(await inPage(page, `document.getElementById("compare-base").value`)).toBe(id(BREAKS_AT - 1));
+    expect(await texts(page, "#comparison section:first-of-type thead th")).toContain("Recent runs");
+    expect((await strip(page, "#comparison section:first-of-type")).titles.slice(0, 4)).toEqual([
+      "h09: failed",
+      "h08: failed",
+      "h07: failed",
+      "h06: passed",
+    ]);
+    expect(await texts(page, "#comparison .failing-since")).toEqual(["failing since h07 (3 runs)"]);
+    await shot(page, "history-compare-strip");
+  });
+});
+
+describe("flaky and slowest tests, and one test's history", () => {
+  it("ranks flaky tests, each linking to its history", async () => {
+    const page = await open("#/");
+    await page.click("header nav a:text-is('Flaky tests')");
+    await eventually(() => texts(page, "#top-tests tr.top-test td:first-child")).toContain("A::flaky");
+    expect(await page.locator("main h2").textContent()).toBe("Flaky tests");
+    expect(await texts(page, "nav.tabs a[aria-current=page]")).toEqual(["Flaky"]);
+    const rows = await inPage<string[][]>(
+      page,
+      `[...document.querySelectorAll("#top-tests tbody tr")].map((row) => [...row.cells].map((cell) => cell.textContent))`,
+    );
+    expect(rows[0]!.slice(0, 4)).toEqual(["A::flaky", String(RUNS), "0", "5"]); // key, runs, failures, flaky
+    expect(rows[0]![4]).toMatch(/^\d+(\.\d)? %$/);
+    expect(rows[0]!.slice(7)).toEqual(["passed", id(RUNS)]);
+    expect(rows.map((row) => row[0])).not.toContain("A::steady");
+    expect(await texts(page, "#top-tests caption")).toEqual([`Flaky tests of the last ${RUNS + 1} run(s)`]);
+    await shot(page, "history-flaky");
+
+    await page.click("#top-tests a:text-is('A::flaky')");
+    await eventually(() => hashOf(page)).toBe(historyHref("A::flaky"));
+    await eventually(() => texts(page, "#test-history tr.history-run td:first-child")).toHaveLength(RUNS + 1);
+    const cells = await strip(page, "#test-history");
+    expect(cells.titles[0]).toBe("x21-topic: absent");
+    const flakyRuns = ids(RUNS, 1).filter((runId) => isFlaky(Number(runId.slice(1))));
+    expect(cells.titles.filter((title) => title.endsWith(": flaky"))).toEqual(flakyRuns.map((r) => `${r}: flaky`));
+    expect(await texts(page, "#test-history dt")).toEqual([
+      "Class",
+      "Name",
+      "Runs",
+      "Failing since",
+      "Last passed",
+      "Flake rate",
+    ]);
+    expect((await texts(page, "#test-history dd")).slice(0, 4)).toEqual([
+      "A",
+      "flaky",
+      `${RUNS + 1} (the last 50 matching)`,
+      "not failing in the newest run",
+    ]);
+    await shot(page, "history-test-flaky");
+  });
+
+  it("ranks the slowest tests by mean duration", async () => {
+    const page = await open("#/");
+    await page.click("header nav a:text-is('Slowest tests')");
+    await eventually(() => texts(page, "#top-tests tr.top-test td:first-child")).toHaveLength(5);
+    expect(await page.locator("main h2").textContent()).toBe("Slowest tests");
+    const first = await texts(page, "#top-tests tbody tr:first-child td");
+    // A::slow took 2.1 s … 4 s: 3.05 s on average.
+    expect([first[0], first[1], first[5], first[6]]).toEqual(["A::slow", String(RUNS), "3 s", "4 s"]);
+    await page.selectOption("#top-window", "10");
+    await page.click("#main form.filters button[type=submit]");
+    await eventually(() => hashOf(page)).toBe("#/tests/top?by=slow&window=10");
+    await eventually(() => texts(page, "#top-tests caption")).toEqual(["Slowest tests of the last 10 run(s)"]);
+    await shot(page, "history-slowest");
+  });
+
+  it("shows a test's history with labels: failing since, last passed, absent runs", async () => {
+    const page = await open(historyHref("A::breaks", "branch=main"));
+    await eventually(() => texts(page, "#test-history tr.history-run td:first-child")).toEqual(ids(RUNS, 1));
+    const facts = await texts(page, "#test-history dd");
+    expect(facts[3]).toBe(`failing since h07 (${RUNS - BREAKS_AT + 1} runs)`);
+    expect(facts[4]).toMatch(/^h06 \(/);
+    expect(await texts(page, "#test-history tr.history-run:first-child td.test-message")).toEqual([
+      `broke in ${id(RUNS)}`,
+    ]);
+
+    await page.goto(server!.url + historyHref("A::gone", "branch=main"));
+    await eventually(async () => (await strip(page, "#test-history")).titles).toEqual(
+      ids(RUNS, 1).map((runId, k) => `${runId}: ${k < RUNS - GONE_AFTER ? "absent" : "passed"}`),
+    );
+    expect((await texts(page, "#test-history dd"))[4]).toMatch(/^h10 \(/);
+    await shot(page, "history-test-gone");
+  });
+});
+
 it("no page sent a request to another host, and none logged an error (CSP violations included)", () => {
   expect(requested.length).toBeGreaterThan(10);
   const origin = new URL(server!.url).origin;
