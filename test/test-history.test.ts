@@ -17,7 +17,8 @@ import {
   type TestHistory,
 } from "../src/index.ts";
 import { DEV_RUN, mainRunId, writeHistory } from "./helpers/history.ts";
-import { junitReport } from "./helpers/junit.ts";
+import { junitReport, type CaseSpec } from "./helpers/junit.ts";
+import { makeRunsDir, writeCurrentRun } from "./helpers/runs.ts";
 
 const MAIN = { label: "branch=main" };
 /** Statuses newest first, one letter each (p passed, f failed, e errored, s skipped, ~ flaky, . absent). */
@@ -248,6 +249,27 @@ describe("history on testResults and compareRuns", () => {
     expect(diff.newFailures[0]!.recent!.map((r) => r.runId)).toEqual([11, 10, 9, 8, 7, 6, 5, 4, 3, 2].map(mainRunId));
     expect(diff.removed.map((t) => [t.key, t.failingSince])).toEqual([["suite.Gone::vanishes", undefined]]);
     expect({ ...diff, newFailures: plain.newFailures }).toEqual(plain);
+  });
+});
+
+describe("flakeRate, the worked example of docs/library.md", () => {
+  it("P P F P P ~ P F F (oldest first) is 2 unstable runs of 9", async () => {
+    const { runsDir } = makeRunsDir();
+    const outcomes = ["P", "P", "F", "P", "P", "~", "P", "F", "F"];
+    outcomes.forEach((outcome, n) => {
+      const cases: CaseSpec[] = [{ classname: "w", name: "t", status: outcome === "F" ? "failed" : "passed" }];
+      if (outcome === "~") cases.unshift({ classname: "w", name: "t", status: "failed" });
+      writeCurrentRun(runsDir, `run-${n}`, {
+        startedAt: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
+        reports: [{ id: "junit", path: "reports/junit.xml", format: "junit", content: junitReport(cases) }],
+        artifacts: {},
+      });
+    });
+    const history = await testHistory({ runsDir }, "w::t");
+    expect(strip(history)).toBe("ffp~ppfpp");
+    expect(history.flakeRate).toBe(0.2222);
+    expect(history.failingSince).toMatchObject({ runId: "run-7", runs: 2 });
+    expect(history.lastPassed?.runId).toBe("run-6");
   });
 });
 

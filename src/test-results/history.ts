@@ -133,6 +133,12 @@ const [PASSED, FAILED, ERRORED, SKIPPED, FLAKY] = [
 const ABSENT = TEST_STATUSES.length;
 const STATUS_OF: HistoryStatus[] = [...TEST_STATUSES, "absent"];
 
+/**
+ * A copy of `text` that holds nothing else alive: a parsed report's strings may be slices of the
+ * whole report text, which a digest kept for hundreds of runs must not pin (a copy of ≤ 1 KiB each).
+ */
+const _own = (text: string): string => (text.length < 13 ? text : JSON.parse(JSON.stringify(text)));
+
 /** Every test key seen, once, as a small number; emptied (with the digests) past a bound. */
 class KeyTable {
   ids = new Map<string, number>();
@@ -146,10 +152,11 @@ class KeyTable {
     let id = this.ids.get(test.key);
     if (id === undefined) {
       id = this.keys.length;
-      this.ids.set(test.key, id);
-      this.keys.push(test.key);
-      this.classnames.push(test.classname);
-      this.names.push(test.name);
+      const key = _own(test.key);
+      this.ids.set(key, id);
+      this.keys.push(key);
+      this.classnames.push(_own(test.classname));
+      this.names.push(_own(test.name));
     }
     return id;
   }
@@ -246,7 +253,7 @@ async function _build(options: TestResultsOptions, run: RetainedRun): Promise<Ru
     digest.codes[at] = CODE[test.status]!;
     digest.durations[at] = test.durationMs;
     if (test.message !== null && test.status !== "passed" && test.status !== "skipped") {
-      digest.messages.set(at, test.message);
+      digest.messages.set(at, _own(test.message));
     }
   }
   return digest;
