@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   compareRuns,
+  createRunIndex,
   isGuideBoardError,
   runComparisonSchema,
   testHistory,
@@ -284,5 +285,22 @@ describe("history cache", () => {
     expect(strip(after)).toBe("pf");
     expect(after.runs[0]!.durationMs).toBe(250);
     expect(after).toMatchObject({ failingSince: null, lastPassed: at(20) });
+  });
+
+  it("with a live index too: the summary is the index's to watch, reports are still checked", async () => {
+    const { runsDir } = writeHistory();
+    const index = createRunIndex({ runsDir, watch: false });
+    await index.ready();
+    try {
+      const options = { runsDir, index };
+      expect(strip(await testHistory(options, "suite.Breaks::breaks", { filters: MAIN, limit: 2 }))).toBe("ff");
+      expect(strip(await testHistory(options, "suite.Breaks::breaks", { filters: MAIN, limit: 2 }))).toBe("ff");
+      const report = junitReport([{ classname: "suite.Breaks", name: "breaks", status: "errored", time: 0.5 }]);
+      writeFileSync(join(runsDir, mainRunId(19), "reports", "junit.xml"), report);
+      const after = await testHistory(options, "suite.Breaks::breaks", { filters: MAIN, limit: 2 });
+      expect(strip(after)).toBe("fe");
+    } finally {
+      index.close();
+    }
   });
 });

@@ -181,7 +181,10 @@ interface RunDigest {
   codes: Uint8Array;
   durations: Float64Array;
   messages: Map<number, string>;
+  /** The summary first, then the test reports. */
   files: { path: string; identity: string | null }[];
+  /** The listed run last checked: a live index lists the same object until the summary changes. */
+  run: RetainedRun;
 }
 
 const keyTable = new KeyTable();
@@ -200,11 +203,18 @@ function _identity(stat: Stats | null): string | null {
 
 const _stat = (path: string) => fsp.stat(path).catch(() => null);
 
-/** The digest of `run` when its files are unchanged since it was made. */
-async function _warm(cacheKey: string): Promise<RunDigest | undefined> {
+/**
+ * The digest of `run` when its files are unchanged since it was made: a `stat` of each test report,
+ * and of the summary unless a live index lists the very run object it was last checked against
+ * (the index replaces that object when the summary changes).
+ */
+async function _warm(cacheKey: string, run: RetainedRun): Promise<RunDigest | undefined> {
   const digest = digests.get(cacheKey);
   if (!digest || digest.generation !== keyTable.generation) return undefined;
-  for (const file of digest.files) if (_identity(await _stat(file.path)) !== file.identity) return undefined;
+  const files = digest.run === run ? digest.files.slice(1) : digest.files;
+  const now = await Promise.all(files.map((file) => _stat(file.path)));
+  if (files.some((file, i) => _identity(now[i]!) !== file.identity)) return undefined;
+  digest.run = run;
   return digest;
 }
 
@@ -246,6 +256,7 @@ async function _build(options: TestResultsOptions, run: RetainedRun): Promise<Ru
     durations: new Float64Array(n),
     messages: new Map(),
     files,
+    run,
   };
   for (let at = 0; at < n; at++) {
     const test = loaded.tests[order[at]!]!;
@@ -293,7 +304,7 @@ async function _digests(
     runs,
     32,
     async (run, i) => {
-      found[i] = await _warm(run.runDir + suffix);
+      found[i] = await _warm(run.runDir + suffix, run);
     },
     signal,
   );
@@ -422,8 +433,9 @@ function _history(
     });
     if (at >= 0) seen = true;
     if (code === ABSENT || code === SKIPPED) continue;
-    const group = groups.get(_groupKey(run.labels)) ?? groups.size;
-    groups.set(_groupKey(run.labels), group);
+    const groupKey = _groupKey(run.labels);
+    const group = groups.get(groupKey) ?? groups.size;
+    groups.set(groupKey, group);
     present++;
     unstable += stability.push(0, group, code) + (code === FLAKY ? 1 : 0);
     if (lastPassed === null && (code === PASSED || code === FLAKY)) {
