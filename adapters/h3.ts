@@ -32,6 +32,7 @@ import { DEFAULT_MAX_EVENT_STREAMS, eventsResult } from "./events.ts";
 import { createJobLogHub } from "./job-log.ts";
 import { jobLogResult, logFileResult } from "./logs.ts";
 import { mountJobRoutes, type JobsProvider } from "./jobs.ts";
+import { mountHistoryRoutes } from "./test-history.ts";
 import { mountTestRoutes } from "./test-results.ts";
 import { uiResult } from "./ui/page.ts";
 import { vendorResult } from "./ui/vendor.ts";
@@ -182,6 +183,7 @@ export function createGuideBoardApp(options: GuideBoardAppOptions): H3 {
     return run === null ? errorResult("RUN_NOT_FOUND", "No retained run matches.") : jsonResult(run);
   });
   mountTestRoutes(route, runs, index, runId);
+  mountHistoryRoutes(route, runs, index); // GET /tests/history, /tests/top
   route("/retained-runs/:runId", async (event) =>
     jsonResult(await (index ? index.getRetainedRun(runId(event)) : getRetainedRun(runs, runId(event)))),
   );

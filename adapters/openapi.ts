@@ -14,6 +14,11 @@ import {
   TEST_STATUSES,
   TESTS_PAGE,
   testResultsSchema,
+  testHistorySchema,
+  topTestsSchema,
+  HISTORY_WINDOW,
+  TOP_TESTS,
+  TOP_TESTS_BY,
 } from "../src/_internal.ts";
 import { jobSchema } from "./jobs.ts";
 
@@ -37,6 +42,8 @@ const COMPONENTS = {
   RunComparison: runComparisonSchema,
   Job: jobSchema,
   LogList: logListSchema,
+  TestHistory: testHistorySchema,
+  TopTests: topTestsSchema,
   JobList: z.object({
     enabled: z.boolean(),
     guides: z.array(z.string()),
@@ -202,6 +209,7 @@ export function createOpenAPIDocument(): Record<string, unknown> {
         },
       },
       ...testPaths(),
+      ...historyPaths(),
       "/runs": {
         get: {
           summary: "This process's jobs, newest first, one page at a time, and the guides it may start",
@@ -299,6 +307,7 @@ function testPaths(): Record<string, unknown> {
             schema: { type: "integer", minimum: 1, maximum: TESTS_PAGE.max, default: TESTS_PAGE.default },
           },
           { name: "cursor", in: "query", schema: { type: "string" }, description: "nextCursor of the previous page" },
+          historyParam,
         ],
         responses: { "200": json(ref("TestResults"), "Totals, one page of tests, diagnostics"), ...errors(400, 404) },
       },
@@ -306,8 +315,55 @@ function testPaths(): Record<string, unknown> {
     "/retained-runs/compare": {
       get: {
         summary: "Two runs' tests compared: new failures, still failing, fixed, added, removed, flaky",
-        parameters: [...side("base"), ...side("head")],
+        parameters: [...side("base"), ...side("head"), historyParam],
         responses: { "200": json(ref("RunComparison"), "The comparison"), ...errors(400, 404) },
+      },
+    },
+  };
+}
+
+const historyParam = {
+  name: "history",
+  in: "query",
+  schema: { enum: ["0", "1"] },
+  description: "1: failed and errored tests gain failingSince and recent (runs with the same labels)",
+};
+const windowParam = (name: string, description: string) => ({
+  name,
+  in: "query",
+  schema: { type: "integer", minimum: 1, maximum: HISTORY_WINDOW.max, default: HISTORY_WINDOW.default },
+  description,
+});
+
+/** The test-history routes: one test over a window of runs, and tests ranked over a window. */
+function historyPaths(): Record<string, unknown> {
+  return {
+    "/tests/history": {
+      get: {
+        summary: "One test's outcome in each of the last runs matching the filters, newest first",
+        parameters: [
+          { name: "key", in: "query", required: true, schema: { type: "string", minLength: 1, maxLength: 4096 } },
+          windowParam("limit", "Runs in the window"),
+          ...filterParams,
+        ],
+        responses: { "200": json(ref("TestHistory"), "The test's history"), ...errors(400) },
+      },
+    },
+    "/tests/top": {
+      get: {
+        summary: "Tests ranked over the last runs matching the filters: failures, flaky or slow",
+        parameters: [
+          { name: "by", in: "query", required: true, schema: { enum: TOP_TESTS_BY } },
+          windowParam("window", "Runs in the window"),
+          {
+            name: "limit",
+            in: "query",
+            schema: { type: "integer", minimum: 1, maximum: TOP_TESTS.max, default: TOP_TESTS.default },
+            description: "Tests returned",
+          },
+          ...filterParams,
+        ],
+        responses: { "200": json(ref("TopTests"), "The ranking"), ...errors(400) },
       },
     },
   };

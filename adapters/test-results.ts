@@ -15,6 +15,7 @@ import {
   type RunsOptions,
 } from "../src/_internal.ts";
 import { jsonResult, parseQuery, type HttpResult } from "./_http.ts";
+import { historyFlag } from "./test-history.ts";
 
 const one = z.tuple([z.string()]).transform(([value]) => value);
 
@@ -30,6 +31,7 @@ export const testsQuerySchema = z.strictObject({
     .pipe(z.number().max(TESTS_PAGE.max))
     .optional(),
   cursor: one.optional(),
+  history: historyFlag,
 });
 
 const sideFields = (side: "base" | "head") => ({
@@ -44,7 +46,11 @@ const sideFields = (side: "base" | "head") => ({
  * `GET /retained-runs/compare` query: `base` and `head`, each a run id or `latest`; for `latest`,
  * `baseStatus`, `baseLabel` (repeatable), `baseSince`, `baseUntil` and the same for `head`.
  */
-export const compareQuerySchema = z.strictObject({ ...sideFields("base"), ...sideFields("head") });
+export const compareQuerySchema = z.strictObject({
+  ...sideFields("base"),
+  ...sideFields("head"),
+  history: historyFlag,
+});
 
 type Route = (path: string, handler: (event: H3Event) => Promise<HttpResult>) => void;
 
@@ -87,12 +93,19 @@ export function mountTestRoutes(
     const query = parseQuery(event.url.searchParams, compareQuerySchema) as Record<string, unknown>;
     const base = await _resolved(sideSelector(query, "base"), index);
     const head = await _resolved(sideSelector(query, "head"), index);
-    return jsonResult(await compareRuns(runs, base, head));
+    const history = query.history === true;
+    return jsonResult(await compareRuns(index ? { ...runs, index } : runs, base, head, { history }));
   });
   route("/retained-runs/:runId/tests", async (event) => {
     const query = parseQuery(event.url.searchParams, testsQuerySchema);
-    const { status, limit, cursor } = query as { status?: string[]; limit?: number; cursor?: string };
+    const { status, limit, cursor, history } = query as {
+      status?: string[];
+      limit?: number;
+      cursor?: string;
+      history?: boolean;
+    };
     const page = { status: status as TestStatus[] | undefined, limit: limit ?? TESTS_PAGE.default, cursor };
-    return jsonResult(await testResults(runs, runId(event), page));
+    const options = index ? { ...runs, index } : runs;
+    return jsonResult(await testResults(options, runId(event), history ? { ...page, history } : page));
   });
 }

@@ -18,6 +18,7 @@ for (const bench of [
   "jobs-bench.mjs",
   "logs-bench.mjs",
   "results-bench.mjs",
+  "history-bench.mjs",
   "storage-bench.mjs",
   "sse-bench.mjs",
   "hardening-bench.mjs",

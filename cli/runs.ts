@@ -23,6 +23,7 @@ import {
   TESTS_OPTIONS,
   testsCommand,
 } from "./test-results.ts";
+import { HISTORY_HELP, HISTORY_OPTIONS, historyCommand, TOP_HELP, TOP_OPTIONS, topCommand } from "./test-history.ts";
 
 const FILTER_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -60,6 +61,8 @@ Commands:
   logs RUN         a run's log (--tail N, --follow a run still being written)
   tests RUN        a run's test results: totals and failing tests (--status)
   compare BASE HEAD  what changed between two runs; exit 1 on new failures (--fail-on)
+  history KEY      one test's outcomes over the last runs: failing since, last passed, flake rate
+  top --by WHAT    tests ranked over the last runs by failures, flaky or slow
 
 Run 'guide-board runs <command> --help' for a command's options.`,
   list: `Usage: guide-board runs list [options]
@@ -94,6 +97,8 @@ ${COMMON_HELP}`,
   logs: LOGS_HELP,
   tests: `${TESTS_HELP}\n${COMMON_HELP}`,
   compare: `${COMPARE_HELP}\n\nCommon options:\n${COMMON_HELP}`,
+  history: `${HISTORY_HELP}\n${COMMON_HELP}`,
+  top: `${TOP_HELP}\n${COMMON_HELP}`,
   manifest: `Usage: guide-board runs manifest RUN [options]\n\nShow a run's artifact manifest, or the compatibility marker that says why it has none.\n\nOptions:\n${COMMON_HELP}`,
 };
 
@@ -147,11 +152,15 @@ const OPTIONS_BY_COMMAND: Record<string, typeof COMMON_OPTIONS> = {
   compare: COMPARE_OPTIONS as unknown as typeof COMMON_OPTIONS,
   logs: LOGS_OPTIONS,
   reports: { ...COMMON_OPTIONS, limit: { type: "string" }, cursor: { type: "string" } } as typeof COMMON_OPTIONS,
+  history: HISTORY_OPTIONS as unknown as typeof COMMON_OPTIONS,
+  top: TOP_OPTIONS as unknown as typeof COMMON_OPTIONS,
 };
 
 const COMMANDS: Record<string, (values: Values, positionals: string[], ctx: CliContext) => Promise<number>> = {
   tests: (values, positionals, ctx) => testsCommand(values, positionals, _dirs(values, ctx), ctx),
   compare: (values, positionals, ctx) => compareCommand(values, positionals, _dirs(values, ctx), ctx),
+  history: (values, positionals, ctx) => historyCommand(values, positionals, _dirs(values, ctx), ctx),
+  top: (values, positionals, ctx) => topCommand(values, positionals, _dirs(values, ctx), ctx),
   async list(values, positionals, ctx) {
     _noPositionals(positionals);
     if (values.all && (values.limit !== undefined || values.cursor !== undefined))

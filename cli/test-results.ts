@@ -13,6 +13,7 @@ import {
 } from "../src/_internal.ts";
 import { COMMON_OPTIONS, EXIT, UsageError, type CliContext } from "./context.ts";
 import { duration, printable, table } from "./format.ts";
+import { failingSinceText } from "./test-history.ts";
 
 const side = (name: string) =>
   ({
@@ -28,12 +29,14 @@ export const TESTS_OPTIONS = {
   status: { type: "string", multiple: true },
   limit: { type: "string" },
   cursor: { type: "string" },
+  history: { type: "boolean", default: false },
 } as const;
 export const COMPARE_OPTIONS = {
   ...COMMON_OPTIONS,
   ...side("base"),
   ...side("head"),
   "fail-on": { type: "string" },
+  history: { type: "boolean", default: false },
 } as { [key: string]: { type: "string" | "boolean"; multiple?: boolean } };
 
 export const TESTS_HELP = `Usage: guide-board runs tests RUN [options]
@@ -44,7 +47,9 @@ their messages (or the tests with the given statuses). RUN may be 'latest'.
 Options:
   --status S       passed, failed, errored, skipped or flaky (repeatable)
   --limit N        at most N tests (default ${TESTS_PAGE.default}, at most ${TESTS_PAGE.max}); prints a cursor
-  --cursor C       continue after a previous page`;
+  --cursor C       continue after a previous page
+  --history        each failing test with the run its failing streak started in and its last 10
+                   outcomes (runs with the same labels)`;
 
 export const COMPARE_HELP = `Usage: guide-board runs compare BASE HEAD [options]
 
@@ -58,6 +63,8 @@ Options:
                    the same for HEAD
   --fail-on WHEN   new-failures (default), failures (any failing test in HEAD) or never;
                    exit 1 when it holds
+  --history        each failing test with the run its failing streak started in and its last 10
+                   outcomes (runs with the same labels)
 
 CI: fail only on new failures against the latest passed run on main:
   guide-board runs compare latest "$RUN_ID" --base-status passed --base-label branch=main`;
@@ -70,7 +77,8 @@ export async function testsCommand(values: Values, positionals: string[], runsDi
   const run = positionals[0] === "latest" ? { latest: true as const } : positionals[0]!;
   const status = values.status as TestStatus[] | undefined;
   const limit = values.limit === undefined ? TESTS_PAGE.default : _limit(values.limit as string);
-  const results = await testResults({ runsDir }, run, { status, limit, cursor: values.cursor as string | undefined });
+  const page = { status, limit, cursor: values.cursor as string | undefined };
+  const results = await testResults({ runsDir }, run, values.history ? { ...page, history: true } : page);
   if (values.json) {
     ctx.stdout.write(toJSONText(results));
     return EXIT.ok;
@@ -95,7 +103,7 @@ export async function compareCommand(values: Values, positionals: string[], runs
   }
   const base = selectorOf(positionals[0]!, _filters(values, "base"), "base");
   const head = selectorOf(positionals[1]!, _filters(values, "head"), "head");
-  const diff = await compareRuns({ runsDir }, base, head);
+  const diff = await compareRuns({ runsDir }, base, head, { history: values.history === true });
   if (values.json) ctx.stdout.write(toJSONText(diff));
   else _printComparison(diff, ctx);
   const holds =
@@ -115,9 +123,23 @@ export function totalsLine(t: TestTotals): string {
 }
 
 function testsTable(tests: TestResult[]): string {
+  if (tests.some((test) => test.recent !== undefined)) {
+    const strip = (test: TestResult) => (test.recent ?? []).map((run) => STRIP[run.status]).join("");
+    const rows = tests.map((test) => [
+      test.status,
+      test.key,
+      strip(test),
+      failingSinceText(test.failingSince),
+      _oneLine(test.message ?? ""),
+    ]);
+    return table(["STATUS", "TEST", "RECENT", "SINCE", "MESSAGE"], rows);
+  }
   const rows = tests.map((test) => [test.status, test.key, String(test.attempts), _oneLine(test.message ?? "")]);
   return table(["STATUS", "TEST", "ATTEMPTS", "MESSAGE"], rows);
 }
+
+/** One letter per run in a `--history` strip, newest first. */
+const STRIP: Record<string, string> = { passed: "P", failed: "F", errored: "E", skipped: "S", flaky: "~", absent: "." };
 
 function _printComparison(diff: RunComparison, ctx: CliContext): void {
   const out = (text: string) => ctx.stdout.write(`${text}\n`);

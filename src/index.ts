@@ -61,6 +61,26 @@ export {
   type LatestRunSelector,
 } from "./test-results/results.ts";
 export { compareRuns } from "./test-results/compare.ts";
+// Test history across runs (failing since, flake rate, rankings)
+export {
+  testHistory,
+  topTests,
+  HISTORY_WINDOW,
+  TOP_TESTS,
+  TOP_TESTS_BY,
+  RECENT_RUNS,
+  testHistorySchema,
+  testHistoryRunSchema,
+  topTestsSchema,
+  topTestSchema,
+  type TestHistory,
+  type TestHistoryOptions,
+  type TestHistoryQuery,
+  type TopTests,
+  type TopTest,
+  type TopTestsBy,
+  type TopTestsQuery,
+} from "./test-results/history.ts";
 export {
   TEST_STATUSES,
   testStatusSchema,
@@ -68,6 +88,10 @@ export {
   testResultsSchema,
   testDiagnosticSchema,
   runComparisonSchema,
+  failingSinceSchema,
+  historyStatusSchema,
+  type FailingSince,
+  type HistoryStatus,
   type TestStatus,
   type TestResult,
   type TestResults,

@@ -50,5 +50,39 @@ pre.log { max-height: 70vh; overflow: auto; margin: .5rem 0 1.5rem; padding: .75
 .status-skipped::before { content: "– "; }
 .status-flaky::before { content: "~ "; }
 td.test-message span { white-space: pre-wrap; }
+/* Test history: the trend chart (SVG, coloured here: the CSP allows no inline styles), outcome strips, rankings. */
+:root { --passed: #2da44e; --failed: #cf222e; --flaky: #bf8700; --duration: #8250df; --none: #8c959f; }
+@media (prefers-color-scheme: dark) { :root { --passed: #3fb950; --failed: #f85149; --flaky: #d29922; --duration: #bc8cff; } }
+#trend { margin: 0 0 1rem; }
+.trend-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: .5rem 1.5rem; }
+.trend-head h3 { margin: 0; }
+label.inline { flex-direction: row; align-items: baseline; gap: .5rem; }
+.trend-plot { width: 100%; min-height: 180px; }
+svg.trend-chart { display: block; max-width: 100%; }
+svg.trend-chart .grid { stroke: var(--line); stroke-width: 1; }
+svg.trend-chart .axis { fill: var(--muted); font-size: 11px; }
+svg.trend-chart .hit { fill: transparent; }
+svg.trend-chart a.bar:hover .hit, svg.trend-chart a.bar:focus .hit { fill: var(--line); fill-opacity: .5; }
+svg.trend-chart a.bar:focus { outline: none; }
+svg.trend-chart a.bar:focus-visible .hit { stroke: var(--accent); stroke-width: 3; }
+.seg-passed { fill: var(--passed); background: var(--passed); }
+.seg-failed { fill: var(--failed); background: var(--failed); }
+.seg-flaky { fill: var(--flaky); background: var(--flaky); }
+.seg-none { fill: var(--none); }
+svg.trend-chart .duration-line { fill: none; stroke: var(--duration); stroke-width: 2; pointer-events: none; }
+.swatch.line-duration { background: var(--duration); height: 3px; }
+ul.legend { display: flex; flex-wrap: wrap; gap: .25rem 1rem; list-style: none; margin: .25rem 0; padding: 0; font-size: .85rem; color: var(--muted); }
+ul.legend li { display: flex; align-items: center; gap: .35rem; }
+.swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: 2px; }
+ol.strip { display: flex; flex-wrap: wrap; gap: 2px; list-style: none; margin: 0; padding: 0; }
+ol.strip .cell { display: inline-block; min-width: 1.3rem; text-align: center; border-radius: 3px; font: 600 .8rem/1.3rem ui-monospace, monospace; text-decoration: none; color: #fff; background: var(--none); }
+ol.strip .cell-passed { background: var(--passed); } ol.strip .cell-failed, ol.strip .cell-errored { background: var(--failed); }
+ol.strip .cell-flaky { background: var(--flaky); } ol.strip .cell-absent { background: transparent; color: var(--muted); border: 1px dashed var(--line); }
+.recent-text { margin: .2rem 0 0; font-size: .85rem; }
+nav { flex-wrap: wrap; }
+nav.tabs { display: flex; gap: 1rem; margin: 0 0 1rem; }
+nav.tabs a[aria-current="page"] { font-weight: 600; color: var(--fg); text-decoration: none; }
+.scroll { overflow-x: auto; }
+.status-absent::before { content: "· "; }
 pre.detail { white-space: pre-wrap; word-break: break-all; max-height: 20rem; overflow: auto; font-size: .8rem; margin: .25rem 0 0; }
 `;

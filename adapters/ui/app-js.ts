@@ -6,6 +6,7 @@ import { LOGS_JS } from "./logs-js.ts";
  * scripts, opaque origin, no address of their own), or opened from the API's own URL, which carries
  * `CSP: sandbox`.
  */
+import { HISTORY_JS } from "./history-js.ts";
 import { TESTS_JS } from "./tests-js.ts";
 
 export const APP_JS = String.raw`(function () {
@@ -106,7 +107,7 @@ export const APP_JS = String.raw`(function () {
     var labelInput = el("input", { name: "label", id: "filter-label", placeholder: "key=value", value: label });
     var form = el("form", { class: "filters", role: "search", onsubmit: function (event) {
       event.preventDefault();
-      location.hash = "#/" + query({ status: statusSelect.value, label: labelInput.value.trim() });
+      location.hash = "#/" + query({ status: statusSelect.value, label: labelInput.value.trim(), n: params.get("n") });
     } }, [
       el("label", { for: "filter-status" }, [document.createTextNode("Status"), statusSelect]),
       el("label", { for: "filter-label" }, [document.createTextNode("Label"), labelInput]),
@@ -121,7 +122,8 @@ export const APP_JS = String.raw`(function () {
     var more = el("p");
     var info = el("p", { class: "muted" });
     var jobs = el("section", { "aria-labelledby": "jobs-title" });
-    show([el("h2", { text: "Runs" }), form, info, runsTable, more, jobs], "Runs");
+    var trend = trendSection(params, { status: status, label: label });
+    show([el("h2", { text: "Runs" }), form, trend, info, runsTable, more, jobs], "Runs");
 
     function page(cursor) {
       var q = { limit: "50", status: status, label: label, cursor: cursor || "" };
@@ -175,7 +177,7 @@ export const APP_JS = String.raw`(function () {
         if (active) setTimeout(function () { if (current.view === view) renderJobs(); }, 2000);
       });
     }
-    current.refresh = function () { return Promise.all([page(), renderJobs()]); };
+    current.refresh = function () { return Promise.all([page(), renderJobs(), trend.refresh()]); };
     return current.refresh();
   }
 
@@ -277,6 +279,7 @@ export const APP_JS = String.raw`(function () {
   }
 
 ${TESTS_JS}
+${HISTORY_JS}
   function latestView(status) {
     return getJSON("retained-runs/latest" + query({ status: status })).then(function (res) {
       if (res.status === 200) { location.replace("#/runs/" + encodeURIComponent(res.body.runId)); return; }
@@ -309,6 +312,8 @@ ${TESTS_JS}
     var work = path.indexOf("/runs/") === 0 ? runView(decodeURIComponent(path.slice(6)))
       : path.indexOf("/jobs/") === 0 ? jobView(decodeURIComponent(path.slice(6)))
       : path.indexOf("/compare/") === 0 ? compareView(decodeURIComponent(path.slice(9)), params)
+      : path === "/tests/top" ? topView(params)
+      : path === "/tests/history" ? historyView(params)
       : path === "/latest" ? latestView("")
       : path === "/latest/failed" ? latestView("failed")
       : listView(params);

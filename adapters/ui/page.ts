@@ -37,6 +37,8 @@ const PAGE_HTML = `<!doctype html>
     <a href="#/latest">Latest run</a>
     <a href="#/latest/failed">Latest failed run</a>
     <a href="#/">All runs</a>
+    <a href="#/tests/top?by=flaky">Flaky tests</a>
+    <a href="#/tests/top?by=slow">Slowest tests</a>
   </nav>
   <p id="live" class="live" role="status" aria-live="polite"></p>
 </header>

@@ -14,7 +14,8 @@ export const TESTS_JS = `
   function testsTotalsText(t) {
     return t.tests + " tests: " + t.passed + " passed, " + t.failed + " failed, " + t.errored + " errored, " + t.skipped + " skipped, " + t.flaky + " flaky (" + duration(Math.round(t.durationMs)) + ")";
   }
-  function testRows(tests, base, viewer) {
+  function testRows(tests, base, viewer, labelPairs) {
+    var withHistory = tests.some(function (test) { return "recent" in test; });
     return tests.map(function (test) {
       var id = urlPart(test.reportId);
       var reportCell = el("td");
@@ -26,22 +27,26 @@ export const TESTS_JS = `
       } else reportCell.textContent = test.reportId;
       var message = el("td", { class: "test-message" }, [el("span", { text: test.message || "" })]);
       if (test.detail) message.append(el("details", {}, [el("summary", { text: "Detail" }), el("pre", { class: "detail", text: test.detail })]));
-      return el("tr", { class: "test" }, [el("td", { class: "mono", text: test.key }), statusCell(test.status), el("td", { text: String(test.attempts) }), message, reportCell]);
+      return el("tr", { class: "test" }, [el("td", { class: "mono", text: test.key }), statusCell(test.status), el("td", { text: String(test.attempts) }), message, reportCell,
+        withHistory ? recentCell(test, labelPairs) : null]);
     });
   }
-  function testsTable(caption, tests, base, viewer) {
-    return table(caption, ["Test", "Status", "Attempts", "Message", "Report"], testRows(tests, base, viewer));
+  function testsTable(caption, tests, base, viewer, labelPairs) {
+    var withHistory = tests.some(function (test) { return "recent" in test; });
+    var head = ["Test", "Status", "Attempts", "Message", "Report"].concat(withHistory ? ["Recent runs"] : []);
+    return table(caption, head, testRows(tests, base, viewer, labelPairs));
   }
+  function runLabelPairs(run) { return Object.keys(run.labels).map(function (k) { return k + "=" + run.labels[k]; }); }
   function testsSection(base, run, viewer) {
     var section = el("section", { "aria-labelledby": "tests-title", id: "tests" }, [el("h3", { id: "tests-title", text: "Tests" })]);
-    getJSON(base + "/tests?status=failed&status=errored&limit=500").then(function (res) {
+    getJSON(base + "/tests?status=failed&status=errored&limit=500&history=1").then(function (res) {
       if (res.status !== 200) { section.append(note(errorText(res.body), "error")); return; }
       var r = res.body;
       if (!r.totals.tests && !r.diagnostics.length) { section.append(el("p", { text: "This run has no test reports (JUnit XML or CTRF)." })); return; }
       section.append(el("p", { class: "test-totals", text: testsTotalsText(r.totals) }));
       var id = urlPart(run.runId);
       if (id !== null) section.append(el("p", {}, [el("a", { href: "#/compare/" + id, text: "Compare with an earlier run" })]));
-      if (r.tests.length) section.append(testsTable("Failing tests of " + run.runId, r.tests, base, viewer));
+      if (r.tests.length) section.append(testsTable("Failing tests of " + run.runId, r.tests, base, viewer, runLabelPairs(run)));
       else if (r.totals.tests) section.append(el("p", { text: "No failing tests." }));
       r.diagnostics.forEach(function (d) { section.append(note("Report " + d.reportId + ": " + d.message + " (" + d.kind + ")", "error")); });
     });
@@ -73,7 +78,7 @@ export const TESTS_JS = `
         show([el("h2", {}, [document.createTextNode("Compare "), el("code", { text: run.runId })]),
           el("p", {}, [el("a", { href: "#/runs/" + encodeURIComponent(run.runId), text: "Back to the run" })]), form, results, viewer], "Compare " + run.runId);
         if (!baseId) { results.append(note("No earlier passed run with the same labels; choose a base run.")); return; }
-        return getJSON("retained-runs/compare?base=" + encodeURIComponent(baseId) + "&head=" + encodeURIComponent(run.runId)).then(function (c) {
+        return getJSON("retained-runs/compare?base=" + encodeURIComponent(baseId) + "&head=" + encodeURIComponent(run.runId) + "&history=1").then(function (c) {
           if (c.status !== 200) { results.append(note(errorText(c.body), "error")); return; }
           var d = c.body;
           results.append(el("p", { class: "muted", text: "Base " + d.base.runId + ": " + testsTotalsText(d.base.totals) }),
@@ -83,7 +88,7 @@ export const TESTS_JS = `
             var id = part[0].toLowerCase().replace(/ /g, "-");
             var section = el("section", { "aria-labelledby": id, class: "compare-part" }, [el("h3", { id: id, text: part[0] + " (" + tests.length + ")" })]);
             var from = part[0] === "Removed" ? "retained-runs/" + encodeURIComponent(d.base.runId) : head;
-            if (tests.length) section.append(testsTable(part[0] + ": " + d.base.runId + " → " + d.head.runId, tests, from, viewer));
+            if (tests.length) section.append(testsTable(part[0] + ": " + d.base.runId + " → " + d.head.runId, tests, from, viewer, runLabelPairs(run)));
             results.append(section);
           });
         });

@@ -1,3 +1,4 @@
+import { withTestHistory, type TestHistoryOptions } from "./history.ts";
 import type { RunComparison, TestResult } from "./model.ts";
 import { loadRunTests, type RunSelector, type RunTests, type TestResultsOptions } from "./results.ts";
 
@@ -18,14 +19,40 @@ const failing = (test: TestResult | undefined) => test?.status === "failed" || t
  *   runId,
  * );
  * if (diff.newFailures.length > 0) process.exitCode = 1;
+ * // Failed and errored tests with their failing streak and last 10 outcomes:
+ * await compareRuns({ runsDir: "./runs" }, { latest: true, label: "branch=main" }, runId, { history: true });
  */
 export async function compareRuns(
-  options: TestResultsOptions,
+  options: TestHistoryOptions,
   base: RunSelector,
   head: RunSelector,
+  query: { history?: boolean } = {},
 ): Promise<RunComparison> {
   const [baseTests, headTests] = [await loadRunTests(options, base), await loadRunTests(options, head)];
-  return compareLoaded(baseTests, headTests);
+  const comparison = compareLoaded(baseTests, headTests);
+  return query?.history === true ? withComparisonHistory(options, comparison, baseTests, headTests) : comparison;
+}
+
+/**
+ * `history: true` on a comparison: failed and errored tests gain `failingSince` and `recent`, each
+ * against its own run (`removed` against base, every other list against head).
+ */
+export async function withComparisonHistory(
+  options: TestResultsOptions,
+  comparison: RunComparison,
+  base: RunTests,
+  head: RunTests,
+): Promise<RunComparison> {
+  const failingOf = (lists: TestResult[][]) => lists.flat().filter(failing);
+  const lists = ["newFailures", "fixed", "stillFailing", "added", "flaky"] as const;
+  const byKey = new Map<string, TestResult>();
+  for (const test of await withTestHistory(options, head.run, failingOf(lists.map((l) => comparison[l])))) {
+    byKey.set(test.key, test);
+  }
+  const removed = await withTestHistory(options, base.run, comparison.removed);
+  const result = { ...comparison, removed };
+  for (const list of lists) result[list] = comparison[list].map((test) => byKey.get(test.key) ?? test);
+  return result;
 }
 
 /** {@link compareRuns} on two runs' loaded tests. */

@@ -17,6 +17,14 @@ export const MAX_DETAIL_CHARS = 4096;
 /** Page size of `runs tests` and `GET /retained-runs/{runId}/tests` when none is given, and the largest. */
 export const TESTS_PAGE = Object.freeze({ default: 1000, max: 10_000 });
 
+/** The first run of a test's current failing streak, and how many runs the streak has (test history). */
+export const failingSinceSchema = z.object({ runId: z.string(), startedAt: z.string(), runs: z.number().int() });
+export type FailingSince = z.infer<typeof failingSinceSchema>;
+
+/** A test's status in one run of its history; `absent` when that run does not have the test. */
+export const historyStatusSchema = z.enum([...TEST_STATUSES, "absent"]);
+export type HistoryStatus = z.infer<typeof historyStatusSchema>;
+
 /** One test of a run, its attempts merged. */
 export const testResultSchema = z.object({
   /** Stable across runs: classname and name (plus the report id when two reports hold the test). */
@@ -31,6 +39,10 @@ export const testResultSchema = z.object({
   attempts: z.number().int(),
   message: z.string().nullable(),
   detail: z.string().nullable(),
+  /** With `history: true` (`?history=1`), on failed and errored tests only: see `testHistory`. */
+  failingSince: failingSinceSchema.nullable().optional(),
+  /** With `history: true`: up to 10 newest runs with the run's labels, this run first. */
+  recent: z.array(z.object({ runId: z.string(), status: historyStatusSchema })).optional(),
 });
 export type TestResult = z.infer<typeof testResultSchema>;
 

@@ -59,13 +59,15 @@ function _identity(stat: Stats, format: string, limits: TestReportLimits): strin
  * containment, regular files only). A report replaced or rewritten while it was read and parsed
  * is read again, up to three times, then given up with `changed-while-reading`. Every file call
  * goes through the storage layer (async, with a deadline): a runs directory that does not answer
- * throws `STORAGE_UNAVAILABLE` rather than passing for a missing report.
+ * throws `STORAGE_UNAVAILABLE` rather than passing for a missing report. `store: false` reads
+ * through the cache without adding to it (test history keeps its own compact digest instead).
  */
 export async function readTestReport(
   runDir: string,
   ref: IdentifiedRef,
   limits: TestReportLimits,
   settings: StorageOptions = {},
+  store = true,
 ): Promise<ReadReport> {
   const diagnostic = (kind: TestDiagnostic["kind"], message: string): ReadReport =>
     ref.format ? { diagnostic: { reportId: ref.id, kind, message }, cacheKey: null } : null;
@@ -105,7 +107,7 @@ export async function readTestReport(
       if (result && "diagnostic" in result && result.diagnostic.kind === "unreadable") return result;
       const weight = result && "tests" in result ? result.tests.length + 1 : 1;
       if (result) result.cacheKey = cacheKey;
-      reportCache.set(cacheKey, result, weight);
+      if (store) reportCache.set(cacheKey, result, weight);
       return result;
     }
   }

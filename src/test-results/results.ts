@@ -6,6 +6,7 @@ import type { RetainedRun } from "../run.ts";
 import { latestRun, loadRun, runsOptionsOf, type RunsOptions } from "../runs.ts";
 import { describeIssue, type TestTotals } from "../summary.ts";
 import { LruCache } from "./cache.ts";
+import { withTestHistory, type TestHistoryOptions } from "./history.ts";
 import { mergeTests, type MergedTests } from "./merge.ts";
 import {
   testStatusSchema,
@@ -33,9 +34,12 @@ export interface TestQuery {
   status?: TestStatus | readonly TestStatus[];
   limit?: number;
   cursor?: string;
+  /** Failed and errored tests gain `failingSince` and `recent` (runs with the same labels; see `testHistory`). */
+  history?: boolean;
 }
 
 const testQuerySchema = z.object({
+  history: z.boolean().optional(),
   status: z.union([testStatusSchema, z.array(testStatusSchema)]).optional(),
   limit: z.number().int().min(1).optional(),
   cursor: z.string().max(4096).optional(),
@@ -75,15 +79,22 @@ export function limitsOf(options: TestResultsOptions): TestReportLimits {
   return limits;
 }
 
-/** Reads and merges every test report of one run (from the caches when nothing changed). */
-export async function loadRunTests(options: TestResultsOptions, selector: RunSelector): Promise<RunTests> {
+/**
+ * Reads and merges every test report of one run (from the caches when nothing changed).
+ * `store: false` leaves the caches as they were (test history folds a window of runs into digests).
+ */
+export async function loadRunTests(
+  options: TestResultsOptions,
+  selector: RunSelector,
+  store = true,
+): Promise<RunTests> {
   const limits = limitsOf(options);
   const runId = await resolveRunSelector(options, selector);
   const { entry, parsed, runDir } = await loadRun(options, runId);
   const settings = runsOptionsOf(options);
   const read = [];
   for (const ref of reportRefs(parsed)) {
-    if (mayBeTestReport(ref)) read.push(await readTestReport(runDir, ref, limits, settings));
+    if (mayBeTestReport(ref)) read.push(await readTestReport(runDir, ref, limits, settings, store));
   }
   const keys = read.map((result) => result?.cacheKey ?? "-").join("\u0001");
   const stable = read.every((result) => result === null || result.cacheKey !== null);
@@ -101,7 +112,7 @@ export async function loadRunTests(options: TestResultsOptions, selector: RunSel
     }
   }
   const merged = { ...mergeTests(found), reports, diagnostics };
-  if (stable) runCache.set(`${runDir}\u0001${keys}`, merged, merged.tests.length + 1);
+  if (stable && store) runCache.set(`${runDir}\u0001${keys}`, merged, merged.tests.length + 1);
   return { ...merged, run: entry.run };
 }
 
@@ -117,15 +128,17 @@ export async function loadRunTests(options: TestResultsOptions, selector: RunSel
  * for (const test of tests) console.log(test.key, test.message);
  * // The latest passed run on main:
  * await testResults({ runsDir: "./runs" }, { latest: true, status: "passed", label: "branch=main" });
+ * // Each failing test with its failing streak and last 10 outcomes:
+ * await testResults({ runsDir: "./runs" }, runId, { status: "failed", history: true });
  */
 export async function testResults(
-  options: TestResultsOptions,
+  options: TestHistoryOptions,
   run: RunSelector,
   query: TestQuery = {},
 ): Promise<TestResults> {
   const parsed = testQuerySchema.safeParse(query ?? {});
   if (!parsed.success) throw new GuideBoardError("INVALID_OPTIONS", `Invalid option ${describeIssue(parsed.error)}`);
-  const { status, limit = Infinity, cursor } = parsed.data;
+  const { status, limit = Infinity, cursor, history } = parsed.data;
   const loaded = await loadRunTests(options, run);
   const statuses = status === undefined ? null : new Set<string>([status].flat());
   let start = 0;
@@ -146,7 +159,7 @@ export async function testResults(
   const result: TestResults = {
     runId: loaded.run.runId,
     totals: loaded.totals,
-    tests,
+    tests: history ? await withTestHistory(options, loaded.run, tests) : tests,
     reports: loaded.reports,
     collisions: loaded.collisions,
     diagnostics: loaded.diagnostics,

@@ -515,23 +515,33 @@ describe("the run browser (no token)", () => {
       );
     expect(await focused()).toBe("MAIN#main"); // a new view moves focus to its content
     const forward: string[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 6; i++) {
       await page.keyboard.press("Tab");
       forward.push(await focused());
     }
     const first = (await runIds(page))[0]!;
-    expect(forward).toEqual(["SELECT#filter-status", "INPUT#filter-label", "BUTTON Filter", `A ${first}`]);
+    // The test trend chart is two tab stops: its "Runs" select and its newest bar (arrow keys move between bars).
+    expect(forward.map((name) => name.replace(/^a .*/, "a (a bar)"))).toEqual([
+      "SELECT#filter-status",
+      "INPUT#filter-label",
+      "BUTTON Filter",
+      "SELECT#trend-runs",
+      "a (a bar)",
+      `A ${first}`,
+    ]);
     const outline = await inPage<string>(page, "getComputedStyle(document.activeElement).outlineStyle");
     expect(outline).toBe("solid"); // a visible focus ring
     await shot(page, "06-keyboard");
 
     await page.locator("#main").focus();
     const backward: string[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 7; i++) {
       await page.keyboard.press("Shift+Tab");
       backward.push(await focused());
     }
     expect(backward).toEqual([
+      "A Slowest tests",
+      "A Flaky tests",
       "A All runs",
       "A Latest failed run",
       "A Latest run",
@@ -547,7 +557,7 @@ describe("the run browser (no token)", () => {
 
     // Enter on a run link opens the run page; its tables are labelled too; Back returns to the list.
     await page.locator("#main").focus();
-    for (let i = 0; i < 4; i++) await page.keyboard.press("Tab");
+    for (let i = 0; i < 6; i++) await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");
     await eventually(() => hashOf(page)).toBe(`#/runs/${first}`);
     await eventually(() => inPage(page, tables)).toEqual([
@@ -589,7 +599,7 @@ describe("the run browser with a token (GUIDE_BOARD_TOKEN, 127.0.0.1)", () => {
     await eventually(() => page.locator("#live").textContent()).toBe("Live");
     await shot(page, "07-token-list");
 
-    await page.getByRole("link", { name: IDS.hostile }).click();
+    await page.getByRole("link", { name: IDS.hostile, exact: true }).click();
     await page.getByRole("button", { name: "View hostile" }).click();
     const frame = page.locator("#viewer iframe");
     await frame.waitFor();
