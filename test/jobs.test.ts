@@ -270,7 +270,7 @@ describe("POST /runs starts a configured guide", () => {
     } finally {
       await kill(server);
     }
-  });
+  }, 60_000); // five jobs, each a Node child, one after another
 
   it("serves a job's retainedRun link when the runs directory did not exist at start", async () => {
     const { cwd, runsDir } = project(CONFIG, { createRunsDir: false });

@@ -18,7 +18,7 @@ import { assertBuilt, isAlive, runBin as spawnBin } from "./helpers/bin.ts";
 import { sha256, tempDir } from "./helpers/runs.ts";
 
 /** How long a child may take to start or stop on a busy machine. */
-const PATIENCE_MS = 15_000;
+const PATIENCE_MS = 45_000;
 /** A run id as `run` makes them: the UTC start time, then a random suffix. */
 const GENERATED_ID = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[a-z0-9]{6}$/;
 
