@@ -112,6 +112,8 @@ describe("OpenAPI document", () => {
         "/runs/{jobId}/log",
         "/retained-runs/{runId}/tests",
         "/retained-runs/compare",
+        "/tests/history",
+        "/tests/top",
       ].sort(),
     );
     for (const [path, operations] of Object.entries(document.paths)) {
