@@ -9,7 +9,7 @@ export { findRunFolder, openConventionalLog, logRefsOf, CONVENTIONAL_LOGS } from
 export { findTailStart, DEFAULT_TAIL_MAX_BYTES } from "./log-tail.ts";
 export { resolveRunSelector, loadRunTests, totalsOfReports, selectorOf } from "./test-results/results.ts";
 export { compareLoaded, withComparisonHistory } from "./test-results/compare.ts";
-export { clearTestHistoryCache, withTestHistory } from "./test-results/history.ts";
+export { clearTestHistoryCache, setTestHistoryKeyBound, withTestHistory } from "./test-results/history.ts";
 export { totalsOf } from "./test-results/merge.ts";
 export { TESTS_PAGE } from "./test-results/model.ts";
 export { hashStream, walkFiles, type Walk } from "./_hash.ts";

@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { setTestHistoryKeyBound } from "../src/_internal.ts";
 import {
   compareRuns,
   createRunIndex,
@@ -302,5 +303,45 @@ describe("history cache", () => {
     } finally {
       index.close();
     }
+  });
+
+  it("the key table emptied mid-window (past its bound): the runs read before are read again, never mixed", async () => {
+    const { runsDir } = writeHistory();
+    const full = await testHistory({ runsDir }, "suite.Gone::vanishes", { filters: MAIN, limit: 20 });
+    const top = await topTests({ runsDir }, { by: "failures", filters: MAIN, window: 20 });
+    // Runs 20–11 hold 5 distinct tests, run 10 brings the sixth: the table empties after the newer runs.
+    const before = setTestHistoryKeyBound(5);
+    try {
+      expect(toJSONText(await testHistory({ runsDir }, "suite.Gone::vanishes", { filters: MAIN, limit: 20 }))).toBe(
+        toJSONText(full),
+      );
+      setTestHistoryKeyBound(5);
+      expect(toJSONText(await topTests({ runsDir }, { by: "failures", filters: MAIN, window: 20 }))).toBe(
+        toJSONText(top),
+      );
+    } finally {
+      setTestHistoryKeyBound(before);
+    }
+  });
+
+  it("a window with more distinct tests than the bound is INVALID_OPTIONS, not a partial answer", async () => {
+    const { runsDir } = makeRunsDir();
+    for (let n = 1; n <= 3; n++) {
+      const cases: CaseSpec[] = [1, 2, 3].map((i) => ({ classname: `run${n}`, name: `t${i}`, time: 0.01 }));
+      writeCurrentRun(runsDir, `r-${n}`, {
+        startedAt: new Date(Date.UTC(2026, 0, 1, 0, n)).toISOString(),
+        status: "passed",
+        labels: {},
+        reports: [{ id: "junit", path: "reports/junit.xml", format: "junit", content: junitReport(cases) }],
+        artifacts: {},
+      });
+    }
+    const before = setTestHistoryKeyBound(5);
+    try {
+      expect(await code(topTests({ runsDir }, { by: "slow" }))).toBe("INVALID_OPTIONS");
+    } finally {
+      setTestHistoryKeyBound(before);
+    }
+    expect((await topTests({ runsDir }, { by: "slow" })).tests).toHaveLength(9);
   });
 });

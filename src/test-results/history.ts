@@ -146,7 +146,8 @@ class KeyTable {
   names: string[] = [];
   keys: string[] = [];
   generation = 0;
-  static readonly MAX = 400_000;
+  /** How many distinct keys it holds at most (a test may lower it). */
+  max = 400_000;
 
   id(test: TestResult): number {
     let id = this.ids.get(test.key);
@@ -190,6 +191,14 @@ interface RunDigest {
 const keyTable = new KeyTable();
 // About 13 bytes a test: a window of 500 runs × 10k tests is 65 MB; the bound keeps 6 M tests.
 const digests = new LruCache<RunDigest>(4096, 6_000_000);
+
+/** Sets how many distinct test keys history keeps (and empties it); returns the bound it had. */
+export function setTestHistoryKeyBound(max: number): number {
+  const before = keyTable.max;
+  keyTable.max = max;
+  clearTestHistoryCache();
+  return before;
+}
 
 /** Empties the history digests (benchmarks measure cold history with it). */
 export function clearTestHistoryCache(): void {
@@ -241,7 +250,9 @@ async function _build(options: TestResultsOptions, run: RetainedRun): Promise<Ru
     if (isGuideBoardError(error, "RUN_NOT_FOUND")) return null;
     throw error;
   }
-  if (keyTable.keys.length + loaded.tests.length > KeyTable.MAX) {
+  let fresh = 0;
+  for (const test of loaded.tests) if (!keyTable.ids.has(test.key)) fresh++;
+  if (fresh > 0 && keyTable.keys.length + fresh > keyTable.max) {
     digests.clear();
     keyTable.reset();
   }
@@ -308,18 +319,28 @@ async function _digests(
     },
     signal,
   );
-  const cold = runs.flatMap((_run, i) => (found[i] === undefined ? [i] : []));
+  const build = async (i: number) => {
+    const digest = await _build(options, runs[i]!);
+    found[i] = digest;
+    if (digest) digests.set(runs[i]!.runDir + suffix, digest, digest.ids.length + 1);
+  };
   await _pool(
-    cold,
+    runs.flatMap((_run, i) => (found[i] === undefined ? [i] : [])),
     4,
-    async (i) => {
-      const digest = await _build(options, runs[i]!);
-      found[i] = digest;
-      if (digest) digests.set(runs[i]!.runDir + suffix, digest, digest.ids.length + 1);
-    },
+    build,
     signal,
   );
+  // The key table was emptied while this window was read (it passed its bound): the runs
+  // digested before that are read again, once, so one answer never mixes two tables.
+  const stale = () => runs.flatMap((_run, i) => (found[i] && found[i]!.generation !== keyTable.generation ? [i] : []));
+  if (stale().length > 0) await _pool(stale(), 4, build, signal);
   signal?.throwIfAborted();
+  if (stale().length > 0) {
+    throw new GuideBoardError(
+      "INVALID_OPTIONS",
+      `Invalid option window: these runs hold more than ${keyTable.max} distinct tests; choose a smaller window.`,
+    );
+  }
   return runs.flatMap((run, i) => (found[i] ? [{ run, digest: found[i]! }] : []));
 }
 
