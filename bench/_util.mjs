@@ -1,4 +1,5 @@
 // Shared helpers for the benchmarks: medians, percentiles, a results table, and run folders.
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,4 +40,26 @@ export function report(title, rows) {
     );
   }
   return rows.every((row) => row.pass);
+}
+
+/**
+ * Starts `guide-board serve --port 0 --no-ui` (plus `args`) in a child process and waits for the
+ * port it prints; `child` is the process (kill it when done).
+ */
+export async function serveBin(args = [], options = {}) {
+  const bin = new URL("../bin/guide-board.mjs", import.meta.url).pathname;
+  const child = spawn(process.execPath, [bin, "serve", "--port", "0", "--no-ui", ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+    ...options,
+  });
+  let out = "";
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = /Open http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+  return { child, port };
 }

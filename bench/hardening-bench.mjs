@@ -1,19 +1,10 @@
-// Costly run folders (issue 15, part 2), against the built bin's `guide-board serve`:
-// - 16 parallel downloads from a run whose artifact manifest is 16 MiB: GET /healthz p99 while
-//   they run, against its p99 with no load in the same run;
-// - a 1 MiB legacy summary naming 262,089 reports: the first page of GET …/reports;
-// - 10 heavy requests (the 16 MiB manifest's listing) aborted after 0.5 s: how long until the
-//   server's process is idle again (its CPU time, from /proc, stops growing).
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { median, percentile, QUICK, report } from "./_util.mjs";
+import { median, percentile, QUICK, report, serveBin } from "./_util.mjs";
 
-const BIN = fileURLToPath(new URL("../bin/guide-board.mjs", import.meta.url));
 const MANIFEST_ENTRIES = QUICK ? 10_000 : 90_000;
 const REFS = QUICK ? 26_000 : 262_089;
 const PARALLEL = 16;
@@ -105,20 +96,8 @@ const summary = JSON.stringify({
 writeFileSync(join(many, "retention-summary.json"), summary);
 writeFileSync(join(dir, "guide-board.config.json"), JSON.stringify({ runsDir: "runs" }));
 
-const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--no-ui"], {
-  cwd: dir,
-  stdio: ["ignore", "pipe", "inherit"],
-});
+const { child, port } = await serveBin([], { cwd: dir });
 try {
-  const port = await new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (data) => {
-      out += data;
-      const match = /Open http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
-  });
   const health = async (until) => {
     const times = [];
     while (performance.now() < until) {

@@ -1,15 +1,9 @@
-// Jobs under a flood: 500 POST /runs against a queue bounded at 100 (one job running, the rest
-// refused with 429), then GET /runs (a page of 100 from ~100 jobs) timed against GET /healthz on
-// the same server in the same run. The server is the built bin's `guide-board serve`.
-import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { percentile, QUICK, report } from "./_util.mjs";
+import { percentile, QUICK, report, serveBin } from "./_util.mjs";
 
-const BIN = fileURLToPath(new URL("../bin/guide-board.mjs", import.meta.url));
 const POSTS = QUICK ? 150 : 500;
 const QUEUE = QUICK ? 30 : 100;
 const GETS = QUICK ? 50 : 300;
@@ -51,20 +45,8 @@ writeFileSync(
     service: { maxConcurrentJobs: 1, maxQueuedJobs: QUEUE },
   }),
 );
-const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--no-ui"], {
-  cwd: dir,
-  stdio: ["ignore", "pipe", "inherit"],
-});
+const { child, port } = await serveBin([], { cwd: dir });
 try {
-  const port = await new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (data) => {
-      out += data;
-      const match = /Open http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once("exit", (code) => reject(new Error(`serve exited with ${code}`)));
-  });
   const statuses = { 202: 0, 429: 0, other: 0 };
   const postStart = performance.now();
   for (let i = 0; i < POSTS; i++) {

@@ -7,14 +7,13 @@
 // The network parts print one line and are skipped where FUSE or sshfs are missing.
 process.env.UV_THREADPOOL_SIZE ??= "64"; // as the bin does; the pool starts on first use
 
-import { spawn } from "node:child_process";
 import { promises as fsp, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { createRunIndex, listRetainedRuns } from "../dist/index.js";
 import { mountNetfs, netfsMissing } from "./_netfs.mjs";
 import { generateRuns } from "./generate.mjs";
-import { median, percentile, QUICK, report, runsDirOf } from "./_util.mjs";
+import { median, percentile, QUICK, report, runsDirOf, serveBin } from "./_util.mjs";
 
 const SUMMARY = "retention-summary.json";
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -176,21 +175,7 @@ function get(port, path, timeoutMs = 30_000) {
 }
 
 async function serve(runsDir, deadlineMs) {
-  const bin = new URL("../bin/guide-board.mjs", import.meta.url).pathname;
-  const child = spawn(
-    process.execPath,
-    [bin, "serve", "--runs-dir", runsDir, "--port", "0", "--no-ui", "--storage-timeout", `${deadlineMs}ms`],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  let out = "";
-  const port = await new Promise((resolve, reject) => {
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const match = /Open http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once("exit", () => reject(new Error(`serve exited: ${out}`)));
-  });
+  const { child, port } = await serveBin(["--runs-dir", runsDir, "--storage-timeout", `${deadlineMs}ms`]);
   return { port, stop: () => child.kill("SIGKILL") };
 }
 
