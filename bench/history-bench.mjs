@@ -2,6 +2,8 @@
 // index), cold history vs reading those 500 reports once with testResults (each in a fresh
 // process), topTests over 50 runs × 10k tests warm, and the heap of a 500-run × 10k-test window
 // under a hard cap (a child process with --max-old-space-size).
+process.env.UV_THREADPOOL_SIZE ??= "64"; // as the bin does (the service's thread pool); the pool starts on first use
+
 import { spawnSync } from "node:child_process";
 import { linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

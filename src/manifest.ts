@@ -174,7 +174,7 @@ export async function readArtifactManifest(
 const MANIFEST_CACHE = { entries: 256, bytes: 64 * 1024 * 1024 } as const;
 const manifestCache = new LruCache<ManifestEntry[]>(MANIFEST_CACHE.entries, MANIFEST_CACHE.bytes);
 const manifestParses = new Map<string, Promise<ManifestEntry[]>>();
-const entryIndexes = new WeakMap<ManifestEntry[], Map<string, ManifestEntry>>();
+const entryIndexes = new WeakMap<ManifestEntry[], Promise<Map<string, ManifestEntry>>>();
 
 /** Counts manifest reads: `parsed` read and validated a file, `cached` was answered from the cache. */
 export const manifestReads: { parsed: number; cached: number } = { parsed: 0, cached: 0 };
@@ -272,18 +272,25 @@ async function _parseEntries(bytes: Buffer, signal: AbortSignal | undefined): Pr
  * scan it.
  */
 export async function findArtifactEntry(entries: ManifestEntry[], path: string): Promise<ManifestEntry | undefined> {
+  // One build per manifest, shared by the downloads that wait for it: concurrent builders would
+  // each take a slice of every turn of the event loop.
   let index = entryIndexes.get(entries);
   if (!index) {
-    index = new Map();
-    const slicer = createSlicer();
-    for (const entry of entries) {
-      const check = checkRef(entry.path);
-      if (check.safe && !index.has(check.path)) index.set(check.path, entry);
-      if (slicer.due()) await slicer.yield();
-    }
+    index = _indexEntries(entries);
     entryIndexes.set(entries, index);
   }
-  return index.get(path);
+  return (await index).get(path);
+}
+
+async function _indexEntries(entries: ManifestEntry[]): Promise<Map<string, ManifestEntry>> {
+  const index = new Map<string, ManifestEntry>();
+  const slicer = createSlicer();
+  for (const entry of entries) {
+    const check = checkRef(entry.path);
+    if (check.safe && !index.has(check.path)) index.set(check.path, entry);
+    if (slicer.due()) await slicer.yield();
+  }
+  return index;
 }
 
 /** Resolves one manifest entry inside the run folder; `manifestRef` is the manifest's own path. */

@@ -1,5 +1,4 @@
 import type { Stats } from "node:fs";
-import * as fsp from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { GuideBoardError, isGuideBoardError } from "../errors.ts";
@@ -9,7 +8,8 @@ import { runFiltersSchema, type RunFilters } from "../query.ts";
 import { reportRefs } from "../reports.ts";
 import type { RetainedRun } from "../run.ts";
 import type { RunIndex } from "../run-index.ts";
-import { listRetainedRuns, loadRun } from "../runs.ts";
+import { listRetainedRuns, loadRun, runsOptionsOf } from "../runs.ts";
+import { runsDirOf, storageOf, type Storage, type StorageOptions } from "../storage.ts";
 import { describeIssue, runStatusSchema, toEpochMs } from "../summary.ts";
 import { LruCache } from "./cache.ts";
 import {
@@ -210,18 +210,24 @@ function _identity(stat: Stats | null): string | null {
   return stat?.isFile() ? `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}` : null;
 }
 
-const _stat = (path: string) => fsp.stat(path).catch(() => null);
+/** A file's stat through the storage layer (deadline, bounded calls); \`null\` when it is not there. */
+const _stat = (storage: Storage, path: string) =>
+  storage.stat(path).catch((error: unknown) => {
+    if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
+    return null;
+  });
 
 /**
  * The digest of `run` when its files are unchanged since it was made: a `stat` of each test report,
  * and of the summary unless a live index lists the very run object it was last checked against
  * (the index replaces that object when the summary changes).
  */
-async function _warm(cacheKey: string, run: RetainedRun): Promise<RunDigest | undefined> {
+async function _warm(settings: StorageOptions, cacheKey: string, run: RetainedRun): Promise<RunDigest | undefined> {
   const digest = digests.get(cacheKey);
   if (!digest || digest.generation !== keyTable.generation) return undefined;
   const files = digest.run === run ? digest.files.slice(1) : digest.files;
-  const now = await Promise.all(files.map((file) => _stat(file.path)));
+  const storage = storageOf(runsDirOf(run.runDir), settings);
+  const now = await Promise.all(files.map((file) => _stat(storage, file.path)));
   if (files.some((file, i) => _identity(now[i]!) !== file.identity)) return undefined;
   digest.run = run;
   return digest;
@@ -238,7 +244,8 @@ async function _build(options: TestResultsOptions, run: RetainedRun): Promise<Ru
       if (check.safe && mayBeTestReport(ref)) paths.push(join(runDir, check.path));
     }
     // Stamped before reading: a file that changes meanwhile fails the next check, never a stale digest.
-    files = await Promise.all(paths.map(async (path) => ({ path, identity: _identity(await _stat(path)) })));
+    const storage = storageOf(runsDirOf(runDir), runsOptionsOf(options));
+    files = await Promise.all(paths.map(async (path) => ({ path, identity: _identity(await _stat(storage, path)) })));
   } catch (error) {
     if (isGuideBoardError(error, "RUN_NOT_FOUND")) return null; // gone since it was listed
     throw error;
@@ -309,13 +316,14 @@ async function _digests(
   signal?: AbortSignal,
 ): Promise<{ run: RetainedRun; digest: RunDigest }[]> {
   const limits = limitsOf(options);
+  const settings = runsOptionsOf(options);
   const suffix = `\u0000${limits.maxReportBytes}:${limits.maxTestCases}:${limits.maxDepth}`;
   const found: (RunDigest | null | undefined)[] = new Array(runs.length);
   await _pool(
     runs,
     32,
     async (run, i) => {
-      found[i] = await _warm(run.runDir + suffix, run);
+      found[i] = await _warm(settings, run.runDir + suffix, run);
     },
     signal,
   );
