@@ -20,7 +20,19 @@ import { SLOW_SYNC_READ_MS } from "./scan.ts";
 const WORKER_SOURCE = `
 const fs = require("node:fs");
 const { parentPort, workerData } = require("node:worker_threads");
-const { dir, names, maxBytes, flags, file, slowMs, batch } = workerData;
+const { dir, names, maxBytes, flags, file, slowMs, batch, ack } = workerData;
+// Batches handed back and not yet handled: at most two (the event loop handles queued messages
+// in one go, so a worker running ahead would make one long stall of them).
+const acked = new Int32Array(ack);
+let posted = 0;
+function openedAt(fd, path) {
+  if (process.platform !== "linux") return true;
+  try {
+    return fs.readlinkSync("/proc/self/fd/" + fd) === path;
+  } catch {
+    return true;
+  }
+}
 function main() {
   let texts = [];
   let codes = [];
@@ -28,6 +40,12 @@ function main() {
   const flush = () => {
     if (texts.length === 0) return;
     parentPort.postMessage({ texts, codes, stamps: Float64Array.from(stamps) });
+    posted++;
+    for (;;) {
+      const handled = Atomics.load(acked, 0);
+      if (posted - handled < 2) break;
+      Atomics.wait(acked, 0, handled, 1000);
+    }
     texts = [];
     codes = [];
     stamps = [];
@@ -58,7 +76,8 @@ function main() {
     if (fd >= 0) {
       try {
         const stat = fs.fstatSync(fd);
-        if (!stat.isFile()) code = "ENOTFILE";
+        if (!openedAt(fd, runDir + "/" + file)) code = "EMOVED";
+        else if (!stat.isFile()) code = "ENOTFILE";
         else if (stat.size > maxBytes) code = "ETOOLARGE";
         else {
           const buffer = Buffer.allocUnsafe(stat.size);
@@ -133,6 +152,8 @@ export function readSummariesOffThread(
       resolve(handled);
     };
     let timer = setTimeout(finish, timeoutMs);
+    const ack = new SharedArrayBuffer(4);
+    const acked = new Int32Array(ack);
     try {
       worker = new Worker(WORKER_SOURCE, {
         eval: true,
@@ -144,6 +165,7 @@ export function readSummariesOffThread(
           file: SUMMARY_FILE,
           slowMs: SLOW_SYNC_READ_MS,
           batch: BATCH,
+          ack,
         },
         stdout: false,
         stderr: false,
@@ -177,6 +199,8 @@ export function readSummariesOffThread(
         const first = handled;
         handled += reads.length;
         onBatch(first, reads);
+        Atomics.add(acked, 0, 1);
+        Atomics.notify(acked, 0);
       },
     );
   });

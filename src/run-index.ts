@@ -11,6 +11,7 @@ import {
   type FolderVerdict,
 } from "./folder.ts";
 import { readSummariesOffThread } from "./_read-worker.ts";
+import { createSlicer } from "./_slices.ts";
 import { TOOL_PREFIX } from "./format.ts";
 import { artifactManifest, type ArtifactManifest, type CompatibilityMarker } from "./manifest.ts";
 import type { ListQuery, RunFilters } from "./query.ts";
@@ -288,7 +289,9 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
         if (first && local && entries.length >= WORKER_MIN_ENTRIES) {
           // A first scan of a large local directory: summaries read in a worker thread (src/_read-worker.ts).
           const names: string[] = [];
+          const slicer = createSlicer();
           for (const dirent of entries) {
+            if (slicer.due()) await slicer.yield();
             seen.add(dirent.name);
             const verdict = classifyEntry(dirent.name, entryType(dirent));
             if (verdict === "read") names.push(dirent.name);
@@ -314,7 +317,11 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
             if (!closed) put(dir, dirent.name, verdict);
           } else await apply(dir, dirent.name, true);
         });
-        for (const name of table.names(dir)) if (!seen.has(name)) await apply(dir, name, false);
+        const gone = createSlicer();
+        for (const name of table.names(dir)) {
+          if (gone.due()) await gone.yield();
+          if (!seen.has(name)) await apply(dir, name, false);
+        }
         setHealth(dir, true);
       } catch (error) {
         if (!isGuideBoardError(error, "STORAGE_UNAVAILABLE")) diagnostics.push(runsDirProblem(dir, error));
