@@ -1,5 +1,6 @@
 import { promises as fsp, type Dirent, type Stats } from "node:fs";
-import { GuideBoardError } from "./errors.ts";
+import { type FileIdentity, fileIdentity, statInWorker } from "./_stat-worker.ts";
+import { GuideBoardError, isGuideBoardError } from "./errors.ts";
 
 // Every file call the service makes on a runs directory goes through here: asynchronous, with a
 // bounded number of calls in flight per runs directory and a deadline per call. A call that
@@ -206,9 +207,18 @@ export interface Storage {
   readlink(path: string): Promise<string>;
   readdir(path: string): Promise<Dirent[]>;
   open(path: string, flags: number): Promise<fsp.FileHandle>;
+  /**
+   * The identity (device, inode, size, mtime) of each path, `null` where it is missing or not a
+   * regular file. Many paths go to the directory's worker thread as one call (one slot, one
+   * deadline); a few are stated one by one.
+   */
+  identities(paths: readonly string[]): Promise<(FileIdentity | null)[]>;
   /** Any other call on a handle or path of this directory (a read, an fstat, a close). */
   call<T>(op: string, call: () => Promise<T>, late?: (value: T) => void): Promise<T>;
 }
+
+/** At least this many paths are stated in the directory's worker thread, as one call. */
+const WORKER_STAT_PATHS = 16;
 
 /** The storage of one runs directory (a real path). */
 export function storageOf(runsDir: string, options: StorageOptions = {}): Storage {
@@ -224,6 +234,17 @@ export function storageOf(runsDir: string, options: StorageOptions = {}): Storag
     realpath: (path) => call("realpath", () => fsp.realpath(path)),
     readlink: (path) => call("readlink", () => fsp.readlink(path)),
     readdir: (path) => call("readdir", () => _readdirInChunks(path)),
+    identities: (paths) =>
+      paths.length >= WORKER_STAT_PATHS
+        ? call("stats", () => statInWorker(runsDir, paths))
+        : Promise.all(
+            paths.map((path) =>
+              call("stat", () => fsp.stat(path)).then(fileIdentity, (error: unknown) => {
+                if (isGuideBoardError(error, "STORAGE_UNAVAILABLE") || options.signal?.aborted) throw error;
+                return null;
+              }),
+            ),
+          ),
     open: (path, flags) =>
       call(
         "open",

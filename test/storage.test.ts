@@ -2,11 +2,14 @@
 // calls counted, and what the service does while a runs directory does not answer. A hang is
 // simulated in-process by a call that does not return until the test lets it (the network-mount
 // version of this is test/stress/netfs.test.ts).
+import { renameSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createGuideBoardApp } from "../adapters/h3.ts";
 import { createRunIndex, isGuideBoardError, listRetainedRuns, reportPaths } from "../src/index.ts";
 import { createRunTable } from "../src/run-table.ts";
 import { classifyEntry } from "../src/folder.ts";
+import { fileIdentity } from "../src/_stat-worker.ts";
 import { storageCall, storageHealth, storageOf } from "../src/storage.ts";
 import { makeRunsDir, writeCurrentRun, writeIncompleteRun } from "./helpers/runs.ts";
 
@@ -78,6 +81,30 @@ describe("storageCall", () => {
     await expect(call).rejects.toMatchObject({ code: "STORAGE_UNAVAILABLE" });
     await sleep(120);
     expect(closed).toBe(true);
+  });
+});
+
+describe("file identities", () => {
+  it("gives the same identity from the worker batch as from one stat, and null for what is not a regular file", async () => {
+    const { runsDir } = makeRunsDir();
+    const files = Array.from({ length: 20 }, (_, i) => {
+      const path = join(runsDir, `file-${i}.txt`);
+      writeFileSync(path, "x".repeat(i));
+      return path;
+    });
+    const paths = [...files, join(runsDir, "missing.txt"), runsDir];
+    const storage = storageOf(runsDir);
+    const batch = await storage.identities(paths); // ≥ 16 paths: the worker thread
+    const expected = files.map((path) => fileIdentity(statSync(path)));
+    expect(batch).toEqual([...expected, null, null]);
+    expect(batch[3]).toMatch(/^\d+:\d+:3:[\d.]+$/);
+    const few = await storage.identities([files[3]!, join(runsDir, "missing.txt")]); // one by one
+    expect(few).toEqual([expected[3], null]);
+    // A file replaced by another (a new inode) has a new identity.
+    writeFileSync(`${files[3]}.new`, "abc");
+    renameSync(`${files[3]}.new`, files[3]!);
+    expect((await storage.identities(paths))[3]).not.toBe(expected[3]);
+    expect(storageHealth(runsDir)).toMatchObject({ inFlight: 0, stuck: 0 });
   });
 });
 

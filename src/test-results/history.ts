@@ -1,4 +1,3 @@
-import type { Stats } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { GuideBoardError, isGuideBoardError } from "../errors.ts";
@@ -9,7 +8,8 @@ import { reportRefs } from "../reports.ts";
 import type { RetainedRun } from "../run.ts";
 import type { RunIndex } from "../run-index.ts";
 import { listRetainedRuns, loadRun, runsOptionsOf } from "../runs.ts";
-import { runsDirOf, storageOf, type Storage, type StorageOptions } from "../storage.ts";
+import type { FileIdentity } from "../_stat-worker.ts";
+import { runsDirOf, storageOf, type StorageOptions } from "../storage.ts";
 import { describeIssue, runStatusSchema, toEpochMs } from "../summary.ts";
 import { LruCache } from "./cache.ts";
 import {
@@ -174,7 +174,7 @@ class KeyTable {
 /**
  * A run's tests, compact: key ids sorted ascending, a status code and a duration per test, and
  * the messages of failed, errored and flaky tests. `files` stamp the summary and every report the
- * digest came from (paths and identities), so a warm check is a few `stat` calls.
+ * digest came from (paths and identities), so a warm check is one batch of `stat` calls.
  */
 interface RunDigest {
   generation: number;
@@ -183,7 +183,7 @@ interface RunDigest {
   durations: Float64Array;
   messages: Map<number, string>;
   /** The summary first, then the test reports. */
-  files: { path: string; identity: string | null }[];
+  files: { path: string; identity: FileIdentity | null }[];
   /** The listed run last checked: a live index lists the same object until the summary changes. */
   run: RetainedRun;
 }
@@ -206,31 +206,42 @@ export function clearTestHistoryCache(): void {
   keyTable.reset();
 }
 
-function _identity(stat: Stats | null): string | null {
-  return stat?.isFile() ? `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}` : null;
-}
-
-/** A file's stat through the storage layer (deadline, bounded calls); \`null\` when it is not there. */
-const _stat = (storage: Storage, path: string) =>
-  storage.stat(path).catch((error: unknown) => {
-    if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
-    return null;
-  });
-
 /**
- * The digest of `run` when its files are unchanged since it was made: a `stat` of each test report,
- * and of the summary unless a live index lists the very run object it was last checked against
- * (the index replaces that object when the summary changes).
+ * The digests of `runs` (in order) whose files are unchanged since they were made; `undefined`
+ * where there is none or it is stale. Every file to check (each test report, and the summary
+ * unless a live index lists the very run object it was last checked against: the index replaces
+ * that object when the summary changes) is stated in one batch per runs directory.
  */
-async function _warm(settings: StorageOptions, cacheKey: string, run: RetainedRun): Promise<RunDigest | undefined> {
-  const digest = digests.get(cacheKey);
-  if (!digest || digest.generation !== keyTable.generation) return undefined;
-  const files = digest.run === run ? digest.files.slice(1) : digest.files;
-  const storage = storageOf(runsDirOf(run.runDir), settings);
-  const now = await Promise.all(files.map((file) => _stat(storage, file.path)));
-  if (files.some((file, i) => _identity(now[i]!) !== file.identity)) return undefined;
-  digest.run = run;
-  return digest;
+async function _warm(
+  settings: StorageOptions,
+  keys: readonly string[],
+  runs: readonly RetainedRun[],
+): Promise<(RunDigest | undefined)[]> {
+  const found: (RunDigest | undefined)[] = runs.map((_run, i) => {
+    const digest = digests.get(keys[i]!);
+    return digest && digest.generation === keyTable.generation ? digest : undefined;
+  });
+  const byDir = new Map<string, number[]>();
+  runs.forEach((run, i) => {
+    if (!found[i]) return;
+    const dir = runsDirOf(run.runDir);
+    const list = byDir.get(dir);
+    if (list) list.push(i);
+    else byDir.set(dir, [i]);
+  });
+  await Promise.all(
+    [...byDir].map(async ([dir, members]) => {
+      const files = members.map((i) => (found[i]!.run === runs[i] ? found[i]!.files.slice(1) : found[i]!.files));
+      const now = await storageOf(dir, settings).identities(files.flatMap((list) => list.map((file) => file.path)));
+      let at = 0;
+      members.forEach((i, m) => {
+        const unchanged = files[m]!.every((file) => now[at++] === file.identity);
+        if (unchanged) found[i]!.run = runs[i]!;
+        else found[i] = undefined;
+      });
+    }),
+  );
+  return found;
 }
 
 /** Reads a run's tests (through the results caches, without filling them) into a digest. */
@@ -245,7 +256,8 @@ async function _build(options: TestResultsOptions, run: RetainedRun): Promise<Ru
     }
     // Stamped before reading: a file that changes meanwhile fails the next check, never a stale digest.
     const storage = storageOf(runsDirOf(runDir), runsOptionsOf(options));
-    files = await Promise.all(paths.map(async (path) => ({ path, identity: _identity(await _stat(storage, path)) })));
+    const identities = await storage.identities(paths);
+    files = paths.map((path, i) => ({ path, identity: identities[i]! }));
   } catch (error) {
     if (isGuideBoardError(error, "RUN_NOT_FOUND")) return null; // gone since it was listed
     throw error;
@@ -308,7 +320,7 @@ async function _pool<T>(
 
 /**
  * The digests of the window's runs, in window order; a run gone since it was listed is dropped.
- * Warm checks run many at a time (a `stat` each); cold runs are read 4 at a time.
+ * Warm checks are one batch of `stat`s per runs directory; cold runs are read 4 at a time.
  */
 async function _digests(
   options: TestResultsOptions,
@@ -318,15 +330,12 @@ async function _digests(
   const limits = limitsOf(options);
   const settings = runsOptionsOf(options);
   const suffix = `\u0000${limits.maxReportBytes}:${limits.maxTestCases}:${limits.maxDepth}`;
-  const found: (RunDigest | null | undefined)[] = new Array(runs.length);
-  await _pool(
+  const found: (RunDigest | null | undefined)[] = await _warm(
+    settings,
+    runs.map((run) => run.runDir + suffix),
     runs,
-    32,
-    async (run, i) => {
-      found[i] = await _warm(settings, run.runDir + suffix, run);
-    },
-    signal,
   );
+  signal?.throwIfAborted();
   const build = async (i: number) => {
     const digest = await _build(options, runs[i]!);
     found[i] = digest;
