@@ -10,7 +10,7 @@ import {
   type RunFilters,
 } from "./query.ts";
 import { assertRunId } from "./run-id.ts";
-import type { RetainedRun, RunEntry } from "./run.ts";
+import { toRunEntry, type RetainedRun, type RunEntry } from "./run.ts";
 import { classifyEntry, judgeSummary, readSummary, type FolderVerdict, type SummaryStamp } from "./folder.ts";
 import { SUMMARY_FILE } from "./format.ts";
 import { withRunHandle } from "./run-handle.ts";
@@ -64,7 +64,7 @@ export interface RetainedRunList {
 export async function listRetainedRuns(options: ListRetainedRunsOptions): Promise<RetainedRunList> {
   const { runsDirs, ...scan } = runsOptionsOf(options);
   const query = compileQuery(options);
-  const { keys, diagnostics } = await scanRunsDirs(runsDirs, scan);
+  const { keys, diagnostics } = await scanRunsDirs(runsDirs, scan, _keepNewest(query, query.limit));
   const matching = await sortInSlices(keys.filter(query.matches), compareEntries);
   const runs: RetainedRun[] = [];
   let next = 0;
@@ -168,7 +168,7 @@ async function _sortedMatches(
 export async function latestRun(options: LatestRunOptions): Promise<RetainedRun | null> {
   const { runsDirs, ...scan } = runsOptionsOf(options);
   const query = compileQuery({ ...options, limit: undefined, cursor: undefined });
-  const { keys } = await scanRunsDirs(runsDirs, scan);
+  const { keys } = await scanRunsDirs(runsDirs, scan, _keepNewest(query, 1));
   const matching = keys.filter(query.matches);
   while (matching.length > 0) {
     let best = 0;
@@ -191,8 +191,36 @@ export async function getRetainedRun(options: RunsOptions, runId: string): Promi
   return (await loadRun(options, runId)).entry.run;
 }
 
-/** The full run for a scanned key: its summary read again (a folder that changed since is a diagnostic). */
+/** Summaries a scan keeps at most for one call: enough for a page, a history window, or the latest run. */
+const KEEP_MAX = 1000;
+
+/**
+ * A scan hook that keeps the parsed summaries of the newest `limit` keys matching `query` (at
+ * most {@link KEEP_MAX}), so the runs a call returns are built from the scan's own read instead of
+ * a second one. Memory stays bounded: past twice the bound, all but the newest `limit` are let go.
+ */
+function _keepNewest(query: CompiledQuery, limit: number): (key: ScannedKey, parsed: ParsedSummary) => void {
+  const bound = Math.min(limit, KEEP_MAX);
+  let kept: ScannedKey[] = [];
+  let worst: ScannedKey | undefined; // nothing after it can be on the page
+  return (key, parsed) => {
+    if (!query.matches(key) || (worst && compareEntries(key, worst) > 0)) return;
+    key.parsed = parsed;
+    kept.push(key);
+    if (kept.length < 2 * bound) return;
+    kept.sort(compareEntries);
+    for (const dropped of kept.slice(bound)) delete dropped.parsed;
+    kept = kept.slice(0, bound);
+    worst = kept[bound - 1];
+  };
+}
+
+/**
+ * The full run for a scanned key: built from the summary the scan kept, or read again (a folder
+ * that changed since is then a diagnostic).
+ */
 async function _materialize(key: ScannedKey, scan: ScanSettings, diagnostics: Diagnostic[]): Promise<RunEntry | null> {
+  if (key.parsed) return toRunEntry(join(key.runsDir, key.run.runId), key.parsed);
   // (a caller that may block, on a local file system: read it again synchronously, no pool hops)
   const read = (await mayReadSync(key.runsDir, scan))
     ? readRunSync(join(key.runsDir, key.run.runId), key.run.runId, scan.maxSummaryBytes)

@@ -88,6 +88,8 @@ function _toRead(verdict: FolderVerdict): RunRead {
 /** A run key found by a scan, and the runs directory it is in. */
 export interface ScannedKey extends RunKey {
   runsDir: string;
+  /** Its summary as the scan read it, when the caller asked the scan to keep it. */
+  parsed?: ParsedSummary;
 }
 
 /** Reads in flight per runs directory when a scan reads asynchronously (the storage layer caps it too). */
@@ -114,6 +116,7 @@ export const SLOW_SYNC_READ_MS = 0.15;
 export async function scanRunsDirs(
   runsDirs: readonly string[],
   options: ScanOptions = {},
+  keep?: (key: ScannedKey, parsed: ParsedSummary) => void,
 ): Promise<{ keys: ScannedKey[]; diagnostics: Diagnostic[] }> {
   const maxBytes = options.maxSummaryBytes ?? DEFAULT_MAX_SUMMARY_BYTES;
   const keys: ScannedKey[] = [];
@@ -138,6 +141,7 @@ export async function scanRunsDirs(
           const key = toRunKey(verdict.parsed) as ScannedKey;
           key.runsDir = runsDir;
           keys.push(key);
+          keep?.(key, verdict.parsed);
         }
       }
       if (problem) entryProblems.push({ runsDir, entry: name, kind: problem.kind, message: problem.message });

@@ -366,6 +366,23 @@ describe("iterateRetainedRuns", () => {
     expect(filtered.length).toBeGreaterThan(5);
   });
 
+  it("gives pages of any size, built from the scan's own reads, the very runs it streams", async () => {
+    const { runsDir } = makeRunsDir();
+    writeVariedRuns(runsDir);
+    const seen: RetainedRun[] = [];
+    for await (const run of iterateRetainedRuns({ runsDir })) seen.push(run); // each summary read again
+    for (const limit of [1, 3, 7, 64]) {
+      const paged: RetainedRun[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await listRetainedRuns({ runsDir, limit, cursor });
+        paged.push(...page.runs);
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(paged, `limit ${limit}`).toEqual(seen);
+    }
+  });
+
   it("reports a run that vanished after the scan instead of yielding it", async () => {
     const { runsDir } = makeRunsDir();
     const written = writeManyRuns(runsDir, 300).reverse(); // newest first, the listing order
