@@ -50,17 +50,22 @@ export function judgeSummary(runDir: string, runId: string, read: SummaryRead, m
   if (parsed.summary.runId !== runId) {
     return { is: "problem", kind: "run-id-mismatch", message: "Summary runId differs from its folder name." };
   }
-  // The full run object is built only when asked for: a scan keeps just the sort key.
-  let entry: RunEntry | undefined;
-  return {
-    is: "run",
-    parsed,
-    stamp: read.stamp,
-    get entry() {
-      entry ??= toRunEntry(runDir, parsed);
-      return entry;
-    },
-  };
+  return new RunVerdict(runDir, parsed, read.stamp);
+}
+
+/** A run's verdict. The full run object is built only when asked for: a scan keeps just the sort key. */
+class RunVerdict {
+  readonly is = "run";
+  #entry: RunEntry | undefined;
+  constructor(
+    readonly runDir: string,
+    readonly parsed: ParsedSummary,
+    readonly stamp: SummaryStamp | null,
+  ) {}
+  get entry(): RunEntry {
+    this.#entry ??= toRunEntry(this.runDir, this.parsed);
+    return this.#entry;
+  }
 }
 
 /** The type of a directory entry (from `readdir` with types, or an lstat). */
@@ -78,7 +83,7 @@ export function classifyFolderSync(
 ): FolderVerdict {
   const first = classifyEntry(name, type);
   if (first !== "read") return first;
-  const runDir = join(runsDir, name);
+  const runDir = _child(runsDir, name);
   return judgeSummary(runDir, name, readSummarySync(runDir, maxBytes, wantStamp), maxBytes);
 }
 
@@ -132,7 +137,7 @@ let shared = Buffer.allocUnsafe(64 * 1024);
 /** Reads a run folder's summary synchronously. */
 export function readSummarySync(runDir: string, maxBytes: number, wantStamp: boolean): SummaryRead {
   let fd: number;
-  const path = join(runDir, SUMMARY_FILE);
+  const path = _child(runDir, SUMMARY_FILE);
   try {
     fd = openSync(path, OPEN_FLAGS);
   } catch (error) {
@@ -241,6 +246,14 @@ function _openFailure(error: unknown, exists: () => boolean): string {
   return code;
 }
 
+/**
+ * `join(dir, name)` for a normalized directory path (a real path) and a plain entry name (a run
+ * id or a file name): a scan builds two per summary, and `join` normalizes what needs none.
+ */
+function _child(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
 /** Whether the descriptor `fd` is the file at `path` (Linux: /proc/self/fd; elsewhere, assumed). */
 function _openedAtSync(fd: number, path: string): boolean {
   if (process.platform !== "linux") return true;
@@ -271,10 +284,13 @@ function _readQuick(fd: number, maxBytes: number): string | null {
         shared.copy(bigger, 0, 0, length);
         shared = bigger;
       }
-      const n = readSync(fd, shared, length, shared.length - length, length);
-      if (n === 0) break;
+      const want = shared.length - length;
+      const n = readSync(fd, shared, length, want, length);
       length += n;
       if (length > maxBytes) return null;
+      // A short read is the end of a regular file (as the asynchronous read takes it): one call
+      // fewer per summary. Anything else got here without blocking (the open is non-blocking).
+      if (n < want) break;
     }
   } catch {
     return null;
