@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { SUMMARY_FILE } from "./format.ts";
 import type { SummaryRead } from "./folder.ts";
@@ -123,15 +124,39 @@ main();
 /** Summaries handed back per message: parsing one batch holds the event loop a few milliseconds. */
 const BATCH = 128;
 
+/** Names a directory needs before its reading is split between two workers (one per core). */
+const SPLIT_AT = 2048;
+
 /**
  * Reads the summaries of `names` (run folders of the local runs directory `runsDir`, a real
- * path) in a worker thread, in order, handing each batch to `onBatch` (the read of
- * `names[first + i]` is `reads[i]`). Resolves with how many names were read: the caller reads
- * the rest itself, through the storage layer. That happens when the cache proves cold, when the
- * worker cannot start, and when no batch arrives within `timeoutMs` (the worker is then left
- * to finish or hang on its own, and never keeps the process alive).
+ * path) in worker threads, handing each batch to `onBatch` (the read of `names[first + i]` is
+ * `reads[i]`; batches come in order within each worker's share). A large directory is split
+ * between two workers where the machine has two cores or more: reading is the bottleneck, and
+ * the event loop only parses. Resolves with the names left unread: the caller reads them itself,
+ * through the storage layer. That happens when the cache proves cold, when a worker cannot
+ * start, and when no batch arrives within `timeoutMs` (the worker is then left to finish or hang
+ * on its own, and never keeps the process alive).
  */
-export function readSummariesOffThread(
+export async function readSummariesOffThread(
+  runsDir: string,
+  names: readonly string[],
+  maxBytes: number,
+  timeoutMs: number,
+  onBatch: (first: number, reads: SummaryRead[]) => void,
+): Promise<string[]> {
+  const shares = names.length >= SPLIT_AT && availableParallelism() >= 2 ? 2 : 1;
+  const size = Math.ceil(names.length / shares);
+  const bounds = Array.from({ length: shares }, (_, i) => [i * size, Math.min(names.length, (i + 1) * size)] as const);
+  const read = await Promise.all(
+    bounds.map(([from, to]) =>
+      _readShare(runsDir, names.slice(from, to), maxBytes, timeoutMs, (first, reads) => onBatch(from + first, reads)),
+    ),
+  );
+  return bounds.flatMap(([from, to], i) => names.slice(from + read[i]!, to));
+}
+
+/** One worker's share: resolves with how many of `names`, from the first, were read. */
+function _readShare(
   runsDir: string,
   names: readonly string[],
   maxBytes: number,

@@ -297,7 +297,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
             if (verdict === "read") names.push(dirent.name);
             else if (verdict.is !== "skip") put(dir, dirent.name, verdict);
           }
-          const read = await readSummariesOffThread(dir, names, maxSummaryBytes, storageTimeoutMs, (at, reads) => {
+          const unread = await readSummariesOffThread(dir, names, maxSummaryBytes, storageTimeoutMs, (at, reads) => {
             if (closed) return;
             for (let i = 0; i < reads.length; i++) {
               const name = names[at + i]!;
@@ -305,7 +305,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
             }
           });
           // The rest (a cold cache, or the worker did not answer): through the storage layer.
-          const rest = new Set(names.slice(read));
+          const rest = new Set(unread);
           entries = entries.filter((dirent) => rest.has(dirent.name));
         }
         await _forEach(entries, SCAN_IN_FLIGHT, async (dirent) => {

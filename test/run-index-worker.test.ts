@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { judgeSummary, readSummarySync, type FolderVerdict } from "../src/folder.ts";
 import { readSummariesOffThread } from "../src/_read-worker.ts";
@@ -63,13 +64,13 @@ describe("index start: summaries read in a worker thread", () => {
   it("judges every hostile folder exactly as the synchronous reader does", async () => {
     const { runsDir, names } = hostileRunsDir();
     const fromWorker: FolderVerdict[] = [];
-    const read = await readSummariesOffThread(runsDir, names, MAX, 10_000, (first, reads) => {
+    const unread = await readSummariesOffThread(runsDir, names, MAX, 10_000, (first, reads) => {
       for (const [i, summary] of reads.entries()) {
         const name = names[first + i]!;
         fromWorker[first + i] = judgeSummary(join(runsDir, name), name, summary, MAX);
       }
     });
-    expect(read).toBe(names.length);
+    expect(unread).toEqual([]);
     const kinds = fromWorker.map((verdict) => (verdict.is === "problem" ? verdict.kind : verdict.is));
     expect(kinds).toEqual([
       "run",
@@ -96,16 +97,34 @@ describe("index start: summaries read in a worker thread", () => {
     const names = writeManyRuns(runsDir, 300).sort();
     const seen: string[] = [];
     const batches: number[] = [];
-    const read = await readSummariesOffThread(runsDir, names, MAX, 10_000, (first, reads) => {
+    const unread = await readSummariesOffThread(runsDir, names, MAX, 10_000, (first, reads) => {
       batches.push(reads.length);
       for (const [i, summary] of reads.entries()) {
         const verdict = judgeSummary(join(runsDir, names[first + i]!), names[first + i]!, summary, MAX);
         if (verdict.is === "run") seen.push(verdict.entry.run.runId);
       }
     });
-    expect(read).toBe(300);
+    expect(unread).toEqual([]);
     expect(seen).toEqual(names);
     expect(batches.length).toBeGreaterThan(1);
+  });
+
+  it("splits a large directory between workers and reads each summary exactly once", async () => {
+    const { runsDir } = makeRunsDir();
+    const names = writeManyRuns(runsDir, 2100).sort();
+    const times = new Array<number>(names.length).fill(0);
+    const firsts: number[] = [];
+    const unread = await readSummariesOffThread(runsDir, names, MAX, 10_000, (first, reads) => {
+      firsts.push(first);
+      for (const [i, summary] of reads.entries()) {
+        const verdict = judgeSummary(join(runsDir, names[first + i]!), names[first + i]!, summary, MAX);
+        expect(verdict.is === "run" && verdict.entry.run.runId).toBe(names[first + i]);
+        times[first + i]!++;
+      }
+    });
+    expect(unread).toEqual([]);
+    expect(times.every((n) => n === 1)).toBe(true);
+    if (availableParallelism() >= 2) expect(firsts).toContain(Math.ceil(names.length / 2)); // the second share
   });
 
   it("gives the index the same runs and diagnostics as the stateless listing", async () => {
