@@ -3,7 +3,6 @@ import { Worker } from "node:worker_threads";
 import { SUMMARY_FILE } from "./format.ts";
 import type { SummaryRead } from "./folder.ts";
 import { OPEN_FLAGS } from "./paths.ts";
-import { SLOW_SYNC_READ_MS } from "./scan.ts";
 
 // The live index's first scan of a LOCAL runs directory: a worker thread reads the summaries
 // synchronously (one open, fstat, read and close each, no thread-pool hop, no promise), the
@@ -120,6 +119,22 @@ function main() {
 }
 main();
 `;
+
+/**
+ * A synchronous read slower than this went to the device (or waited on a lock): when a quarter
+ * of the last 64 reads did, the cache is cold and the rest is read with many reads in flight.
+ * Measured on this project's CI machine kind: a read from a warm cache takes about 0.02 ms, even
+ * on a busy machine; after `drop_caches` nine reads in ten take 0.25 ms or more (median 0.4 ms).
+ * A preempted thread makes one read slow, not a quarter of them.
+ */
+export const SLOW_SYNC_READ_MS = 0.15;
+
+/**
+ * A scan of a local runs directory with at least this many entries reads its summaries in a
+ * worker thread; starting one costs a few milliseconds (tens on a busy machine), which a smaller
+ * directory would not win back.
+ */
+export const OFF_THREAD_MIN_ENTRIES = 256;
 
 /** Summaries handed back per message: parsing one batch holds the event loop a few milliseconds. */
 const BATCH = 128;

@@ -10,7 +10,7 @@ import {
   summaryStamp,
   type FolderVerdict,
 } from "./folder.ts";
-import { readSummariesOffThread } from "./_read-worker.ts";
+import { OFF_THREAD_MIN_ENTRIES, readSummariesOffThread } from "./_read-worker.ts";
 import { createSlicer } from "./_slices.ts";
 import { TOOL_PREFIX } from "./format.ts";
 import { artifactManifest, type ArtifactManifest, type CompatibilityMarker } from "./manifest.ts";
@@ -57,13 +57,6 @@ const INCOMPLETE_BATCH = 4;
 
 /** Storage calls in flight per runs directory during a scan (the storage layer caps it too). */
 const SCAN_IN_FLIGHT = 64;
-
-/**
- * A first scan of a local runs directory with at least this many entries reads its summaries in
- * a worker thread; starting one costs a few tens of milliseconds, which a smaller directory
- * would not win back.
- */
-const WORKER_MIN_ENTRIES = 256;
 
 /** What changed in an index. */
 export interface RunIndexChange {
@@ -286,7 +279,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
         let entries = await storage(dir).readdir(dir);
         const seen = new Set<string>();
         const first = table.names(dir).length === 0;
-        if (first && local && entries.length >= WORKER_MIN_ENTRIES) {
+        if (first && local && entries.length >= OFF_THREAD_MIN_ENTRIES) {
           // A first scan of a large local directory: summaries read in a worker thread (src/_read-worker.ts).
           const names: string[] = [];
           const slicer = createSlicer();

@@ -1,9 +1,19 @@
 import { type Dirent, readdirSync, realpathSync } from "node:fs";
 import { statfs } from "node:fs/promises";
+import { join } from "node:path";
 import { z } from "zod";
+import { OFF_THREAD_MIN_ENTRIES, readSummariesOffThread, SLOW_SYNC_READ_MS } from "./_read-worker.ts";
 import { createSlicer } from "./_slices.ts";
 import { isGuideBoardError } from "./errors.ts";
-import { classifyFolder, classifyFolderSync, entryType, type FolderVerdict, type SummaryStamp } from "./folder.ts";
+import {
+  classifyEntry,
+  classifyFolder,
+  classifyFolderSync,
+  entryType,
+  judgeSummary,
+  type FolderVerdict,
+  type SummaryStamp,
+} from "./folder.ts";
 import { toRunKey, type RunEntry, type RunKey } from "./run.ts";
 import { DEFAULT_STORAGE_TIMEOUT_MS, storageOf, storageUnavailable, type StorageOptions } from "./storage.ts";
 import type { ParsedSummary } from "./summary.ts";
@@ -94,15 +104,6 @@ export interface ScannedKey extends RunKey {
 
 /** Reads in flight per runs directory when a scan reads asynchronously (the storage layer caps it too). */
 const SCAN_IN_FLIGHT = 64;
-
-/**
- * A synchronous read slower than this went to the device (or waited on a lock): when a quarter
- * of the last 64 reads did, the cache is cold and the rest is read with many reads in flight.
- * Measured on this project's CI machine kind: a read from a warm cache takes about 0.02 ms, even
- * on a busy machine; after `drop_caches` nine reads in ten take 0.25 ms or more (median 0.4 ms).
- * A preempted thread makes one read slow, not a quarter of them.
- */
-export const SLOW_SYNC_READ_MS = 0.15;
 
 /**
  * Scans runs directories in order and keeps only each retained run's key (sort key, status,
@@ -212,15 +213,53 @@ export async function scanRunsDir(
     else out[at] = folder;
   };
   const slicer = createSlicer();
+  // Entries still to classify, by index; a large local directory has its summaries read in
+  // worker threads first (the event loop only parses), and what they leave is read below.
+  let todo: number[] = Array.from({ length: entries.length }, (_, i) => i);
+  let syncReads = sync;
+  if (sync && entries.length >= OFF_THREAD_MIN_ENTRIES) {
+    const names: string[] = [];
+    const at: number[] = [];
+    const rest: number[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const { name } = entries[i]!;
+      const type = _typeOf(entries[i]!);
+      const first = classifyEntry(name, type);
+      if (first !== "read") done(i, { name, verdict: first });
+      else if (type === "directory") {
+        names.push(name);
+        at.push(i);
+      } else rest.push(i);
+      if (slicer.due()) await slicer.yield();
+    }
+    const unread = new Set(
+      await readSummariesOffThread(
+        runsDir,
+        names,
+        maxBytes,
+        options.storageTimeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS,
+        (first, reads) => {
+          for (let k = 0; k < reads.length; k++) {
+            const name = names[first + k]!;
+            done(at[first + k]!, { name, verdict: judgeSummary(join(runsDir, name), name, reads[k]!, maxBytes) });
+          }
+        },
+      ),
+    );
+    todo = rest;
+    for (let k = 0; k < names.length; k++) if (unread.has(names[k]!)) todo.push(at[k]!);
+    syncReads = false; // what the workers left: a cold cache, or no worker: many reads in flight
+  }
   let next = 0;
   // Synchronous reads first, while they prove fast (a warm cache on a local disk).
-  if (sync) {
+  if (syncReads) {
     let slow = 0;
     let timed = 0;
-    while (next < entries.length) {
-      const dirent = entries[next]!;
+    while (next < todo.length) {
+      const at = todo[next]!;
+      const dirent = entries[at]!;
       const started = performance.now();
-      done(next, {
+      done(at, {
         name: dirent.name,
         verdict: classifyFolderSync(runsDir, dirent.name, _typeOf(dirent), maxBytes, wantStamp),
       });
@@ -235,11 +274,11 @@ export async function scanRunsDir(
       if (slicer.due()) await slicer.yield();
     }
   }
-  if (next < entries.length) {
+  if (next < todo.length) {
     let failed: unknown = null;
     const worker = async () => {
-      while (next < entries.length && failed === null) {
-        const at = next++;
+      while (next < todo.length && failed === null) {
+        const at = todo[next++]!;
         const dirent = entries[at]!;
         try {
           done(at, {
@@ -251,7 +290,7 @@ export async function scanRunsDir(
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(SCAN_IN_FLIGHT, entries.length - next) }, worker));
+    await Promise.all(Array.from({ length: Math.min(SCAN_IN_FLIGHT, todo.length - next) }, worker));
     if (failed !== null) {
       diagnostics.push(runsDirProblem(runsDir, failed));
       return out.filter(Boolean);

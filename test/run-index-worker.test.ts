@@ -127,6 +127,15 @@ describe("index start: summaries read in a worker thread", () => {
     if (availableParallelism() >= 2) expect(firsts).toContain(Math.ceil(names.length / 2)); // the second share
   });
 
+  it("lets the stateless listing of a large local directory read off-thread, with the same answer as the storage layer", async () => {
+    const { runsDir } = hostileRunsDir();
+    writeManyRuns(runsDir, 300);
+    const offThread = await listRetainedRuns({ runsDir, limit: 500, maxSummaryBytes: MAX });
+    const throughStorage = await listRetainedRuns({ runsDir, limit: 500, maxSummaryBytes: MAX, readMode: "async" });
+    expect(offThread.runs).toHaveLength(302);
+    expect(offThread).toEqual(throughStorage);
+  });
+
   it("gives the index the same runs and diagnostics as the stateless listing", async () => {
     const { runsDir } = hostileRunsDir();
     writeManyRuns(runsDir, 300);
