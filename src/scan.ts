@@ -1,4 +1,4 @@
-import { type Dirent, readdirSync, realpathSync } from "node:fs";
+import { type Dirent, realpathSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
@@ -201,8 +201,9 @@ export async function scanRunsDir(
   const sync = await mayReadSync(runsDir, options);
   let entries: Dirent[];
   try {
-    // (a local file system and a caller that may block: one synchronous listing, no pool hop)
-    entries = sync ? readdirSync(runsDir, { withFileTypes: true }) : await storage.readdir(runsDir);
+    // Asynchronous even where reads may be synchronous: listing a large directory from a cold
+    // cache takes tens of milliseconds, and in chunks it costs a few pool hops, not a stall.
+    entries = await storage.readdir(runsDir);
   } catch (error) {
     diagnostics.push(runsDirProblem(runsDir, error));
     return [];
