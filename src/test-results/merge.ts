@@ -63,11 +63,11 @@ export function mergeTests(reports: readonly ReportTests[]): MergedTests {
         }
       }
     });
-  // Per group (one test of the result), in order: its first attempt, the report, the key, and the
-  // further attempts when there are any.
+  // Per group (one test of the result), in order: its first attempt and the report. Each test is
+  // built as its group starts, and built again at the end only if further attempts came.
   const firsts: RawTest[] = [];
   const reportOf: number[] = [];
-  const keys: string[] = [];
+  const tests: TestResult[] = [];
   const more = new Map<number, RawTest[]>();
   const byKey = new Map<string, number>();
   const collisions: TestCollision[] = [];
@@ -111,25 +111,14 @@ export function mergeTests(reports: readonly ReportTests[]): MergedTests {
           collisions.push(fresh);
         }
       }
-      byKey.set(key, firsts.length);
+      byKey.set(key, tests.length);
       firsts.push(test);
       reportOf.push(r);
-      keys.push(key);
+      tests.push(_single(key, reportId, test));
     }
   }
-  const tests: TestResult[] = new Array(firsts.length);
-  const totals: TestTotals = { tests: 0, passed: 0, failed: 0, errored: 0, skipped: 0, flaky: 0, durationMs: 0 };
-  for (let i = 0; i < firsts.length; i++) {
-    const reportId = reports[reportOf[i]!]!.id;
-    const attempts = more.get(i);
-    const test = attempts ? _merge(keys[i]!, reportId, attempts) : _single(keys[i]!, reportId, firsts[i]!);
-    tests[i] = test;
-    totals.tests++;
-    totals[test.status]++;
-    totals.durationMs += test.durationMs;
-  }
-  totals.durationMs = Math.round(totals.durationMs * 1e3) / 1e3;
-  return { tests, totals, collisions, byKey };
+  for (const [at, attempts] of more) tests[at] = _merge(tests[at]!.key, reports[reportOf[at]!]!.id, attempts);
+  return { tests, totals: totalsOf(tests), collisions, byKey };
 }
 
 /** The status of a list of outcomes: `flaky` when some passed and some failed, else the last. */
