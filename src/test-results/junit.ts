@@ -91,15 +91,16 @@ const FLAKY = ["flakyFailure", "flakyError"] as const;
 const RERUN = ["rerunFailure", "rerunError"] as const;
 
 function _case(node: Node, suite: SuiteContext, out: RawTest[]): void {
+  // Each attribute by its own name (not through _attr): one shape of element, monomorphic reads.
   const raw = _rawAttrs(node);
-  const time = _attr(raw, "time") ?? "0";
+  const time = _decoded(raw?.time) ?? "0";
   const seconds = Number.parseFloat(time.includes(",") ? time.replace(/,/g, "") : time);
   const durationMs = Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1e6) / 1e3 : 0;
   const test: RawTest = {
-    classname: _attr(raw, "classname") ?? suite.classname,
-    name: _attr(raw, "name") ?? "",
+    classname: _decoded(raw?.classname) ?? suite.classname,
+    name: _decoded(raw?.name) ?? "",
     suite: suite.suite,
-    file: _attr(raw, "file") ?? suite.file,
+    file: _decoded(raw?.file) ?? suite.file,
     project: null, // set by _qualifyProjects when it qualifies the identity
     place: suite.place,
     outcomes: ONE_PASS,
@@ -145,11 +146,11 @@ function _case(node: Node, suite: SuiteContext, out: RawTest[]): void {
 /** One passed attempt: shared by every case that has nothing else to say (never mutated). */
 const ONE_PASS: Outcome[] = Object.freeze(["passed"]) as unknown as Outcome[];
 
-function _noAttempts(node: Node): boolean {
-  for (const kind of FLAKY) if (node[kind] !== undefined) return false;
-  for (const kind of RERUN) if (node[kind] !== undefined) return false;
-  return true;
-}
+const _noAttempts = (node: Node): boolean =>
+  node.flakyFailure === undefined &&
+  node.flakyError === undefined &&
+  node.rerunFailure === undefined &&
+  node.rerunError === undefined;
 
 /**
  * Playwright runs one test in several projects and names each project in its suite's `hostname`;
@@ -192,9 +193,10 @@ function _rawAttrs(node: Node): Record<string, unknown> | null {
 
 /** One attribute guide-board reads, decoded; `null` when absent. */
 function _attr(raw: Record<string, unknown> | null, name: string): string | null {
-  const value = raw?.[name];
-  return typeof value === "string" ? decodeXml(value) : null;
+  return _decoded(raw?.[name]);
 }
+
+const _decoded = (value: unknown): string | null => (typeof value === "string" ? decodeXml(value) : null);
 
 function _text(node: Node): string {
   const text = node["#text"];
