@@ -32,17 +32,23 @@ export function parseJUnit(text: string, limits: JUnitLimits): RawTest[] | ScanP
   } catch {
     return { kind: "malformed", message: "The report is not well-formed XML." };
   }
-  const tests: RawTest[] = [];
+  const walk: Walk = { tests: [], spans: [] };
   for (const root of _children(document, scan.root)) {
-    if (scan.root === "testsuite") _suite(root, null, "", tests);
-    else _suite(root, null, "", tests, true);
+    if (scan.root === "testsuite") _suite(root, null, "", walk);
+    else _suite(root, null, "", walk, true);
   }
-  if (tests.length === 0) return { kind: "empty", message: "The report holds no test cases." };
-  _qualifyProjects(tests);
-  return tests;
+  if (walk.tests.length === 0) return { kind: "empty", message: "The report holds no test cases." };
+  _qualifyProjects(walk);
+  return walk.tests;
 }
 
-function _suite(node: Node, parent: Node | null, place: string, out: RawTest[], isRoot = false): void {
+/** The tests built so far, and which of them each suite with cases holds (its cases come in a row). */
+interface Walk {
+  tests: RawTest[];
+  spans: { project: string | null; from: number; to: number }[];
+}
+
+function _suite(node: Node, parent: Node | null, place: string, walk: Walk, isRoot = false): void {
   const raw = _rawAttrs(node);
   const name = isRoot ? null : _attr(raw, "name");
   const here = isRoot ? place : `${place}/${name ?? ""}`;
@@ -54,13 +60,15 @@ function _suite(node: Node, parent: Node | null, place: string, out: RawTest[], 
     place: here,
   };
   const cases = _children(node, "testcase");
+  const from = walk.tests.length;
   for (let i = 0; i < cases.length; i++) {
-    _case(cases[i]!, context, out);
+    _case(cases[i]!, context, walk.tests);
     cases[i] = RELEASED; // the parser's tree goes as the tests are built: later collections skip it
   }
+  if (cases.length > 0) walk.spans.push({ project: context.project, from, to: walk.tests.length });
   const suites = _children(node, "testsuite");
   for (let i = 0; i < suites.length; i++) {
-    _suite(suites[i]!, node, here, out);
+    _suite(suites[i]!, node, here, walk);
     suites[i] = RELEASED;
   }
 }
@@ -83,16 +91,17 @@ const FLAKY = ["flakyFailure", "flakyError"] as const;
 const RERUN = ["rerunFailure", "rerunError"] as const;
 
 function _case(node: Node, suite: SuiteContext, out: RawTest[]): void {
+  // Each attribute by its own name (not through _attr): one shape of element, monomorphic reads.
   const raw = _rawAttrs(node);
-  const time = _attr(raw, "time") ?? "0";
+  const time = _decoded(raw?.time) ?? "0";
   const seconds = Number.parseFloat(time.includes(",") ? time.replace(/,/g, "") : time);
   const durationMs = Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1e6) / 1e3 : 0;
   const test: RawTest = {
-    classname: _attr(raw, "classname") ?? suite.classname,
-    name: _attr(raw, "name") ?? "",
+    classname: _decoded(raw?.classname) ?? suite.classname,
+    name: _decoded(raw?.name) ?? "",
     suite: suite.suite,
-    file: _attr(raw, "file") ?? suite.file,
-    project: suite.project,
+    file: _decoded(raw?.file) ?? suite.file,
+    project: null, // set by _qualifyProjects when it qualifies the identity
     place: suite.place,
     outcomes: ONE_PASS,
     durationMs,
@@ -137,24 +146,21 @@ function _case(node: Node, suite: SuiteContext, out: RawTest[]): void {
 /** One passed attempt: shared by every case that has nothing else to say (never mutated). */
 const ONE_PASS: Outcome[] = Object.freeze(["passed"]) as unknown as Outcome[];
 
-function _noAttempts(node: Node): boolean {
-  for (const kind of FLAKY) if (node[kind] !== undefined) return false;
-  for (const kind of RERUN) if (node[kind] !== undefined) return false;
-  return true;
-}
+const _noAttempts = (node: Node): boolean =>
+  node.flakyFailure === undefined &&
+  node.flakyError === undefined &&
+  node.rerunFailure === undefined &&
+  node.rerunError === undefined;
 
 /**
  * Playwright runs one test in several projects and names each project in its suite's `hostname`;
  * elsewhere `hostname` is the machine, the same for every suite. A project qualifies a test's
- * identity only when one identity really shows up under several of them.
+ * identity only when one identity really shows up under several of them. Tests are built without
+ * one; with one machine (or project) for the whole report, which suites tell, none is set.
  */
-function _qualifyProjects(tests: RawTest[]): void {
-  const distinct = new Set<string | null>();
-  for (const test of tests) if (distinct.add(test.project).size > 1) break;
-  if (distinct.size < 2) {
-    for (const test of tests) test.project = null; // one machine (or project) for the whole report
-    return;
-  }
+function _qualifyProjects({ tests, spans }: Walk): void {
+  if (new Set(spans.map((span) => span.project)).size < 2) return;
+  for (const { project, from, to } of spans) for (let i = from; i < to; i++) tests[i]!.project = project;
   const first = new Map<string, string | null>();
   const several = new Set<string>();
   for (const test of tests) {
@@ -162,11 +168,8 @@ function _qualifyProjects(tests: RawTest[]): void {
     if (!first.has(id)) first.set(id, test.project);
     else if (first.get(id) !== test.project) several.add(id);
   }
-  if (several.size === 0) {
-    for (const test of tests) test.project = null;
-    return;
-  }
-  for (const test of tests) if (!several.has(`${test.classname}\u0000${test.name}`)) test.project = null;
+  if (several.size === 0) for (const test of tests) test.project = null;
+  else for (const test of tests) if (!several.has(`${test.classname}\u0000${test.name}`)) test.project = null;
 }
 
 const NONE: Node[] = [];
@@ -190,9 +193,10 @@ function _rawAttrs(node: Node): Record<string, unknown> | null {
 
 /** One attribute guide-board reads, decoded; `null` when absent. */
 function _attr(raw: Record<string, unknown> | null, name: string): string | null {
-  const value = raw?.[name];
-  return typeof value === "string" ? decodeXml(value) : null;
+  return _decoded(raw?.[name]);
 }
+
+const _decoded = (value: unknown): string | null => (typeof value === "string" ? decodeXml(value) : null);
 
 function _text(node: Node): string {
   const text = node["#text"];

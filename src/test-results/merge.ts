@@ -1,4 +1,5 @@
 import type { TestTotals } from "../summary.ts";
+import { KeyPositions } from "./key-positions.ts";
 import type { RawTest, TestCollision, TestResult, TestStatus } from "./model.ts";
 
 /** The tests one report gave. */
@@ -16,19 +17,30 @@ export interface MergedTests {
   byKey: Map<string, number>;
 }
 
-/** A map keyed by a test's classname, then the rest: no long concatenated keys to hash. */
+/**
+ * A map keyed by a test's classname, then the rest: no long concatenated keys to hash. Tests of one
+ * class come in a row, so the last class's map is kept at hand.
+ */
 class IdentityMap<V> {
   readonly #byClass = new Map<string, Map<string, V>>();
+  #lastClass: string | null = null;
+  #last = new Map<string, V>();
   get(classname: string, rest: string): V | undefined {
-    return this.#byClass.get(classname)?.get(rest);
+    return this.#of(classname).get(rest);
   }
   set(classname: string, rest: string, value: V): void {
+    this.#of(classname).set(rest, value);
+  }
+  #of(classname: string): Map<string, V> {
+    if (classname === this.#lastClass) return this.#last;
     let inner = this.#byClass.get(classname);
     if (!inner) {
       inner = new Map();
       this.#byClass.set(classname, inner);
     }
-    inner.set(rest, value);
+    this.#lastClass = classname;
+    this.#last = inner;
+    return inner;
   }
 }
 
@@ -46,6 +58,8 @@ const sameIdentity = (a: RawTest, b: RawTest) =>
  * One pass over the raw tests, keyed by the tests' own keys: a test's key starts with its identity,
  * so the one map that finds a key's position also finds the earlier attempts of an identity (the
  * groups under that key and its `#2`, `#3`… suffixes). Only repeated tests keep a list of attempts.
+ * In one report whose keys are all plain (the usual case), the groups are found by identity
+ * instead, and the map of keys is filled only when a cursor or a comparison first asks.
  */
 export function mergeTests(reports: readonly ReportTests[]): MergedTests {
   // In how many reports each identity shows up (one report counts once); with one report, every
@@ -63,13 +77,17 @@ export function mergeTests(reports: readonly ReportTests[]): MergedTests {
         }
       }
     });
-  // Per group (one test of the result), in order: its first attempt, the report, the key, and the
-  // further attempts when there are any.
+  // Per group (one test of the result), in order: its first attempt and the report. Each test is
+  // built as its group starts, and built again at the end only if further attempts came.
   const firsts: RawTest[] = [];
   const reportOf: number[] = [];
-  const keys: string[] = [];
+  const tests: TestResult[] = [];
   const more = new Map<number, RawTest[]>();
-  const byKey = new Map<string, number>();
+  // When every key is plain, a key names one identity and group number: the groups of an identity
+  // are found by identity, with no key hashed here.
+  const plain = reports.length === 1 && reports[0]!.tests.every(_isPlain);
+  const groups = plain ? new IdentityMap<number | number[]>() : null;
+  const byKey = plain ? null : new Map<string, number>();
   const collisions: TestCollision[] = [];
   const collisionOf = new Map<number, TestCollision>();
   for (let r = 0; r < reports.length; r++) {
@@ -80,7 +98,8 @@ export function mergeTests(reports: readonly ReportTests[]): MergedTests {
       if (reports.length > 1 && (inReports.get(test.classname, restOf(test))?.count ?? 0) > 1)
         base = `${reportId}:${base}`;
       let key = base;
-      let at = byKey.get(key);
+      const held = groups?.get(test.classname, test.name);
+      let at = byKey ? byKey.get(key) : _group(held, 1);
       let sibling = -1; // the first group of this identity in this report, when there is one
       let attempt = false;
       for (let n = 2; at !== undefined; n++) {
@@ -93,7 +112,7 @@ export function mergeTests(reports: readonly ReportTests[]): MergedTests {
           if (sibling === -1) sibling = at;
         }
         key = `${base} #${n}`;
-        at = byKey.get(key);
+        at = byKey ? byKey.get(key) : _group(held, n);
       }
       if (attempt) {
         const attempts = more.get(at!);
@@ -111,26 +130,29 @@ export function mergeTests(reports: readonly ReportTests[]): MergedTests {
           collisions.push(fresh);
         }
       }
-      byKey.set(key, firsts.length);
+      if (byKey) byKey.set(key, tests.length);
+      else if (typeof held === "object") held.push(tests.length);
+      else groups!.set(test.classname, test.name, held === undefined ? tests.length : [held, tests.length]);
       firsts.push(test);
       reportOf.push(r);
-      keys.push(key);
+      tests.push(_single(key, reportId, test));
     }
   }
-  const tests: TestResult[] = new Array(firsts.length);
-  const totals: TestTotals = { tests: 0, passed: 0, failed: 0, errored: 0, skipped: 0, flaky: 0, durationMs: 0 };
-  for (let i = 0; i < firsts.length; i++) {
-    const reportId = reports[reportOf[i]!]!.id;
-    const attempts = more.get(i);
-    const test = attempts ? _merge(keys[i]!, reportId, attempts) : _single(keys[i]!, reportId, firsts[i]!);
-    tests[i] = test;
-    totals.tests++;
-    totals[test.status]++;
-    totals.durationMs += test.durationMs;
-  }
-  totals.durationMs = Math.round(totals.durationMs * 1e3) / 1e3;
-  return { tests, totals, collisions, byKey };
+  for (const [at, attempts] of more) tests[at] = _merge(tests[at]!.key, reports[reportOf[at]!]!.id, attempts);
+  return { tests, totals: totalsOf(tests), collisions, byKey: byKey ?? new KeyPositions(tests) };
 }
+
+/**
+ * Whether a test's key is `classname::name` and reads one way only: no project, no `:` in either
+ * part (nor an empty classname), no ` #` in the name. Such keys, and their ` #n` forms, are
+ * distinct exactly when their identities or group numbers are.
+ */
+const _isPlain = ({ classname, name, project }: RawTest): boolean =>
+  project === null && classname !== "" && !classname.includes(":") && !name.includes(":") && !name.includes(" #");
+
+/** The n-th group (from 1) of an identity. */
+const _group = (held: number | number[] | undefined, n: number): number | undefined =>
+  typeof held === "number" ? (n === 1 ? held : undefined) : held?.[n - 1];
 
 /** The status of a list of outcomes: `flaky` when some passed and some failed, else the last. */
 function _status(outcomes: readonly RawTest["outcomes"][number][]): TestStatus {
