@@ -19,12 +19,7 @@ import { OPEN_FLAGS } from "./paths.ts";
 // same from the built package and from the sources.
 const WORKER_SOURCE = `
 const fs = require("node:fs");
-const { parentPort, workerData } = require("node:worker_threads");
-const { dir, names, maxBytes, flags, file, slowMs, batch, ack } = workerData;
-// Batches handed back and not yet handled: at most two (the event loop handles queued messages
-// in one go, so a worker running ahead would make one long stall of them).
-const acked = new Int32Array(ack);
-let posted = 0;
+const { parentPort } = require("node:worker_threads");
 function openedAt(fd, path) {
   if (process.platform !== "linux") return true;
   try {
@@ -33,7 +28,12 @@ function openedAt(fd, path) {
     return true;
   }
 }
-function main() {
+// One job at a time: the worker stays alive between jobs (its code stays compiled and hot).
+parentPort.on("message", ({ dir, names, maxBytes, flags, file, slowMs, batch, ack }) => {
+  // Batches handed back and not yet handled: at most two (the event loop handles queued messages
+  // in one go, so a worker running ahead would make one long stall of them).
+  const acked = new Int32Array(ack);
+  let posted = 0;
   let texts = [];
   let codes = [];
   let stamps = [];
@@ -116,8 +116,7 @@ function main() {
   }
   flush();
   parentPort.postMessage({ stop: names.length });
-}
-main();
+});
 `;
 
 /**
@@ -170,6 +169,29 @@ export async function readSummariesOffThread(
   return bounds.flatMap(([from, to], i) => names.slice(from + read[i]!, to));
 }
 
+/** Read workers between jobs; at most one per core, two at most. */
+const idle: Worker[] = [];
+
+/** An idle read worker, or a new one; `null` when none can start. */
+function _acquire(): Worker | null {
+  const reused = idle.pop();
+  if (reused) return reused;
+  try {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false });
+    worker.on("error", () => {}); // a worker that fails is dropped by its job (below)
+    return worker;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps a worker that finished its job cleanly for the next one (it never keeps the process alive). */
+function _release(worker: Worker): void {
+  worker.unref();
+  if (idle.length < Math.min(2, availableParallelism())) idle.push(worker);
+  else void worker.terminate().catch(() => {});
+}
+
 /** One worker's share: resolves with how many of `names`, from the first, were read. */
 function _readShare(
   runsDir: string,
@@ -179,69 +201,70 @@ function _readShare(
   onBatch: (first: number, reads: SummaryRead[]) => void,
 ): Promise<number> {
   if (names.length === 0) return Promise.resolve(0);
+  const worker = _acquire();
+  if (!worker) return Promise.resolve(0);
   return new Promise((resolve) => {
     let handled = 0;
     let settled = false;
-    let worker: Worker;
-    const finish = () => {
+    /** `clean`: the worker said it stopped, and can take another job. */
+    const finish = (clean: boolean) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      worker?.removeAllListeners("message");
-      void worker?.terminate().catch(() => {});
+      worker.off("message", onMessage);
+      worker.off("exit", onExit);
+      if (clean) _release(worker);
+      else {
+        // Failed, or no batch in time (a disk that stopped answering): left to finish or hang on its own.
+        worker.unref();
+        void worker.terminate().catch(() => {});
+      }
       resolve(handled);
     };
-    let timer = setTimeout(finish, timeoutMs);
+    const onExit = () => finish(false);
+    let timer = setTimeout(() => finish(false), timeoutMs);
     const ack = new SharedArrayBuffer(4);
     const acked = new Int32Array(ack);
-    try {
-      worker = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: {
-          dir: runsDir,
-          names,
-          maxBytes,
-          flags: OPEN_FLAGS,
-          file: SUMMARY_FILE,
-          slowMs: SLOW_SYNC_READ_MS,
-          batch: BATCH,
-          ack,
-        },
-        stdout: false,
-        stderr: false,
-      });
-    } catch {
-      finish();
-      return;
-    }
-    worker.unref();
-    worker.on("error", finish);
-    worker.on("exit", finish);
-    worker.on(
-      "message",
-      (message: { stop?: number; texts?: (string | null)[]; codes?: (string | null)[]; stamps?: Float64Array }) => {
-        if (settled) return;
-        clearTimeout(timer);
-        timer = setTimeout(finish, timeoutMs);
-        if (message.stop !== undefined) {
-          finish();
-          return;
-        }
-        const { texts = [], codes = [], stamps = new Float64Array() } = message;
-        const reads: SummaryRead[] = new Array(texts.length);
-        for (let i = 0; i < texts.length; i++) {
-          const text = texts[i];
-          reads[i] =
-            text === null || text === undefined
-              ? { code: codes[i] ?? "EIO" }
-              : { text, stamp: { mtimeMs: stamps[3 * i]!, size: stamps[3 * i + 1]!, ino: stamps[3 * i + 2]! } };
-        }
-        const first = handled;
-        handled += reads.length;
-        onBatch(first, reads);
-        Atomics.add(acked, 0, 1);
-        Atomics.notify(acked, 0);
-      },
-    );
+    const onMessage = (message: {
+      stop?: number;
+      texts?: (string | null)[];
+      codes?: (string | null)[];
+      stamps?: Float64Array;
+    }) => {
+      if (settled) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(false), timeoutMs);
+      if (message.stop !== undefined) {
+        finish(true);
+        return;
+      }
+      const { texts = [], codes = [], stamps = new Float64Array() } = message;
+      const reads: SummaryRead[] = new Array(texts.length);
+      for (let i = 0; i < texts.length; i++) {
+        const text = texts[i];
+        reads[i] =
+          text === null || text === undefined
+            ? { code: codes[i] ?? "EIO" }
+            : { text, stamp: { mtimeMs: stamps[3 * i]!, size: stamps[3 * i + 1]!, ino: stamps[3 * i + 2]! } };
+      }
+      const first = handled;
+      handled += reads.length;
+      onBatch(first, reads);
+      Atomics.add(acked, 0, 1);
+      Atomics.notify(acked, 0);
+    };
+    worker.unref(); // the timer keeps a caller's process alive while the job runs, never the worker
+    worker.on("message", onMessage);
+    worker.on("exit", onExit);
+    worker.postMessage({
+      dir: runsDir,
+      names,
+      maxBytes,
+      flags: OPEN_FLAGS,
+      file: SUMMARY_FILE,
+      slowMs: SLOW_SYNC_READ_MS,
+      batch: BATCH,
+      ack,
+    });
   });
 }
