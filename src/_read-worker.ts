@@ -139,7 +139,7 @@ export const OFF_THREAD_MIN_ENTRIES = 256;
 const BATCH = 128;
 
 /** Names a directory needs before its reading is split between two workers (one per core). */
-const SPLIT_AT = 2048;
+const SPLIT_AT = 256;
 
 /**
  * Reads the summaries of `names` (run folders of the local runs directory `runsDir`, a real

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 
 // Many `stat`s at once (a history's warm check stats every report of 500 runs) cost a thread-pool
@@ -44,16 +45,21 @@ interface StatWorker {
   pending: Map<number, { resolve: (out: Float64Array) => void; reject: (error: Error) => void }>;
 }
 
-const workers = new Map<string, StatWorker>();
+/** A runs directory's stat workers: one, and a second for large batches on a machine with two cores. */
+const workers = new Map<string, (StatWorker | undefined)[]>();
 let nextId = 0;
 
-function _worker(runsDir: string): StatWorker {
-  let entry = workers.get(runsDir);
-  if (entry) return entry;
+/** Paths from which a batch is split between the directory's two workers. */
+const SPLIT_AT = 512;
+
+function _worker(runsDir: string, slot: number): StatWorker {
+  const own = workers.get(runsDir) ?? [];
+  workers.set(runsDir, own);
+  const existing = own[slot];
+  if (existing) return existing;
   const worker = new Worker(WORKER_SOURCE, { eval: true });
   worker.unref(); // an idle worker never keeps a process alive; a busy one does (see below)
   const created: StatWorker = { worker, pending: new Map() };
-  entry = created;
   worker.on("message", ({ id, out }: { id: number; out: Float64Array }) => {
     const waiter = created.pending.get(id);
     created.pending.delete(id);
@@ -61,34 +67,44 @@ function _worker(runsDir: string): StatWorker {
     waiter?.resolve(out);
   });
   const fail = () => {
-    if (workers.get(runsDir) === created) workers.delete(runsDir);
+    if (own[slot] === created) own[slot] = undefined;
     for (const waiter of created.pending.values()) waiter.reject(new Error("The stat worker stopped."));
     created.pending.clear();
   };
   worker.on("error", fail);
   worker.on("exit", fail);
-  workers.set(runsDir, entry);
-  return entry;
+  own[slot] = created;
+  return created;
 }
 
-/**
- * The identities of `paths` (all in `runsDir`), in order, stated in the directory's worker
- * thread; `null` for a path that is missing, not a regular file, or failed.
- */
-export function statInWorker(runsDir: string, paths: readonly string[]): Promise<(FileIdentity | null)[]> {
-  const entry = _worker(runsDir);
+function _ask(entry: StatWorker, paths: readonly string[]): Promise<Float64Array> {
   const id = nextId++;
   return new Promise<Float64Array>((resolve, reject) => {
     // Referenced while a batch is out: a CLI awaiting only this batch must not exit meanwhile.
     if (entry.pending.size === 0) entry.worker.ref();
     entry.pending.set(id, { resolve, reject });
     entry.worker.postMessage({ id, paths });
-  }).then((out) => {
-    const identities: (FileIdentity | null)[] = [];
+  });
+}
+
+/**
+ * The identities of `paths` (all in `runsDir`), in order, stated in the directory's worker
+ * threads (a large batch is split between two); `null` for a path that is missing, not a
+ * regular file, or failed.
+ */
+export async function statInWorker(runsDir: string, paths: readonly string[]): Promise<(FileIdentity | null)[]> {
+  const half = paths.length >= SPLIT_AT && availableParallelism() >= 2 ? Math.ceil(paths.length / 2) : paths.length;
+  const parts = await Promise.all(
+    half === paths.length
+      ? [_ask(_worker(runsDir, 0), paths)]
+      : [_ask(_worker(runsDir, 0), paths.slice(0, half)), _ask(_worker(runsDir, 1), paths.slice(half))],
+  );
+  const identities: (FileIdentity | null)[] = [];
+  for (const out of parts) {
     for (let at = 0; at < out.length; at += 4) {
       const [dev, ino, size, mtimeMs] = [out[at]!, out[at + 1]!, out[at + 2]!, out[at + 3]!];
       identities.push(Number.isNaN(dev) ? null : `${dev}:${ino}:${size}:${mtimeMs}`);
     }
-    return identities;
-  });
+  }
+  return identities;
 }
