@@ -98,6 +98,8 @@ describe("file identities", () => {
     const expected = files.map((path) => fileIdentity(statSync(path)));
     expect(batch).toEqual([...expected, null, null]);
     expect(batch[3]).toMatch(/^\d+:\d+:3:[\d.]+$/);
+    const many = Array.from({ length: 600 }, (_, i) => paths[i % paths.length]!); // split between two workers
+    expect(await storage.identities(many)).toEqual(many.map((_, i) => batch[i % paths.length]));
     const few = await storage.identities([files[3]!, join(runsDir, "missing.txt")]); // one by one
     expect(few).toEqual([expected[3], null]);
     // A file replaced by another (a new inode) has a new identity.
