@@ -1,6 +1,6 @@
 // Test history across runs (library): failing since, last passed, flake rates and rankings over
 // the fixture of test/helpers/history.ts, windows and label groups, caches, and bad input.
-import { writeFileSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { setTestHistoryKeyBound } from "../src/_internal.ts";
@@ -286,6 +286,35 @@ describe("history cache", () => {
     expect(strip(after)).toBe("pf");
     expect(after.runs[0]!.durationMs).toBe(250);
     expect(after).toMatchObject({ failingSince: null, lastPassed: at(20) });
+  });
+
+  it("without an index, the last window is reused only while the runs directory's entries and summaries are unchanged", async () => {
+    const { runsDir } = writeHistory();
+    const key = "suite.Breaks::breaks";
+    const windowOf = async () => (await testHistory({ runsDir }, key, { filters: MAIN })).runs.map((run) => run.runId);
+    const first = await windowOf();
+    expect(first).toHaveLength(20);
+    expect(await windowOf()).toEqual(first);
+    // A run in progress is not in the window; once its summary lands (the runs directory's own
+    // modification time does not change), it is.
+    const newId = "run-21";
+    const newDir = join(runsDir, newId);
+    cpSync(join(runsDir, mainRunId(20)), newDir, { recursive: true });
+    const summaryPath = join(newDir, "retention-summary.json");
+    const summary = JSON.parse(readFileSync(summaryPath, "utf8")) as Record<string, unknown>;
+    rmSync(summaryPath);
+    expect(await windowOf()).toEqual(first);
+    writeFileSync(summaryPath, JSON.stringify({ ...summary, runId: newId, startedAt: "2026-01-01T01:00:00.000Z" }));
+    expect(await windowOf()).toEqual([newId, ...first]);
+    // A summary rewritten in place, to labels outside the filters: out of the window again.
+    writeFileSync(
+      summaryPath,
+      JSON.stringify({ ...summary, runId: newId, startedAt: "2026-01-01T01:00:00.000Z", labels: { branch: "dev" } }),
+    );
+    expect(await windowOf()).toEqual(first);
+    // A run folder removed.
+    rmSync(join(runsDir, mainRunId(20)), { recursive: true });
+    expect(await windowOf()).toEqual(first.slice(1));
   });
 
   it("with a live index too: the summary is the index's to watch, reports are still checked", async () => {

@@ -1,3 +1,4 @@
+import type { Dirent } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { GuideBoardError, isGuideBoardError } from "../errors.ts";
@@ -8,6 +9,7 @@ import { reportRefs } from "../reports.ts";
 import type { RetainedRun } from "../run.ts";
 import type { RunIndex } from "../run-index.ts";
 import { listRetainedRuns, loadRun, runsOptionsOf } from "../runs.ts";
+import { mayReadSync, resolveRunsDirsAsync, type Diagnostic } from "../scan.ts";
 import type { FileIdentity } from "../_stat-worker.ts";
 import { runsDirOf, storageOf, type StorageOptions } from "../storage.ts";
 import { describeIssue, runStatusSchema, toEpochMs } from "../summary.ts";
@@ -203,6 +205,7 @@ export function setTestHistoryKeyBound(max: number): number {
 /** Empties the history digests (benchmarks measure cold history with it). */
 export function clearTestHistoryCache(): void {
   digests.clear();
+  windows.clear();
   keyTable.reset();
 }
 
@@ -380,6 +383,71 @@ function _find(digest: RunDigest, id: number): number {
  * given; `accept` answering `"stop"` ends the window there.
  */
 async function _window(
+  options: TestHistoryOptions,
+  filters: RunFilters,
+  limit: number,
+  accept?: (run: RetainedRun) => boolean | "stop",
+): Promise<RetainedRun[]> {
+  if (options.index || accept) return _listWindow(options, filters, limit, accept);
+  // The plain library: the window listed last time, while every runs directory holds the same
+  // entries and every summary the same file (one listing and one batch of stats, no reads).
+  const settings = runsOptionsOf(options);
+  const key = JSON.stringify([settings.runsDirs, settings.maxSummaryBytes, filters, limit]);
+  const print = await _printOf(settings);
+  const known = windows.get(key);
+  if (print && known && _samePrint(known.print, print)) return [...known.runs];
+  const runs = await _listWindow(options, filters, limit);
+  if (print) windows.set(key, { print, runs }, print.names.length + 1);
+  return [...runs];
+}
+
+/** What a window listed without an index was listed from: each runs directory's entries, and the identity of each one's summary. */
+interface DirsPrint {
+  names: string[];
+  summaries: (FileIdentity | null)[];
+}
+
+const windows = new LruCache<{ print: DirsPrint; runs: RetainedRun[] }>(16, 200_000);
+
+/**
+ * The print of the configured runs directories; `null` where it cannot vouch for them: a
+ * directory on a network file system (times of whole seconds there can hide a rewrite), or one
+ * that is missing or does not list.
+ */
+async function _printOf(settings: ReturnType<typeof runsOptionsOf>): Promise<DirsPrint | null> {
+  const problems: Diagnostic[] = [];
+  const dirs = await resolveRunsDirsAsync(settings.runsDirs, problems, settings);
+  if (problems.length > 0) return null;
+  const print: DirsPrint = { names: [], summaries: [] };
+  for (const dir of dirs) {
+    if (!(await mayReadSync(dir, { ...settings, readMode: "auto" }))) return null;
+    let entries: Dirent[];
+    try {
+      entries = await storageOf(dir, settings).readdir(dir);
+    } catch (error) {
+      if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
+      return null;
+    }
+    const names = entries.map((entry) => `${entry.isDirectory() ? "d" : "o"}${entry.name}`).sort();
+    print.names.push(dir, ...names);
+    print.summaries.push(
+      ...(await storageOf(dir, settings).identities(names.map((name) => join(dir, name.slice(1), SUMMARY_FILE)))),
+    );
+  }
+  return print;
+}
+
+function _samePrint(a: DirsPrint, b: DirsPrint): boolean {
+  return (
+    a.names.length === b.names.length &&
+    a.summaries.length === b.summaries.length &&
+    a.names.every((name, i) => name === b.names[i]) &&
+    a.summaries.every((identity, i) => identity === b.summaries[i])
+  );
+}
+
+/** The window as a listing gives it: from the index when given, else a scan. */
+async function _listWindow(
   options: TestHistoryOptions,
   filters: RunFilters,
   limit: number,
