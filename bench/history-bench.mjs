@@ -160,7 +160,7 @@ const { runs: HR, tests: HT } = SETS.heap;
 
 const rows = [
   {
-    name: `testHistory of one test over ${H} runs × ${H === 500 ? "1k" : SETS.history.tests} tests, warm (library, scan)`,
+    name: `testHistory of one test over ${H} runs × ${H === 500 ? "1k" : SETS.history.tests} tests, warm (plain library, no index)`,
     value: `${warmMs.toFixed(1)} ms`,
     baseline: `with a live index ${indexedMs.toFixed(1)} ms`,
     ratio: `${(warmMs / 20).toFixed(2)}× the target`,
