@@ -1,15 +1,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { isGuideBoardError } from "./errors.ts";
-import {
-  classifyEntry,
-  classifyFolder,
-  entryType,
-  judgeSummary,
-  sameStamp,
-  summaryStamp,
-  type FolderVerdict,
-} from "./folder.ts";
+import { classifyEntry, classifyFolder, judgeSummary, sameStamp, summaryStamp, type FolderVerdict } from "./folder.ts";
 import { OFF_THREAD_MIN_ENTRIES, readSummariesOffThread } from "./_read-worker.ts";
 import { createSlicer } from "./_slices.ts";
 import { TOOL_PREFIX } from "./format.ts";
@@ -276,7 +268,9 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
         const local = await mayReadSync(dir, { storageTimeoutMs });
         if (local) watchDir(dir);
         else networkDirs.add(dir);
-        let entries = await storage(dir).readdir(dir);
+        // (names only on a network file system: it may give no types, and the lstats then go
+        // through the storage layer instead of Node's synchronous fallback)
+        let entries = await storage(dir).readdir(dir, local);
         const seen = new Set<string>();
         const first = table.names(dir).length === 0;
         if (first && local && entries.length >= OFF_THREAD_MIN_ENTRIES) {
@@ -286,7 +280,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
           for (const dirent of entries) {
             if (slicer.due()) await slicer.yield();
             seen.add(dirent.name);
-            const verdict = classifyEntry(dirent.name, entryType(dirent));
+            const verdict = dirent.type === "unknown" ? "read" : classifyEntry(dirent.name, dirent.type);
             if (verdict === "read") names.push(dirent.name);
             else if (verdict.is !== "skip") put(dir, dirent.name, verdict);
           }
@@ -305,8 +299,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
           seen.add(dirent.name);
           if (dirent.name.startsWith(TOOL_PREFIX)) return;
           if (first) {
-            const type = dirent.isSymbolicLink() ? "symlink" : dirent.isDirectory() ? "directory" : "other";
-            const verdict = await classifyFolder(storage(dir), dirent.name, type, maxSummaryBytes, true);
+            const verdict = await classifyFolder(storage(dir), dirent.name, dirent.type, maxSummaryBytes, true);
             if (!closed) put(dir, dirent.name, verdict);
           } else await apply(dir, dirent.name, true);
         });
@@ -432,7 +425,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   /** Reads a runs directory's listing and applies only the names that came or went. */
   const _listingChanged = async (dir: string) => {
     try {
-      const entries = (await storage(dir).readdir(dir)).map((dirent) => dirent.name);
+      const entries = (await storage(dir).readdir(dir, false)).map((dirent) => dirent.name);
       const now = new Set(entries);
       const known = new Set(table.names(dir));
       const changed = [

@@ -1,4 +1,4 @@
-import { type Dirent, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
@@ -9,13 +9,19 @@ import {
   classifyEntry,
   classifyFolder,
   classifyFolderSync,
-  entryType,
+  type EntryType,
   judgeSummary,
   type FolderVerdict,
   type SummaryStamp,
 } from "./folder.ts";
 import { toRunKey, type RunEntry, type RunKey } from "./run.ts";
-import { DEFAULT_STORAGE_TIMEOUT_MS, storageOf, storageUnavailable, type StorageOptions } from "./storage.ts";
+import {
+  DEFAULT_STORAGE_TIMEOUT_MS,
+  storageOf,
+  storageUnavailable,
+  type DirEntry,
+  type StorageOptions,
+} from "./storage.ts";
 import type { ParsedSummary } from "./summary.ts";
 
 export { TOOL_PREFIX } from "./format.ts";
@@ -198,12 +204,14 @@ export async function scanRunsDir(
   const maxBytes = options.maxSummaryBytes ?? DEFAULT_MAX_SUMMARY_BYTES;
   const wantStamp = options.wantStamp ?? false;
   const storage = storageOf(runsDir, options);
-  const sync = await mayReadSync(runsDir, options);
-  let entries: Dirent[];
+  const local = !(await _isNetworkFs(runsDir, options));
+  const sync = local && options.readMode !== "async";
+  let entries: DirEntry[];
   try {
     // Asynchronous even where reads may be synchronous: listing a large directory from a cold
     // cache takes tens of milliseconds, and in chunks it costs a few pool hops, not a stall.
-    entries = await storage.readdir(runsDir);
+    // Names only on a network file system (types, where it gives none, are lstat'ed below).
+    entries = await storage.readdir(runsDir, local);
   } catch (error) {
     diagnostics.push(runsDirProblem(runsDir, error));
     return [];
@@ -216,15 +224,18 @@ export async function scanRunsDir(
   const slicer = createSlicer();
   // Entries still to classify, by index; a large local directory has its summaries read in
   // worker threads first (the event loop only parses), and what they leave is read below.
-  let todo: number[] = Array.from({ length: entries.length }, (_, i) => i);
+  // (an entry of unknown type goes to the asynchronous reads: an lstat there decides)
+  let todo: number[] = [];
+  const unknown: number[] = [];
+  for (let i = 0; i < entries.length; i++) (entries[i]!.type === "unknown" ? unknown : todo).push(i);
   let syncReads = sync;
   if (sync && entries.length >= OFF_THREAD_MIN_ENTRIES) {
     const names: string[] = [];
     const at: number[] = [];
     const rest: number[] = [];
-    for (let i = 0; i < entries.length; i++) {
-      const { name } = entries[i]!;
-      const type = _typeOf(entries[i]!);
+    for (const i of todo) {
+      const { name, type } = entries[i]!;
+      if (type === "unknown") continue; // (never here: see above)
       const first = classifyEntry(name, type);
       if (first !== "read") done(i, { name, verdict: first });
       else if (type === "directory") {
@@ -262,7 +273,7 @@ export async function scanRunsDir(
       const started = performance.now();
       done(at, {
         name: dirent.name,
-        verdict: classifyFolderSync(runsDir, dirent.name, _typeOf(dirent), maxBytes, wantStamp),
+        verdict: classifyFolderSync(runsDir, dirent.name, dirent.type as EntryType, maxBytes, wantStamp),
       });
       next++;
       if (performance.now() - started > SLOW_SYNC_READ_MS) slow++;
@@ -275,6 +286,7 @@ export async function scanRunsDir(
       if (slicer.due()) await slicer.yield();
     }
   }
+  todo.push(...unknown);
   if (next < todo.length) {
     let failed: unknown = null;
     const worker = async () => {
@@ -284,7 +296,7 @@ export async function scanRunsDir(
         try {
           done(at, {
             name: dirent.name,
-            verdict: await classifyFolder(storage, dirent.name, _typeOf(dirent), maxBytes, wantStamp),
+            verdict: await classifyFolder(storage, dirent.name, dirent.type, maxBytes, wantStamp),
           });
         } catch (error) {
           failed = error;
@@ -311,10 +323,6 @@ export function runsDirProblem(runsDir: string, error: unknown): Diagnostic {
     };
   }
   return { runsDir, entry: null, kind: "runs-dir-unreadable", message: "Runs directory cannot be read." };
-}
-
-function _typeOf(dirent: { isDirectory(): boolean; isSymbolicLink(): boolean; isUnknown?: () => boolean }) {
-  return entryType(dirent);
 }
 
 /** File systems whose calls go over a network (statfs magic numbers): never read synchronously. */

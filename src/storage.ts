@@ -1,4 +1,4 @@
-import { promises as fsp, type Dirent, type Stats } from "node:fs";
+import { promises as fsp, type Stats } from "node:fs";
 import { type FileIdentity, fileIdentity, statInWorker } from "./_stat-worker.ts";
 import { GuideBoardError, isGuideBoardError } from "./errors.ts";
 
@@ -205,7 +205,12 @@ export interface Storage {
   lstat(path: string): Promise<Stats>;
   realpath(path: string): Promise<string>;
   readlink(path: string): Promise<string>;
-  readdir(path: string): Promise<Dirent[]>;
+  /**
+   * A directory's entries. With `types` (a local file system), each with its type as the listing
+   * gives it; without, names only (`type: "unknown"`): a network file system often gives no types,
+   * and Node then finds them with a synchronous `lstat` per entry on the event loop.
+   */
+  readdir(path: string, types: boolean): Promise<DirEntry[]>;
   open(path: string, flags: number): Promise<fsp.FileHandle>;
   /**
    * The identity (device, inode, size, mtime) of each path, `null` where it is missing or not a
@@ -215,6 +220,12 @@ export interface Storage {
   identities(paths: readonly string[]): Promise<(FileIdentity | null)[]>;
   /** Any other call on a handle or path of this directory (a read, an fstat, a close). */
   call<T>(op: string, call: () => Promise<T>, late?: (value: T) => void): Promise<T>;
+}
+
+/** One entry of a directory listing; `"unknown"`: the listing did not say (an `lstat` decides). */
+export interface DirEntry {
+  name: string;
+  type: "directory" | "symlink" | "other" | "unknown";
 }
 
 /** At least this many paths are stated in the directory's worker thread, as one call. */
@@ -233,7 +244,10 @@ export function storageOf(runsDir: string, options: StorageOptions = {}): Storag
     lstat: (path) => call("lstat", () => fsp.lstat(path)),
     realpath: (path) => call("realpath", () => fsp.realpath(path)),
     readlink: (path) => call("readlink", () => fsp.readlink(path)),
-    readdir: (path) => call("readdir", () => _readdirInChunks(path)),
+    readdir: (path, types) =>
+      call("readdir", async () =>
+        types ? _readdirInChunks(path) : (await fsp.readdir(path)).map((name) => ({ name, type: "unknown" as const })),
+      ),
     identities: (paths) =>
       paths.length >= WORKER_STAT_PATHS
         ? call("stats", () => statInWorker(runsDir, paths))
@@ -259,11 +273,14 @@ export function storageOf(runsDir: string, options: StorageOptions = {}): Storag
  * A directory's entries, read 1,024 at a time: `readdir` of 100,000 entries builds every entry
  * on the event loop in one go (over 100 ms); here each chunk is its own short task.
  */
-async function _readdirInChunks(path: string): Promise<Dirent[]> {
+async function _readdirInChunks(path: string): Promise<DirEntry[]> {
   const dir = await fsp.opendir(path, { bufferSize: 1024 });
-  const entries: Dirent[] = [];
+  const entries: DirEntry[] = [];
   try {
-    for (let entry = await dir.read(); entry !== null; entry = await dir.read()) entries.push(entry);
+    for (let entry = await dir.read(); entry !== null; entry = await dir.read()) {
+      const type = entry.isSymbolicLink() ? "symlink" : entry.isDirectory() ? "directory" : "other";
+      entries.push({ name: entry.name, type });
+    }
   } finally {
     await dir.close().catch(() => {});
   }

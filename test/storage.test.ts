@@ -52,7 +52,7 @@ describe("storageCall", () => {
     const one = makeRunsDir().runsDir;
     const two = makeRunsDir().runsDir;
     const hung = Array.from({ length: 40 }, () => hang(one, 200));
-    const answered = await storageOf(two, { storageTimeoutMs: 1000 }).readdir(two);
+    const answered = await storageOf(two, { storageTimeoutMs: 1000 }).readdir(two, true);
     expect(answered).toEqual([]);
     expect(storageHealth(one).inFlight).toBeLessThanOrEqual(16);
     expect(storageHealth(one).queued + storageHealth(one).inFlight).toBe(40);

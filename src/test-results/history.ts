@@ -1,4 +1,3 @@
-import type { Dirent } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { GuideBoardError, isGuideBoardError } from "../errors.ts";
@@ -11,7 +10,7 @@ import type { RunIndex } from "../run-index.ts";
 import { listRetainedRuns, loadRun, runsOptionsOf } from "../runs.ts";
 import { mayReadSync, resolveRunsDirsAsync, type Diagnostic } from "../scan.ts";
 import type { FileIdentity } from "../_stat-worker.ts";
-import { runsDirOf, storageOf, type StorageOptions } from "../storage.ts";
+import { runsDirOf, storageOf, type DirEntry, type StorageOptions } from "../storage.ts";
 import { describeIssue, runStatusSchema, toEpochMs } from "../summary.ts";
 import { LruCache } from "./cache.ts";
 import {
@@ -421,14 +420,14 @@ async function _printOf(settings: ReturnType<typeof runsOptionsOf>): Promise<Dir
   const print: DirsPrint = { names: [], summaries: [] };
   for (const dir of dirs) {
     if (!(await mayReadSync(dir, { ...settings, readMode: "auto" }))) return null;
-    let entries: Dirent[];
+    let entries: DirEntry[];
     try {
-      entries = await storageOf(dir, settings).readdir(dir);
+      entries = await storageOf(dir, settings).readdir(dir, true);
     } catch (error) {
       if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
       return null;
     }
-    const names = entries.map((entry) => `${entry.isDirectory() ? "d" : "o"}${entry.name}`).sort();
+    const names = entries.map((entry) => `${entry.type === "directory" ? "d" : "o"}${entry.name}`).sort();
     print.names.push(dir, ...names);
     print.summaries.push(
       ...(await storageOf(dir, settings).identities(names.map((name) => join(dir, name.slice(1), SUMMARY_FILE)))),
