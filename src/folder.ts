@@ -99,7 +99,15 @@ export async function classifyFolder(
   wantStamp: boolean,
 ): Promise<FolderVerdict> {
   const runDir = join(storage.runsDir, name);
+  let read: SummaryRead | undefined;
   if (type === "unknown") {
+    // A listing without types (a network file system). A run id is read first: a read that
+    // succeeds went through no link (the descriptor check says so), so only a failed read, or
+    // another name, costs an lstat to tell what the entry is.
+    if (isRunId(name) && !name.startsWith(TOOL_PREFIX)) {
+      read = await readSummary(storage, runDir, maxBytes, wantStamp);
+      if (!("code" in read)) return judgeSummary(runDir, name, read, maxBytes);
+    }
     try {
       type = entryType(await storage.lstat(runDir));
     } catch (error) {
@@ -109,7 +117,8 @@ export async function classifyFolder(
   }
   const first = classifyEntry(name, type);
   if (first !== "read") return first;
-  return judgeSummary(runDir, name, await readSummary(storage, runDir, maxBytes, wantStamp), maxBytes);
+  read ??= await readSummary(storage, runDir, maxBytes, wantStamp);
+  return judgeSummary(runDir, name, read, maxBytes);
 }
 
 /** The stamp of a run folder's summary, through the storage layer; `null` when there is none. */
