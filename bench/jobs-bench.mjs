@@ -84,5 +84,6 @@ try {
 } finally {
   child.kill("SIGTERM");
   await new Promise((resolve) => child.once("exit", resolve));
-  rmSync(dir, { recursive: true, force: true });
+  // A run the service started may still be finishing its folder for a moment: retry the removal.
+  rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
 }
