@@ -139,7 +139,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     table.setDirDiagnostics([...dirDiagnostics.filter((d) => !unresponsive.has(d.runsDir)), ...hung]);
   };
 
-  /** Puts a folder's verdict in place (and watches it while it is incomplete). */
+  /** Puts a folder's verdict in place (and watches it while it is incomplete or half-written). */
   const put = (dir: string, name: string, verdict: FolderVerdict) => {
     let state: FolderState | null = null;
     if (verdict.is === "run") state = { entry: verdict.entry, problem: null, stamp: verdict.stamp };
@@ -150,12 +150,15 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
         stamp: null,
       };
     const key = `${dir}\0${name}`;
-    if (state?.problem?.kind !== "incomplete" && folderWatchers.has(key)) {
+    // Watched while incomplete, and while its summary does not parse: a writer that does not
+    // rename its summary into place (cp, rsync) may have been read half-way through.
+    const watched = state?.problem?.kind === "incomplete" || state?.problem?.kind === "corrupt-summary";
+    if (!watched && folderWatchers.has(key)) {
       folderWatchers.get(key)!.close();
       folderWatchers.delete(key);
     }
     emit(table.set(dir, name, state));
-    if (state?.problem?.kind === "incomplete") watchFolder(dir, name);
+    if (watched) watchFolder(dir, name);
   };
 
   /** Reads one folder again (unless `checkStamp` and its summary's stamp is unchanged). */

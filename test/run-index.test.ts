@@ -117,6 +117,24 @@ describe("createRunIndex", () => {
     expect(changes).toEqual(["added:r1", "removed:r1"]);
   });
 
+  it("sees a run whose summary was read half-written, once the writer finishes it in place", async () => {
+    const { runsDir } = makeRunsDir();
+    const index = open(runsDir, { revalidateMs: 0 });
+    await index.ready();
+    const runDir = writeIncompleteRun(runsDir, "r1");
+    writeFileSync(join(runDir, "retention-summary.json"), '{"runId":"r1","sta'); // a writer half-way (cp, rsync)
+    await expect
+      .poll(() => index.listRetainedRuns().then((list) => list.diagnostics.map((d) => d.kind)), { timeout: 3000 })
+      .toEqual(["corrupt-summary"]);
+    writeFileSync(
+      join(runDir, "retention-summary.json"),
+      JSON.stringify({ runId: "r1", status: "passed", startedAt: "2026-01-01T00:00:00Z", reports: [] }),
+    );
+    await expect
+      .poll(() => index.listRetainedRuns().then((list) => list.runs.map((run) => run.runId)), { timeout: 3000 })
+      .toEqual(["r1"]);
+  });
+
   it("pages with the same cursors as the stateless listing", async () => {
     const { runsDir } = makeRunsDir();
     for (let i = 0; i < 12; i++)
