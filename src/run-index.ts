@@ -182,6 +182,8 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       const watcher = watch(join(dir, name), { persistent: false }, () => schedule(dir, name));
       watcher.on("error", () => {});
       folderWatchers.set(key, watcher);
+      // A summary that landed between the read and this watch sends no event: look once more.
+      schedule(dir, name);
     } catch {
       // Polling will notice.
     }
