@@ -7,7 +7,7 @@ import { openedPath } from "./run-handle.ts";
 import { isRunId } from "./run-id.ts";
 import { toRunEntry, type RunEntry } from "./run.ts";
 import type { DiagnosticKind } from "./scan.ts";
-import type { Storage } from "./storage.ts";
+import { entryType, type Storage } from "./storage.ts";
 import { parseSummary, type ParsedSummary } from "./summary.ts";
 
 // The one place that decides what an entry of a runs directory is: a run, an incomplete folder,
@@ -66,11 +66,6 @@ class RunVerdict {
     this.#entry ??= toRunEntry(this.runDir, this.parsed);
     return this.#entry;
   }
-}
-
-/** The type of a directory entry (from `readdir` with types, or an lstat). */
-export function entryType(stat: { isDirectory(): boolean; isSymbolicLink(): boolean }): EntryType {
-  return stat.isSymbolicLink() ? "symlink" : stat.isDirectory() ? "directory" : "other";
 }
 
 /** Classifies one entry of `runsDir` synchronously (the CLI, the sync scans). Never throws. */

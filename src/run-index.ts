@@ -11,7 +11,7 @@ import { reportPaths, type ReportList, type ReportPage } from "./reports.ts";
 import type { RetainedRun } from "./run.ts";
 import { createRunTable, type FolderState } from "./run-table.ts";
 import { runsOptionsOf, type RetainedRunList, type RunsOptions } from "./runs.ts";
-import { mayReadSync, resolveRunsDirsAsync, runsDirProblem, type Diagnostic } from "./scan.ts";
+import { isLocalFs, resolveRunsDirsAsync, runsDirProblem, type Diagnostic } from "./scan.ts";
 import { storageOf, type Storage } from "./storage.ts";
 
 /** Options of {@link createRunIndex}. */
@@ -270,7 +270,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       try {
         // inotify sees nothing on a network mount, and adding a watch there is a synchronous call
         // that a hung mount would block: such directories are polled only.
-        const local = await mayReadSync(dir, { storageTimeoutMs });
+        const local = await isLocalFs(dir, { storageTimeoutMs });
         if (local) watchDir(dir);
         else networkDirs.add(dir);
         // (names only on a network file system: it may give no types, and the lstats then go

@@ -204,7 +204,7 @@ export async function scanRunsDir(
   const maxBytes = options.maxSummaryBytes ?? DEFAULT_MAX_SUMMARY_BYTES;
   const wantStamp = options.wantStamp ?? false;
   const storage = storageOf(runsDir, options);
-  const local = !(await _isNetworkFs(runsDir, options));
+  const local = await isLocalFs(runsDir, options);
   const sync = local && options.readMode !== "async";
   let entries: DirEntry[];
   try {
@@ -343,6 +343,14 @@ const NETWORK_FS = new Set([
 
 const fsTypes = new Map<string, { network: boolean; at: number }>();
 
+/**
+ * Whether `runsDir` is on a local file system (by its type, as statfs gives it; not a network
+ * mount, and not a file system that cannot be told). Answered from a cache.
+ */
+export async function isLocalFs(runsDir: string, options: StorageOptions): Promise<boolean> {
+  return !(await _isNetworkFs(runsDir, options));
+}
+
 async function _isNetworkFs(runsDir: string, options: StorageOptions): Promise<boolean> {
   const known = fsTypes.get(runsDir);
   if (known && Date.now() - known.at < 10_000) return known.network;
@@ -362,7 +370,7 @@ async function _isNetworkFs(runsDir: string, options: StorageOptions): Promise<b
  * local file system (a network mount can hang a synchronous call). Answered from a cache.
  */
 export async function mayReadSync(runsDir: string, options: ScanOptions): Promise<boolean> {
-  return options.readMode !== "async" && !(await _isNetworkFs(runsDir, options));
+  return options.readMode !== "async" && (await isLocalFs(runsDir, options));
 }
 
 /**

@@ -228,6 +228,14 @@ export interface DirEntry {
   type: "directory" | "symlink" | "other" | "unknown";
 }
 
+/** The type of a directory entry, from a listing's entry or an lstat. */
+export function entryType(stat: {
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}): "directory" | "symlink" | "other" {
+  return stat.isSymbolicLink() ? "symlink" : stat.isDirectory() ? "directory" : "other";
+}
+
 /** At least this many paths are stated in the directory's worker thread, as one call. */
 const WORKER_STAT_PATHS = 16;
 
@@ -278,8 +286,7 @@ async function _readdirInChunks(path: string): Promise<DirEntry[]> {
   const entries: DirEntry[] = [];
   try {
     for (let entry = await dir.read(); entry !== null; entry = await dir.read()) {
-      const type = entry.isSymbolicLink() ? "symlink" : entry.isDirectory() ? "directory" : "other";
-      entries.push({ name: entry.name, type });
+      entries.push({ name: entry.name, type: entryType(entry) });
     }
   } finally {
     await dir.close().catch(() => {});

@@ -78,6 +78,12 @@ async function both(index: RunIndex, runsDir: string | string[], runIds: string[
   };
 }
 
+/** The diagnostics' kinds, and the runs' ids, an index lists now (for `expect.poll`). */
+const kindsIn = (index: RunIndex) => () => index.listRetainedRuns().then((list) => list.diagnostics.map((d) => d.kind));
+const runIdsIn = (index: RunIndex) => () => index.listRetainedRuns().then((list) => list.runs.map((run) => run.runId));
+/** A complete summary of run "r1". */
+const SUMMARY_R1 = JSON.stringify({ runId: "r1", status: "passed", startedAt: "2026-01-01T00:00:00Z", reports: [] });
+
 describe("createRunIndex", () => {
   it("answers like the stateless functions after a first scan", async () => {
     const { runsDir } = makeRunsDir();
@@ -100,17 +106,10 @@ describe("createRunIndex", () => {
     const changes: string[] = [];
     index.onChange((change) => changes.push(`${change.type}:${change.runId}`));
     const runDir = writeIncompleteRun(runsDir, "r1");
-    await expect
-      .poll(() => index.listRetainedRuns().then((list) => list.diagnostics.map((d) => d.kind)), { timeout: 3000 })
-      .toEqual(["incomplete"]);
-    writeFileSync(
-      join(runDir, ".tmp"),
-      JSON.stringify({ runId: "r1", status: "passed", startedAt: "2026-01-01T00:00:00Z", reports: [] }),
-    );
+    await expect.poll(kindsIn(index), { timeout: 3000 }).toEqual(["incomplete"]);
+    writeFileSync(join(runDir, ".tmp"), SUMMARY_R1);
     renameSync(join(runDir, ".tmp"), join(runDir, "retention-summary.json"));
-    await expect
-      .poll(() => index.listRetainedRuns().then((list) => list.runs.map((run) => run.runId)), { timeout: 3000 })
-      .toEqual(["r1"]);
+    await expect.poll(runIdsIn(index), { timeout: 3000 }).toEqual(["r1"]);
     expect(changes).toEqual(["added:r1"]);
     rmSync(runDir, { recursive: true });
     await expect.poll(() => index.size, { timeout: 3000 }).toBe(0);
@@ -123,16 +122,9 @@ describe("createRunIndex", () => {
     await index.ready();
     const runDir = writeIncompleteRun(runsDir, "r1");
     writeFileSync(join(runDir, "retention-summary.json"), '{"runId":"r1","sta'); // a writer half-way (cp, rsync)
-    await expect
-      .poll(() => index.listRetainedRuns().then((list) => list.diagnostics.map((d) => d.kind)), { timeout: 3000 })
-      .toEqual(["corrupt-summary"]);
-    writeFileSync(
-      join(runDir, "retention-summary.json"),
-      JSON.stringify({ runId: "r1", status: "passed", startedAt: "2026-01-01T00:00:00Z", reports: [] }),
-    );
-    await expect
-      .poll(() => index.listRetainedRuns().then((list) => list.runs.map((run) => run.runId)), { timeout: 3000 })
-      .toEqual(["r1"]);
+    await expect.poll(kindsIn(index), { timeout: 3000 }).toEqual(["corrupt-summary"]);
+    writeFileSync(join(runDir, "retention-summary.json"), SUMMARY_R1);
+    await expect.poll(runIdsIn(index), { timeout: 3000 }).toEqual(["r1"]);
   });
 
   it("pages with the same cursors as the stateless listing", async () => {

@@ -8,7 +8,7 @@ import { reportRefs } from "../reports.ts";
 import type { RetainedRun } from "../run.ts";
 import type { RunIndex } from "../run-index.ts";
 import { listRetainedRuns, loadRun, runsOptionsOf } from "../runs.ts";
-import { mayReadSync, resolveRunsDirsAsync, type Diagnostic } from "../scan.ts";
+import { isLocalFs, resolveRunsDirsAsync, type Diagnostic } from "../scan.ts";
 import type { FileIdentity } from "../_stat-worker.ts";
 import { runsDirOf, storageOf, type DirEntry, type StorageOptions } from "../storage.ts";
 import { describeIssue, runStatusSchema, toEpochMs } from "../summary.ts";
@@ -419,19 +419,18 @@ async function _printOf(settings: ReturnType<typeof runsOptionsOf>): Promise<Dir
   if (problems.length > 0) return null;
   const print: DirsPrint = { names: [], summaries: [] };
   for (const dir of dirs) {
-    if (!(await mayReadSync(dir, { ...settings, readMode: "auto" }))) return null;
+    if (!(await isLocalFs(dir, settings))) return null;
+    const storage = storageOf(dir, settings);
     let entries: DirEntry[];
     try {
-      entries = await storageOf(dir, settings).readdir(dir, true);
+      entries = await storage.readdir(dir, true);
     } catch (error) {
       if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
       return null;
     }
     const names = entries.map((entry) => `${entry.type === "directory" ? "d" : "o"}${entry.name}`).sort();
     print.names.push(dir, ...names);
-    print.summaries.push(
-      ...(await storageOf(dir, settings).identities(names.map((name) => join(dir, name.slice(1), SUMMARY_FILE)))),
-    );
+    print.summaries.push(...(await storage.identities(names.map((name) => join(dir, name.slice(1), SUMMARY_FILE)))));
   }
   return print;
 }
