@@ -1,4 +1,4 @@
-import { RUN_STATUSES, timestampRule } from "./format.ts";
+import { isTimestamp, RUN_STATUSES } from "./format.ts";
 import type { CurrentSummary, LegacySummary } from "./summary.ts";
 
 // A fast path for the two common summary shapes. It accepts only what the zod schemas accept
@@ -9,7 +9,6 @@ const STATUSES: ReadonlySet<string> = new Set(RUN_STATUSES);
 const isString = (value: unknown): value is string => typeof value === "string";
 const isOptionalString = (value: unknown, max: number) =>
   value === undefined || (isString(value) && value.length <= max);
-const isTimestamp = (value: unknown) => isString(value) && timestampRule.safeParse(value).success;
 
 function _common(data: Record<string, unknown>): boolean {
   return (

@@ -78,7 +78,7 @@ export function classifyFolderSync(
 ): FolderVerdict {
   const first = classifyEntry(name, type);
   if (first !== "read") return first;
-  const runDir = _child(runsDir, name);
+  const runDir = childPath(runsDir, name);
   return judgeSummary(runDir, name, readSummarySync(runDir, maxBytes, wantStamp), maxBytes);
 }
 
@@ -141,7 +141,7 @@ let shared = Buffer.allocUnsafe(64 * 1024);
 /** Reads a run folder's summary synchronously. */
 export function readSummarySync(runDir: string, maxBytes: number, wantStamp: boolean): SummaryRead {
   let fd: number;
-  const path = _child(runDir, SUMMARY_FILE);
+  const path = childPath(runDir, SUMMARY_FILE);
   try {
     fd = openSync(path, OPEN_FLAGS);
   } catch (error) {
@@ -254,7 +254,7 @@ function _openFailure(error: unknown, exists: () => boolean): string {
  * `join(dir, name)` for a normalized directory path (a real path) and a plain entry name (a run
  * id or a file name): a scan builds two per summary, and `join` normalizes what needs none.
  */
-function _child(dir: string, name: string): string {
+export function childPath(dir: string, name: string): string {
   return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
 

@@ -18,6 +18,15 @@ export const RUN_STATUSES = ["passed", "failed", "errored", "cancelled"] as cons
 /** The timestamp rule: ISO 8601 date-time; without a zone it is read as UTC. */
 export const timestampRule = z.iso.datetime({ offset: true, local: true });
 
+// The same rule as a bare pattern (zod's own): a scan tests two timestamps per summary, and a
+// schema's safeParse per test was a tenth of the parsing.
+const TIMESTAMP_PATTERN = z.regexes.datetime({ offset: true, local: true });
+
+/** Whether `value` passes {@link timestampRule}. */
+export function isTimestamp(value: unknown): value is string {
+  return typeof value === "string" && TIMESTAMP_PATTERN.test(value);
+}
+
 /**
  * Milliseconds since the epoch for a timestamp that passed {@link timestampRule}; a timestamp
  * without a zone is read as UTC. Digits finer than a millisecond are kept as a fraction (to about

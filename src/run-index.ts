@@ -1,7 +1,15 @@
 import { watch, type FSWatcher } from "node:fs";
 import { join } from "node:path";
 import { isGuideBoardError } from "./errors.ts";
-import { classifyEntry, classifyFolder, judgeSummary, sameStamp, summaryStamp, type FolderVerdict } from "./folder.ts";
+import {
+  childPath,
+  classifyEntry,
+  classifyFolder,
+  judgeSummary,
+  sameStamp,
+  summaryStamp,
+  type FolderVerdict,
+} from "./folder.ts";
 import { OFF_THREAD_MIN_ENTRIES, readSummariesOffThread } from "./_read-worker.ts";
 import { createSlicer } from "./_slices.ts";
 import { TOOL_PREFIX } from "./format.ts";
@@ -149,12 +157,12 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
         problem: { runsDir: dir, entry: name, kind: verdict.kind, message: verdict.message },
         stamp: null,
       };
-    const key = `${dir}\0${name}`;
     // Watched while incomplete, and while its summary does not parse: a writer that does not
     // rename its summary into place (cp, rsync) may have been read half-way through.
     const watched = state?.problem?.kind === "incomplete" || state?.problem?.kind === "corrupt-summary";
-    if (!watched && folderWatchers.has(key)) {
-      folderWatchers.get(key)!.close();
+    if (!watched && folderWatchers.size > 0) {
+      const key = `${dir}\0${name}`;
+      folderWatchers.get(key)?.close();
       folderWatchers.delete(key);
     }
     emit(table.set(dir, name, state));
@@ -293,7 +301,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
             if (closed) return;
             for (let i = 0; i < reads.length; i++) {
               const name = names[at + i]!;
-              put(dir, name, judgeSummary(join(dir, name), name, reads[i]!, maxSummaryBytes));
+              put(dir, name, judgeSummary(childPath(dir, name), name, reads[i]!, maxSummaryBytes));
             }
           });
           // The rest (a cold cache, or the worker did not answer): through the storage layer.

@@ -1,11 +1,11 @@
 import { realpathSync } from "node:fs";
 import { statfs } from "node:fs/promises";
-import { join } from "node:path";
 import { z } from "zod";
 import { OFF_THREAD_MIN_ENTRIES, readSummariesOffThread, SLOW_SYNC_READ_MS } from "./_read-worker.ts";
 import { createSlicer } from "./_slices.ts";
 import { isGuideBoardError } from "./errors.ts";
 import {
+  childPath,
   classifyEntry,
   classifyFolder,
   classifyFolderSync,
@@ -253,7 +253,7 @@ export async function scanRunsDir(
         (first, reads) => {
           for (let k = 0; k < reads.length; k++) {
             const name = names[first + k]!;
-            done(at[first + k]!, { name, verdict: judgeSummary(join(runsDir, name), name, reads[k]!, maxBytes) });
+            done(at[first + k]!, { name, verdict: judgeSummary(childPath(runsDir, name), name, reads[k]!, maxBytes) });
           }
         },
       ),

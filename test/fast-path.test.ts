@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fastCurrent, fastLegacy } from "../src/_fast-summary.ts";
+import { isTimestamp, timestampRule } from "../src/format.ts";
 import { currentSummarySchema, legacySummarySchema, toEpochMs } from "../src/summary.ts";
 
 // The fast paths skip zod for the common shapes; they must never accept what zod rejects.
@@ -102,5 +103,24 @@ describe("fast summary paths", () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  it("test a timestamp exactly as the timestamp rule does", () => {
+    const near = fc.oneof(
+      timestamp,
+      timestamp.map((t) => t.replace("Z", "+02:00")),
+      timestamp.map((t) => t.replace("Z", "-0200")),
+      timestamp.map((t) => t.slice(0, 16)),
+      timestamp.map((t) => `${t}\n`),
+      timestamp.map((t) => t.toLowerCase()),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(near, (text) => {
+        expect(isTimestamp(text)).toBe(timestampRule.safeParse(text).success);
+      }),
+      { numRuns: 3000 },
+    );
+    for (const value of [null, 1, {}, ["2026-01-01T00:00:00Z"]]) expect(isTimestamp(value)).toBe(false);
   });
 });
