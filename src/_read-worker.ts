@@ -3,6 +3,7 @@ import { Worker } from "node:worker_threads";
 import { SUMMARY_FILE } from "./format.ts";
 import type { SummaryRead } from "./folder.ts";
 import { OPEN_FLAGS } from "./paths.ts";
+import { runInSlices } from "./_slices.ts";
 
 // The live index's first scan of a LOCAL runs directory: a worker thread reads the summaries
 // synchronously (one open, fstat, read and close each, no thread-pool hop, no promise), the
@@ -29,38 +30,50 @@ function openedAt(fd, path) {
   }
 }
 // One job at a time: the worker stays alive between jobs (its code stays compiled and hot).
-parentPort.on("message", ({ dir, names, maxBytes, flags, file, slowMs, batch, ack }) => {
+parentPort.on("message", ({ dir, names, maxBytes, flags, file, slowMs, batch, batchBytes, ack }) => {
   // Batches handed back and not yet handled: at most two (the event loop handles queued messages
   // in one go, so a worker running ahead would make one long stall of them).
   const acked = new Int32Array(ack);
   let posted = 0;
-  let texts = [];
-  let codes = [];
+  // A batch is one buffer of summary bytes, moved (not copied) to the event loop, which decodes
+  // each summary as it parses it: no string per summary here, none to copy across.
+  let bytes = Buffer.allocUnsafeSlow(batchBytes);
+  let used = 0;
+  let count = 0;
+  let ends = [];
+  let codes = null;
   let stamps = [];
   const flush = () => {
-    if (texts.length === 0) return;
-    parentPort.postMessage({ texts, codes, stamps: Float64Array.from(stamps) });
+    if (count === 0) return;
+    const message = { bytes: bytes.buffer, ends: Int32Array.from(ends), codes, stamps: Float64Array.from(stamps) };
+    parentPort.postMessage(message, [message.bytes]);
     posted++;
     for (;;) {
       const handled = Atomics.load(acked, 0);
       if (posted - handled < 2) break;
       Atomics.wait(acked, 0, handled, 1000);
     }
-    texts = [];
-    codes = [];
+    bytes = Buffer.allocUnsafeSlow(batchBytes);
+    used = 0;
+    count = 0;
+    ends = [];
+    codes = null;
     stamps = [];
+  };
+  const fail = (code) => {
+    codes ??= [];
+    codes[count] = code;
+    ends.push(used);
+    stamps.push(0, 0, 0);
+    count++;
   };
   let slow = 0;
   let timed = 0;
   for (let i = 0; i < names.length; i++) {
     const started = performance.now();
     const runDir = dir + "/" + names[i];
-    let text = null;
-    let code = null;
-    let mtimeMs = 0;
-    let size = 0;
-    let ino = 0;
     let fd = -1;
+    let code = null;
     try {
       fd = fs.openSync(runDir + "/" + file, flags);
     } catch (error) {
@@ -80,28 +93,28 @@ parentPort.on("message", ({ dir, names, maxBytes, flags, file, slowMs, batch, ac
         else if (!stat.isFile()) code = "ENOTFILE";
         else if (stat.size > maxBytes) code = "ETOOLARGE";
         else {
-          const buffer = Buffer.allocUnsafe(stat.size);
+          if (used + stat.size > bytes.length) {
+            flush();
+            if (stat.size > bytes.length) bytes = Buffer.allocUnsafeSlow(stat.size);
+          }
           let length = 0;
-          while (length < buffer.length) {
-            const n = fs.readSync(fd, buffer, length, buffer.length - length, length);
+          while (length < stat.size) {
+            const n = fs.readSync(fd, bytes, used + length, stat.size - length, length);
             if (n === 0) break;
             length += n;
           }
-          text = buffer.toString("utf8", 0, length);
-          mtimeMs = stat.mtimeMs;
-          size = stat.size;
-          ino = stat.ino;
+          used += length;
+          ends.push(used);
+          stamps.push(stat.mtimeMs, stat.size, stat.ino);
+          count++;
         }
       } catch {
-        text = null;
         code = "EIO";
       } finally {
         fs.closeSync(fd);
       }
     }
-    texts.push(text);
-    codes.push(code);
-    stamps.push(mtimeMs, size, ino);
+    if (code !== null) fail(code);
     if (performance.now() - started > slowMs) slow++;
     if (++timed === 64) {
       if (slow * 4 >= timed) {
@@ -112,7 +125,7 @@ parentPort.on("message", ({ dir, names, maxBytes, flags, file, slowMs, batch, ac
       slow = 0;
       timed = 0;
     }
-    if (texts.length >= batch) flush();
+    if (count >= batch) flush();
   }
   flush();
   parentPort.postMessage({ stop: names.length });
@@ -137,6 +150,9 @@ export const OFF_THREAD_MIN_ENTRIES = 256;
 
 /** Summaries handed back per message: parsing one batch holds the event loop a few milliseconds. */
 const BATCH = 128;
+
+/** Bytes of one batch's buffer; a batch ends early when the next summary does not fit (a larger one goes alone). */
+const BATCH_BYTES = 256 * 1024;
 
 /** Names a directory needs before its reading is split between two workers (one per core). */
 const SPLIT_AT = 256;
@@ -227,25 +243,36 @@ function _readShare(
     const acked = new Int32Array(ack);
     const onMessage = (message: {
       stop?: number;
-      texts?: (string | null)[];
-      codes?: (string | null)[];
+      bytes?: ArrayBuffer;
+      ends?: Int32Array;
+      codes?: (string | undefined)[] | null;
       stamps?: Float64Array;
     }) => {
       if (settled) return;
       clearTimeout(timer);
       timer = setTimeout(() => finish(false), timeoutMs);
+      // (handled in slices: both workers' queued batches would otherwise be parsed in one go)
+      runInSlices(() => handle(message));
+    };
+    const handle = (message: Parameters<typeof onMessage>[0]) => {
+      if (settled) return;
       if (message.stop !== undefined) {
         finish(true);
         return;
       }
-      const { texts = [], codes = [], stamps = new Float64Array() } = message;
-      const reads: SummaryRead[] = new Array(texts.length);
-      for (let i = 0; i < texts.length; i++) {
-        const text = texts[i];
+      const { ends = new Int32Array(), codes = null, stamps = new Float64Array() } = message;
+      const bytes = Buffer.from(message.bytes ?? new ArrayBuffer(0));
+      const reads: SummaryRead[] = new Array(ends.length);
+      for (let i = 0, start = 0; i < ends.length; i++) {
+        const code = codes?.[i];
         reads[i] =
-          text === null || text === undefined
-            ? { code: codes[i] ?? "EIO" }
-            : { text, stamp: { mtimeMs: stamps[3 * i]!, size: stamps[3 * i + 1]!, ino: stamps[3 * i + 2]! } };
+          code != null
+            ? { code }
+            : {
+                text: bytes.toString("utf8", start, ends[i]),
+                stamp: { mtimeMs: stamps[3 * i]!, size: stamps[3 * i + 1]!, ino: stamps[3 * i + 2]! },
+              };
+        start = ends[i]!;
       }
       const first = handled;
       handled += reads.length;
@@ -264,6 +291,7 @@ function _readShare(
       file: SUMMARY_FILE,
       slowMs: SLOW_SYNC_READ_MS,
       batch: BATCH,
+      batchBytes: BATCH_BYTES,
       ack,
     });
   });

@@ -19,6 +19,45 @@ export function createSlicer(sliceMs: number = SLICE_MS): { due(): boolean; yiel
   };
 }
 
+const queued: Array<() => void> = [];
+let turnOpen = false; // a turn of the event loop started spending its slice
+let turnEnds = 0;
+let drainScheduled = false;
+
+/**
+ * Runs `task` now if this turn of the event loop has time left in its slice, else queues it for
+ * the next turns: tasks arriving in one go (messages from worker threads, queued while the event
+ * loop was busy) never hold it for much more than one slice per turn. One queue for the whole
+ * process, first in, first out; each task should take well under a slice.
+ */
+export function runInSlices(task: () => void): void {
+  if (!turnOpen) {
+    turnOpen = true;
+    turnEnds = performance.now() + SLICE_MS;
+    _scheduleDrain();
+  }
+  if (queued.length === 0 && performance.now() < turnEnds) task();
+  else queued.push(task);
+}
+
+function _scheduleDrain(): void {
+  if (drainScheduled) return;
+  drainScheduled = true;
+  setImmediate(_drain);
+}
+
+/** At the end of a turn (the check phase): what is left of its slice goes to queued tasks. */
+function _drain(): void {
+  drainScheduled = false;
+  if (!turnOpen) turnEnds = performance.now() + SLICE_MS;
+  try {
+    while (queued.length > 0 && performance.now() < turnEnds) queued.shift()!();
+  } finally {
+    turnOpen = false;
+    if (queued.length > 0) _scheduleDrain();
+  }
+}
+
 /**
  * Sorts `items` without holding the event loop for long: sorted runs of a few thousand, then
  * merged pairwise, yielding whenever the slice is used up. Stable, like `Array.prototype.sort`.

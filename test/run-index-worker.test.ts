@@ -109,6 +109,30 @@ describe("index start: summaries read in a worker thread", () => {
     expect(batches.length).toBeGreaterThan(1);
   });
 
+  it("hands back summaries larger than a batch's buffer, and multi-byte text, byte for byte", async () => {
+    const { runsDir } = makeRunsDir();
+    const max = 1024 * 1024;
+    // Every seventh summary is larger than a batch's buffer (256 KiB); every fifth is corrupt.
+    const names = writeManyRuns(runsDir, 300, (i) =>
+      i % 7 === 0 ? { note: `é✓🙂${"x".repeat(300 * 1024)}` } : { note: `é✓🙂${i}` },
+    ).sort();
+    for (const [i, name] of names.entries()) if (i % 5 === 0) writeSummaryText(runsDir, name, `{"runId":"${name}",`);
+    const fromWorker: FolderVerdict[] = [];
+    const unread = await readSummariesOffThread(runsDir, names, max, 10_000, (first, reads) => {
+      for (const [i, summary] of reads.entries()) {
+        const name = names[first + i]!;
+        fromWorker[first + i] = judgeSummary(join(runsDir, name), name, summary, max);
+      }
+    });
+    expect(unread).toEqual([]);
+    for (const [i, name] of names.entries()) {
+      const runDir = join(runsDir, name);
+      const sync = judgeSummary(runDir, name, readSummarySync(runDir, max, true), max);
+      expect(comparable(fromWorker[i]!), name).toEqual(comparable(sync));
+    }
+    expect(fromWorker.filter((verdict) => verdict.is === "run")).toHaveLength(240);
+  });
+
   it("splits a large directory between workers and reads each summary exactly once", async () => {
     const { runsDir } = makeRunsDir();
     const names = writeManyRuns(runsDir, 2100).sort();
