@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { SUMMARY_FILE } from "./format.ts";
 import type { SummaryRead } from "./folder.ts";
+import type { DirEntry } from "./storage.ts";
 import { OPEN_FLAGS } from "./paths.ts";
 import { runInSlices } from "./_slices.ts";
 
@@ -30,7 +31,26 @@ function openedAt(fd, path) {
   }
 }
 // One job at a time: the worker stays alive between jobs (its code stays compiled and hot).
-parentPort.on("message", ({ dir, names, maxBytes, flags, file, slowMs, batch, batchBytes, ack }) => {
+parentPort.on("message", ({ list, chunk, dir, names, maxBytes, flags, file, slowMs, batch, batchBytes, ack }) => {
+  if (list !== undefined) {
+    // A listing: names with their types (1 directory, 2 link, 3 other), in chunks.
+    let entries;
+    try {
+      entries = fs.readdirSync(list, { withFileTypes: true });
+    } catch (error) {
+      parentPort.postMessage({ error: (error && error.code) || "EIO" });
+      return;
+    }
+    for (let from = 0; from < entries.length; from += chunk) {
+      const part = entries.slice(from, from + chunk);
+      const types = new Uint8Array(part.length);
+      for (let i = 0; i < part.length; i++)
+        types[i] = part[i].isSymbolicLink() ? 2 : part[i].isDirectory() ? 1 : 3;
+      parentPort.postMessage({ names: part.map((entry) => entry.name), types }, [types.buffer]);
+    }
+    parentPort.postMessage({ listed: entries.length });
+    return;
+  }
   // Batches handed back and not yet handled: at most two (the event loop handles queued messages
   // in one go, so a worker running ahead would make one long stall of them).
   const acked = new Int32Array(ack);
@@ -183,6 +203,57 @@ export async function readSummariesOffThread(
     ),
   );
   return bounds.flatMap(([from, to], i) => names.slice(from + read[i]!, to));
+}
+
+/** Names handed back per message by a listing in a worker. */
+const LIST_CHUNK = 4096;
+
+/**
+ * Lists a local runs directory (a real path) in a worker thread: `readdir` of a large directory
+ * builds every entry on the event loop, or one promise per entry when read in chunks, and the
+ * listing is the first step of every scan. Resolves with its entries, or `null` when it could not
+ * (a failed call, no worker, no answer within `timeoutMs`): the caller then lists it through the
+ * storage layer, which says why.
+ */
+export function listOffThread(runsDir: string, timeoutMs: number): Promise<DirEntry[] | null> {
+  const worker = _acquire();
+  if (!worker) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const entries: DirEntry[] = [];
+    let settled = false;
+    const finish = (clean: boolean, value: DirEntry[] | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      worker.off("message", onMessage);
+      worker.off("exit", onExit);
+      if (clean) _release(worker);
+      else {
+        worker.unref();
+        void worker.terminate().catch(() => {});
+      }
+      resolve(value);
+    };
+    const onExit = () => finish(false, null);
+    let timer = setTimeout(() => finish(false, null), timeoutMs);
+    const onMessage = (message: { names?: string[]; types?: Uint8Array; listed?: number; error?: string }) => {
+      if (settled) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(false, null), timeoutMs);
+      runInSlices(() => {
+        if (settled) return;
+        if (message.error !== undefined) return finish(true, null);
+        if (message.listed !== undefined) return finish(true, entries.length === message.listed ? entries : null);
+        const { names = [], types = new Uint8Array() } = message;
+        for (let i = 0; i < names.length; i++)
+          entries.push({ name: names[i]!, type: types[i] === 1 ? "directory" : types[i] === 2 ? "symlink" : "other" });
+      });
+    };
+    worker.unref();
+    worker.on("message", onMessage);
+    worker.on("exit", onExit);
+    worker.postMessage({ list: runsDir, chunk: LIST_CHUNK });
+  });
 }
 
 /** Read workers between jobs; at most one per core, two at most. */

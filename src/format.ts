@@ -45,11 +45,26 @@ export function toEpochMs(timestamp: string): number {
 }
 
 function _utcMs(t: string): number {
-  const d = (i: number) => t.charCodeAt(i) - 48;
-  const n2 = (i: number) => d(i) * 10 + d(i + 1);
-  const ms = t.length === 24 ? d(20) * 100 + d(21) * 10 + d(22) : 0;
+  const ms = t.length === 24 ? _digits(t, 20, 3) : 0;
   // The layout is fixed here (the text passed the timestamp rule). Date.UTC reads years 0-99 as
   // 19xx, so early years take the general path.
-  const year = n2(0) * 100 + n2(2);
-  return year < 100 ? Number.NaN : Date.UTC(year, n2(5) - 1, n2(8), n2(11), n2(14), n2(17), ms);
+  const year = _digits(t, 0, 4);
+  return year < 100
+    ? Number.NaN
+    : Date.UTC(
+        year,
+        _digits(t, 5, 2) - 1,
+        _digits(t, 8, 2),
+        _digits(t, 11, 2),
+        _digits(t, 14, 2),
+        _digits(t, 17, 2),
+        ms,
+      );
+}
+
+/** The number written by `count` decimal digits of `t` from `at` (no closure, no allocation: called for every summary). */
+function _digits(t: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) value = value * 10 + t.charCodeAt(i) - 48;
+  return value;
 }

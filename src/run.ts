@@ -98,8 +98,8 @@ function _declared(ref: string | undefined): boolean {
 }
 
 // Compatibility objects are shared (frozen): there are only a handful of distinct ones, and a
-// large index should not hold one per run.
-const COMPAT_CACHE = new Map<string, Compatibility>();
+// large index should not hold one per run (nor build a key per run to find its object).
+const COMPAT_CACHE = new Map<string, Map<number | null, Compatibility[]>>();
 
 function _compat(
   generation: Compatibility["generation"],
@@ -107,11 +107,21 @@ function _compat(
   noArtifacts: boolean,
   noSubmission: boolean,
 ): Compatibility {
-  const key = `${generation}:${schemaVersion}:${+noArtifacts}${+noSubmission}`;
-  const cached = COMPAT_CACHE.get(key);
+  let versions = COMPAT_CACHE.get(generation);
+  if (!versions) {
+    versions = new Map();
+    COMPAT_CACHE.set(generation, versions);
+  }
+  let shapes = versions.get(schemaVersion);
+  if (!shapes) {
+    shapes = [];
+    if (versions.size < 64) versions.set(schemaVersion, shapes);
+  }
+  const bits = (noArtifacts ? 1 : 0) + (noSubmission ? 2 : 0);
+  const cached = shapes[bits];
   if (cached) return cached;
   const missing = MANIFEST_KINDS.filter((kind) => (kind === "artifactManifest" ? noArtifacts : noSubmission));
   const compatibility = Object.freeze({ generation, schemaVersion, missing: Object.freeze(missing) as ManifestKind[] });
-  if (COMPAT_CACHE.size < 64) COMPAT_CACHE.set(key, compatibility);
+  shapes[bits] = compatibility;
   return compatibility;
 }

@@ -1,4 +1,5 @@
 import { promises as fsp, type Stats } from "node:fs";
+import { listOffThread, OFF_THREAD_MIN_ENTRIES } from "./_read-worker.ts";
 import { type FileIdentity, fileIdentity, statInWorker } from "./_stat-worker.ts";
 import { GuideBoardError, isGuideBoardError } from "./errors.ts";
 
@@ -253,9 +254,16 @@ export function storageOf(runsDir: string, options: StorageOptions = {}): Storag
     realpath: (path) => call("realpath", () => fsp.realpath(path)),
     readlink: (path) => call("readlink", () => fsp.readlink(path)),
     readdir: (path, types) =>
-      call("readdir", async () =>
-        types ? _readdirInChunks(path) : (await fsp.readdir(path)).map((name) => ({ name, type: "unknown" as const })),
-      ),
+      call("readdir", async () => {
+        if (!types) return (await fsp.readdir(path)).map((name) => ({ name, type: "unknown" as const }));
+        // A directory holding many folders (its link count says how many) is listed in a read
+        // worker: a few messages, instead of one promise per entry on the event loop.
+        if ((await fsp.stat(path)).nlink - 2 >= OFF_THREAD_MIN_ENTRIES) {
+          const listed = await listOffThread(path, timeoutMs);
+          if (listed) return listed;
+        }
+        return _readdirInChunks(path);
+      }),
     identities: (paths) =>
       paths.length >= WORKER_STAT_PATHS
         ? call("stats", () => statInWorker(runsDir, paths))
