@@ -17,6 +17,7 @@ import {
 import { toRunKey, type RunEntry, type RunKey } from "./run.ts";
 import {
   DEFAULT_STORAGE_TIMEOUT_MS,
+  setStorageLocal,
   storageOf,
   storageUnavailable,
   type DirEntry,
@@ -362,6 +363,7 @@ async function _isNetworkFs(runsDir: string, options: StorageOptions): Promise<b
     // Unknown: read asynchronously.
   }
   fsTypes.set(runsDir, { network, at: Date.now() });
+  setStorageLocal(runsDir, !network);
   return network;
 }
 

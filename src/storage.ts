@@ -14,9 +14,10 @@ import { GuideBoardError, isGuideBoardError } from "./errors.ts";
 export const DEFAULT_STORAGE_TIMEOUT_MS = 10_000;
 
 /**
- * Default number of file calls in flight per runs directory. Measured (docs/performance.md):
- * 16 reads in flight reach the network floor on a 1 ms-latency mount, and libuv's pool (sized
- * 64 by the `guide-board` bin; 4 by default in other programs) keeps room for other directories.
+ * Default number of file calls in flight per runs directory on a network file system. Measured
+ * (docs/performance.md): 16 reads in flight reach the network floor on a 1 ms-latency mount, and
+ * libuv's pool (sized 64 by the `guide-board` bin; 4 by default in other programs) keeps room for
+ * other directories. A local file system may use half the pool ({@link setStorageLocal}).
  */
 export const DEFAULT_STORAGE_IN_FLIGHT = 16;
 
@@ -48,6 +49,8 @@ interface DirState {
   queue: Array<() => void>;
   unresponsiveSince: number | null;
   listeners: Set<(health: StorageHealth) => void>;
+  /** On a local file system (see {@link setStorageLocal}). */
+  local: boolean;
 }
 
 const states = new Map<string, DirState>();
@@ -58,11 +61,15 @@ const states = new Map<string, DirState>();
  * the pool to 64 (unless `UV_THREADPOOL_SIZE` is set), which gives 16.
  */
 function _defaultInFlight(): number {
-  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  return Math.max(1, Math.min(DEFAULT_STORAGE_IN_FLIGHT, Math.floor(pool / 2)));
+  return Math.max(1, Math.min(DEFAULT_STORAGE_IN_FLIGHT, _halfPool()));
+}
+
+function _halfPool(): number {
+  return Math.floor((Number(process.env.UV_THREADPOOL_SIZE) || 4) / 2);
 }
 
 let maxInFlight = 0; // decided on first use: the bin sets UV_THREADPOOL_SIZE before any call
+let localInFlight = 0; // likewise, for a runs directory on a local file system
 
 /** Counts every storage call (a bench wraps it to count the idle cost). */
 export const storageCalls: { total: number; byOp: Record<string, number> } = { total: 0, byOp: {} };
@@ -70,7 +77,7 @@ export const storageCalls: { total: number; byOp: Record<string, number> } = { t
 function _state(runsDir: string): DirState {
   let state = states.get(runsDir);
   if (!state) {
-    state = { runsDir, inFlight: 0, stuck: 0, queue: [], unresponsiveSince: null, listeners: new Set() };
+    state = { runsDir, inFlight: 0, stuck: 0, queue: [], unresponsiveSince: null, listeners: new Set(), local: false };
     states.set(runsDir, state);
   }
   return state;
@@ -95,9 +102,20 @@ export function onStorageHealth(runsDir: string, listener: (health: StorageHealt
   return () => state.listeners.delete(listener);
 }
 
-/** Sets the cap on calls in flight per runs directory (for measurements; at least 1). */
+/** Sets the cap on calls in flight per runs directory, local or not (for measurements; at least 1). */
 export function setStorageInFlight(value: number): void {
   maxInFlight = Math.max(1, Math.floor(value));
+  localInFlight = maxInFlight;
+}
+
+/**
+ * Says whether a runs directory is on a local file system (src/scan.ts tells it by statfs). A
+ * local one may have half of libuv's pool in flight (32 under the bin), not 16: reading a cold
+ * local disk wants many reads queued at the device, and a local disk does not hang on its own
+ * the way a network mount does. Half the pool always stays free for everything else.
+ */
+export function setStorageLocal(runsDir: string, local: boolean): void {
+  _state(runsDir).local = local;
 }
 
 function _mark(state: DirState, unresponsive: boolean): void {
@@ -130,7 +148,10 @@ export function storageCall<T>(
 ): Promise<T> {
   const timeoutMs = options.storageTimeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS;
   const state = _state(runsDir);
-  if (maxInFlight === 0) maxInFlight = _defaultInFlight();
+  if (maxInFlight === 0) {
+    maxInFlight = _defaultInFlight();
+    localInFlight = Math.max(maxInFlight, _halfPool());
+  }
   // Work whose caller has gone (a client that disconnected) makes no further file call.
   if (options.signal?.aborted) return Promise.reject(options.signal.reason);
   storageCalls.total++;
@@ -190,7 +211,7 @@ export function storageCall<T>(
         },
       );
     }
-    if (state.inFlight < maxInFlight) start();
+    if (state.inFlight < (state.local ? localInFlight : maxInFlight)) start();
     else state.queue.push(start);
   });
 }
