@@ -46,8 +46,8 @@ export interface RunIndexOptions extends RunsOptions {
  * where modification times have whole-second grain (sshfs, SFTP) a second change within the same
  * second leaves the stat as it was.
  */
-const RECHECK_MS = 350;
-const RECHECKS = 8;
+const RECHECK_MS = 200;
+const RECHECKS = 14;
 
 /** Summaries re-stat'ed per revalidation cycle. */
 export const REVALIDATE_BATCH = 2;
