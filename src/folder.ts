@@ -232,7 +232,7 @@ export async function readSummary(
     return { text: buffer.toString("utf8", 0, length), stamp };
   } finally {
     // Not awaited: a close that hangs holds its slot, never the caller.
-    void storage.call("close", () => handle.close()).catch(() => {});
+    storage.close(handle);
   }
 }
 

@@ -217,7 +217,7 @@ async function _cachedEntries(
     }
     bytes = bytes.subarray(0, length);
   } finally {
-    void storage.call("close", () => file.handle.close()).catch(() => {});
+    storage.close(file.handle);
   }
   // Requests for one manifest that miss together share one parse.
   let parse = manifestParses.get(key);

@@ -203,7 +203,7 @@ export async function regularFileSizeAsync(path: string, storage: Storage): Prom
     }
     return opened === path ? stat.size : null;
   } finally {
-    void storage.call("close", () => handle.close()).catch(() => {});
+    storage.close(handle);
   }
 }
 

@@ -68,7 +68,7 @@ export async function openRunHandle(storage: Storage, runDir: string): Promise<R
   const close = () => {
     if (closed) return;
     closed = true;
-    void storage.call("close", () => dir.close()).catch(() => {});
+    storage.close(dir);
   };
   try {
     const stat = await storage.call("fstat", () => dir.stat());
@@ -168,7 +168,7 @@ export async function openUnder(storage: Storage, run: RunHandle, rel: string): 
     keep = true;
     return { ok: true, file, stat, realPath };
   } finally {
-    if (!keep) void storage.call("close", () => file.close()).catch(() => {});
+    if (!keep) storage.close(file);
   }
 }
 
@@ -176,7 +176,7 @@ export async function openUnder(storage: Storage, run: RunHandle, rel: string): 
 export async function sizeUnder(storage: Storage, run: RunHandle, rel: string): Promise<number | null> {
   const opened = await openUnder(storage, run, rel);
   if (!opened.ok) return null;
-  void storage.call("close", () => opened.file.close()).catch(() => {});
+  storage.close(opened.file);
   return opened.stat.size;
 }
 

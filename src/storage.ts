@@ -240,8 +240,14 @@ export interface Storage {
    * deadline); a few are stated one by one.
    */
   identities(paths: readonly string[]): Promise<(FileIdentity | null)[]>;
-  /** Any other call on a handle or path of this directory (a read, an fstat, a close). */
+  /** Any other call on a handle or path of this directory (a read, an fstat). */
   call<T>(op: string, call: () => Promise<T>, late?: (value: T) => void): Promise<T>;
+  /**
+   * Closes a handle (a file, a directory) without waiting. Through a slot like any call; where
+   * the layer refuses it (the directory is not answering, the work was aborted) the handle is
+   * closed directly all the same: a descriptor is never left for the garbage collector.
+   */
+  close(handle: { close(): Promise<void> }): void;
 }
 
 /** One entry of a directory listing; `"unknown"`: the listing did not say (an `lstat` decides). */
@@ -303,6 +309,9 @@ export function storageOf(runsDir: string, options: StorageOptions = {}): Storag
         (handle) => void handle.close().catch(() => {}),
       ),
     call,
+    close: (handle) => {
+      void call("close", () => handle.close()).catch(() => handle.close().catch(() => {}));
+    },
   };
 }
 

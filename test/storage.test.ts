@@ -48,6 +48,20 @@ describe("storageCall", () => {
     expect((await storageOf(runsDir).stat(runsDir)).isDirectory()).toBe(true);
   });
 
+  it("closes a handle even while its runs directory is not answering (no descriptor left to the garbage collector)", async () => {
+    const { runsDir } = makeRunsDir();
+    writeFileSync(join(runsDir, "file.txt"), "x");
+    const storage = storageOf(runsDir, { storageTimeoutMs: 100 });
+    const handle = await storage.open(join(runsDir, "file.txt"), 0);
+    const { call, release } = hang(runsDir, 100);
+    await call.catch(() => {});
+    expect(storageHealth(runsDir).unresponsiveSince).not.toBeNull(); // every new call is refused now
+    storage.close(handle);
+    await sleep(20);
+    expect(handle.fd).toBe(-1);
+    release();
+  });
+
   it("never lets one hung runs directory hold the slots of another", async () => {
     const one = makeRunsDir().runsDir;
     const two = makeRunsDir().runsDir;
