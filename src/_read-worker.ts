@@ -22,6 +22,11 @@ import { runInSlices } from "./_slices.ts";
 const WORKER_SOURCE = `
 const fs = require("node:fs");
 const { parentPort } = require("node:worker_threads");
+// Background work: on Linux this lowers the priority of this thread only, so the event loop (and
+// its garbage collector's helpers) win a core whenever they want one; the reads fill the rest.
+try {
+  require("node:os").setPriority(10);
+} catch {}
 function openedAt(fd, path) {
   if (process.platform !== "linux") return true;
   try {
