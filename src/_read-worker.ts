@@ -24,9 +24,13 @@ const fs = require("node:fs");
 const { parentPort } = require("node:worker_threads");
 // Background work: on Linux this lowers the priority of this thread only, so the event loop (and
 // its garbage collector's helpers) win a core whenever they want one; the reads fill the rest.
-try {
-  require("node:os").setPriority(10);
-} catch {}
+// (Elsewhere it would lower the whole process: left alone there.)
+if (process.platform === "linux") {
+  try {
+    const os = require("node:os");
+    os.setPriority(Math.max(os.getPriority(), 10));
+  } catch {}
+}
 function openedAt(fd, path) {
   if (process.platform !== "linux") return true;
   try {
@@ -95,7 +99,7 @@ parentPort.on("message", ({ list, chunk, dir, names, maxBytes, flags, file, slow
   let slow = 0;
   let timed = 0;
   for (let i = 0; i < names.length; i++) {
-    const started = performance.now();
+    let started = performance.now();
     const runDir = dir + "/" + names[i];
     let fd = -1;
     let code = null;
@@ -121,6 +125,7 @@ parentPort.on("message", ({ list, chunk, dir, names, maxBytes, flags, file, slow
           if (used + stat.size > bytes.length) {
             flush();
             if (stat.size > bytes.length) bytes = Buffer.allocUnsafeSlow(stat.size);
+            started = performance.now(); // (waiting for the event loop is not a slow read)
           }
           let length = 0;
           while (length < stat.size) {
@@ -261,16 +266,45 @@ export function listOffThread(runsDir: string, timeoutMs: number): Promise<DirEn
   });
 }
 
+/** One summary of a batch as text (a decode that fails, a string too long for V8, is an `EIO`). */
+function _decoded(bytes: Buffer, start: number, end: number, stamps: Float64Array, i: number): SummaryRead {
+  try {
+    const stamp = { mtimeMs: stamps[3 * i]!, size: stamps[3 * i + 1]!, ino: stamps[3 * i + 2]! };
+    return { text: bytes.toString("utf8", start, end), stamp };
+  } catch {
+    return { code: "EIO" };
+  }
+}
+
 /** Read workers between jobs; at most one per core, two at most. */
 const idle: Worker[] = [];
 
-/** An idle read worker, or a new one; `null` when none can start. */
+/**
+ * Read workers alive at once, busy or idle (a worker left on a hung disk counts until it exits):
+ * concurrent scans share them, and a scan that finds none free reads through the storage layer.
+ */
+const MAX_LIVE = 4;
+let live = 0;
+
+/** Read workers alive now (for tests). */
+export function liveReadWorkers(): number {
+  return live;
+}
+
+/** An idle read worker, or a new one; `null` when none is free or none can start. */
 function _acquire(): Worker | null {
   const reused = idle.pop();
   if (reused) return reused;
+  if (live >= MAX_LIVE) return null;
   try {
     const worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false });
     worker.on("error", () => {}); // a worker that fails is dropped by its job (below)
+    live++;
+    worker.once("exit", () => {
+      live--;
+      const at = idle.indexOf(worker);
+      if (at >= 0) idle.splice(at, 1);
+    });
     return worker;
   } catch {
     return null;
@@ -341,13 +375,7 @@ function _readShare(
       const reads: SummaryRead[] = new Array(ends.length);
       for (let i = 0, start = 0; i < ends.length; i++) {
         const code = codes?.[i];
-        reads[i] =
-          code != null
-            ? { code }
-            : {
-                text: bytes.toString("utf8", start, ends[i]),
-                stamp: { mtimeMs: stamps[3 * i]!, size: stamps[3 * i + 1]!, ino: stamps[3 * i + 2]! },
-              };
+        reads[i] = code != null ? { code } : _decoded(bytes, start, ends[i]!, stamps, i);
         start = ends[i]!;
       }
       const first = handled;

@@ -49,7 +49,11 @@ function _scheduleDrain(): void {
 /** At the end of a turn (the check phase): what is left of its slice goes to queued tasks. */
 function _drain(): void {
   drainScheduled = false;
-  if (!turnOpen) turnEnds = performance.now() + SLICE_MS;
+  if (!turnOpen) {
+    // (a turn of its own: tasks that queue more while it runs share its slice)
+    turnOpen = true;
+    turnEnds = performance.now() + SLICE_MS;
+  }
   try {
     while (queued.length > 0 && performance.now() < turnEnds) queued.shift()!();
   } finally {

@@ -111,11 +111,22 @@ export function setStorageInFlight(value: number): void {
 /**
  * Says whether a runs directory is on a local file system (src/scan.ts tells it by statfs). A
  * local one may have half of libuv's pool in flight (32 under the bin), not 16: reading a cold
- * local disk wants many reads queued at the device, and a local disk does not hang on its own
- * the way a network mount does. Half the pool always stays free for everything else.
+ * local disk wants many reads queued at the device. Each directory leaves at least half the pool
+ * to the others; several busy directories together can fill it (docs/service-durability.md).
  */
 export function setStorageLocal(runsDir: string, local: boolean): void {
-  _state(runsDir).local = local;
+  const state = _state(runsDir);
+  state.local = local;
+  _startQueued(state);
+}
+
+function _cap(state: DirState): number {
+  return state.local ? localInFlight : maxInFlight;
+}
+
+/** Starts queued calls while the directory has free slots (first in, first out). */
+function _startQueued(state: DirState): void {
+  while (state.queue.length > 0 && state.inFlight < _cap(state)) state.queue.shift()!();
 }
 
 function _mark(state: DirState, unresponsive: boolean): void {
@@ -180,8 +191,7 @@ export function storageCall<T>(
       if (timedOut) state.stuck--;
       else _mark(state, false);
       if (state.stuck === 0) _mark(state, false);
-      const next = state.queue.shift();
-      if (next) next();
+      _startQueued(state);
     };
     function start() {
       state.inFlight++;
@@ -211,8 +221,8 @@ export function storageCall<T>(
         },
       );
     }
-    if (state.inFlight < (state.local ? localInFlight : maxInFlight)) start();
-    else state.queue.push(start);
+    state.queue.push(start);
+    _startQueued(state);
   });
 }
 
@@ -264,6 +274,9 @@ export function entryType(stat: {
   return stat.isSymbolicLink() ? "symlink" : stat.isDirectory() ? "directory" : "other";
 }
 
+/** A directory of this size or more (when its link count says nothing) is listed in a read worker: about 256 entries. */
+const LARGE_DIR_BYTES = 8192;
+
 /** At least this many paths are stated in the directory's worker thread, as one call. */
 const WORKER_STAT_PATHS = 16;
 
@@ -283,11 +296,16 @@ export function storageOf(runsDir: string, options: StorageOptions = {}): Storag
     readdir: (path, types) =>
       call("readdir", async () => {
         if (!types) return (await fsp.readdir(path)).map((name) => ({ name, type: "unknown" as const }));
-        // A directory holding many folders (its link count says how many) is listed in a read
-        // worker: a few messages, instead of one promise per entry on the event loop.
-        if ((await fsp.stat(path)).nlink - 2 >= OFF_THREAD_MIN_ENTRIES) {
+        // A directory holding many folders is listed in a read worker: a few messages, instead
+        // of one promise per entry on the event loop. Its link count says how many it holds; a
+        // count of 1 says nothing (btrfs; ext4 past 65,000 folders), and then its size does.
+        const started = Date.now();
+        const { nlink, size } = await fsp.stat(path);
+        if (nlink === 1 ? size >= LARGE_DIR_BYTES : nlink - 2 >= OFF_THREAD_MIN_ENTRIES) {
           const listed = await listOffThread(path, timeoutMs);
           if (listed) return listed;
+          // (no answer in time: the call has missed its deadline, so no second listing behind it)
+          if (Date.now() - started >= timeoutMs) throw storageUnavailable(runsDir, timeoutMs);
         }
         return _readdirInChunks(path);
       }),

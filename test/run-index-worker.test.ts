@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { judgeSummary, readSummarySync, type FolderVerdict } from "../src/folder.ts";
-import { listOffThread, readSummariesOffThread } from "../src/_read-worker.ts";
+import { listOffThread, liveReadWorkers, readSummariesOffThread } from "../src/_read-worker.ts";
 import { storageOf, type DirEntry } from "../src/storage.ts";
 import { createRunIndex } from "../src/run-index.ts";
 import { listRetainedRuns } from "../src/runs.ts";
@@ -149,6 +149,27 @@ describe("index start: summaries read in a worker thread", () => {
     // The storage layer takes that path for a directory this large, and gives the same answer.
     expect(byName(await storageOf(runsDir).readdir(runsDir, true))).toEqual(expected);
     expect(await listOffThread(join(root, "missing"), 10_000)).toBeNull();
+  });
+
+  it("starts at most four read workers however many listings run at once; the rest list through the pool", async () => {
+    const { runsDir } = makeRunsDir();
+    writeManyRuns(runsDir, 300);
+    const expected = readdirSync(runsDir).sort();
+    let most = 0;
+    const watching = setInterval(() => {
+      most = Math.max(most, liveReadWorkers());
+    }, 1);
+    const listings = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const entries = await storageOf(runsDir).readdir(runsDir, true);
+        most = Math.max(most, liveReadWorkers());
+        return entries.map((entry) => entry.name).sort();
+      }),
+    );
+    clearInterval(watching);
+    for (const names of listings) expect(names).toEqual(expected);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(4);
   });
 
   it("splits a large directory between workers and reads each summary exactly once", async () => {

@@ -37,4 +37,29 @@ describe("storage slots per runs directory", () => {
     expect(storageHealth(local)).toMatchObject({ inFlight: 0, queued: 0 });
     expect(storageHealth(network)).toMatchObject({ inFlight: 0, queued: 0 });
   });
+
+  it("starts queued calls first, in order, when a directory turns out to be local", async () => {
+    const dir = makeRunsDir().runsDir;
+    setStorageLocal(dir, false);
+    const order: number[] = [];
+    let release!: () => void;
+    const stuck = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const calls = Array.from({ length: 40 }, (_, i) =>
+      storageCall(dir, "test-order", () => {
+        order.push(i);
+        return stuck;
+      }),
+    );
+    expect(storageHealth(dir)).toMatchObject({ inFlight: 16, queued: 24 });
+    setStorageLocal(dir, true);
+    expect(storageHealth(dir)).toMatchObject({ inFlight: 32, queued: 8 });
+    const late = storageCall(dir, "test-order", async () => {
+      order.push(40);
+    });
+    release();
+    await Promise.all([...calls, late]);
+    expect(order).toEqual([...Array(41).keys()]);
+  });
 });
