@@ -225,45 +225,23 @@ const LIST_CHUNK = 4096;
  * (a failed call, no worker, no answer within `timeoutMs`): the caller then lists it through the
  * storage layer, which says why.
  */
-export function listOffThread(runsDir: string, timeoutMs: number): Promise<DirEntry[] | null> {
+export async function listOffThread(runsDir: string, timeoutMs: number): Promise<DirEntry[] | null> {
   const worker = _acquire();
-  if (!worker) return Promise.resolve(null);
-  return new Promise((resolve) => {
-    const entries: DirEntry[] = [];
-    let settled = false;
-    const finish = (clean: boolean, value: DirEntry[] | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      worker.off("message", onMessage);
-      worker.off("exit", onExit);
-      if (clean) _release(worker);
-      else {
-        worker.unref();
-        void worker.terminate().catch(() => {});
-      }
-      resolve(value);
-    };
-    const onExit = () => finish(false, null);
-    let timer = setTimeout(() => finish(false, null), timeoutMs);
-    const onMessage = (message: { names?: string[]; types?: Uint8Array; listed?: number; error?: string }) => {
-      if (settled) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => finish(false, null), timeoutMs);
-      runInSlices(() => {
-        if (settled) return;
-        if (message.error !== undefined) return finish(true, null);
-        if (message.listed !== undefined) return finish(true, entries.length === message.listed ? entries : null);
-        const { names = [], types = new Uint8Array() } = message;
-        for (let i = 0; i < names.length; i++)
-          entries.push({ name: names[i]!, type: types[i] === 1 ? "directory" : types[i] === 2 ? "symlink" : "other" });
-      });
-    };
-    worker.unref();
-    worker.on("message", onMessage);
-    worker.on("exit", onExit);
-    worker.postMessage({ list: runsDir, chunk: LIST_CHUNK });
+  if (!worker) return null;
+  const entries: DirEntry[] = [];
+  let listed: DirEntry[] | null = null;
+  type Answer = { names?: string[]; types?: Uint8Array; listed?: number; error?: string };
+  await _runJob<Answer>(worker, { list: runsDir, chunk: LIST_CHUNK }, timeoutMs, (message, done) => {
+    if (message.error !== undefined) return done(true);
+    if (message.listed !== undefined) {
+      if (entries.length === message.listed) listed = entries;
+      return done(true);
+    }
+    const { names = [], types = new Uint8Array() } = message;
+    for (let i = 0; i < names.length; i++)
+      entries.push({ name: names[i]!, type: types[i] === 1 ? "directory" : types[i] === 2 ? "symlink" : "other" });
   });
+  return listed;
 }
 
 /** One summary of a batch as text (a decode that fails, a string too long for V8, is an `EIO`). */
@@ -319,21 +297,72 @@ function _release(worker: Worker): void {
 }
 
 /** One worker's share: resolves with how many of `names`, from the first, were read. */
-function _readShare(
+async function _readShare(
   runsDir: string,
   names: readonly string[],
   maxBytes: number,
   timeoutMs: number,
   onBatch: (first: number, reads: SummaryRead[]) => void,
 ): Promise<number> {
-  if (names.length === 0) return Promise.resolve(0);
+  if (names.length === 0) return 0;
   const worker = _acquire();
-  if (!worker) return Promise.resolve(0);
+  if (!worker) return 0;
+  let handled = 0;
+  const ack = new SharedArrayBuffer(4);
+  const acked = new Int32Array(ack);
+  type Answer = {
+    stop?: number;
+    bytes?: ArrayBuffer;
+    ends?: Int32Array;
+    codes?: (string | undefined)[] | null;
+    stamps?: Float64Array;
+  };
+  const job = {
+    dir: runsDir,
+    names,
+    maxBytes,
+    flags: OPEN_FLAGS,
+    file: SUMMARY_FILE,
+    slowMs: SLOW_SYNC_READ_MS,
+    batch: BATCH,
+    batchBytes: BATCH_BYTES,
+    ack,
+  };
+  await _runJob<Answer>(worker, job, timeoutMs, (message, done) => {
+    if (message.stop !== undefined) return done(true);
+    const { ends = new Int32Array(), codes = null, stamps = new Float64Array() } = message;
+    const bytes = Buffer.from(message.bytes ?? new ArrayBuffer(0));
+    const reads: SummaryRead[] = new Array(ends.length);
+    for (let i = 0, start = 0; i < ends.length; i++) {
+      const code = codes?.[i];
+      reads[i] = code != null ? { code } : _decoded(bytes, start, ends[i]!, stamps, i);
+      start = ends[i]!;
+    }
+    const first = handled;
+    handled += reads.length;
+    onBatch(first, reads);
+    Atomics.add(acked, 0, 1);
+    Atomics.notify(acked, 0);
+  });
+  return handled;
+}
+
+/**
+ * Runs one job on a read worker: posts `job`, hands each answer to `onAnswer` in slices of the
+ * event loop's turns (two workers' queued batches would otherwise be parsed in one go), and ends
+ * when `onAnswer` calls `done` (`clean`: the worker said it stopped, and takes the next job), when
+ * the worker exits, or when no answer arrives within `timeoutMs`: a failed worker, or a disk that
+ * stopped answering, is then left to finish or hang on its own, never keeping the process alive.
+ */
+function _runJob<Answer>(
+  worker: Worker,
+  job: object,
+  timeoutMs: number,
+  onAnswer: (message: Answer, done: (clean: boolean) => void) => void,
+): Promise<void> {
   return new Promise((resolve) => {
-    let handled = 0;
     let settled = false;
-    /** `clean`: the worker said it stopped, and can take another job. */
-    const finish = (clean: boolean) => {
+    const done = (clean: boolean) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -341,62 +370,24 @@ function _readShare(
       worker.off("exit", onExit);
       if (clean) _release(worker);
       else {
-        // Failed, or no batch in time (a disk that stopped answering): left to finish or hang on its own.
         worker.unref();
         void worker.terminate().catch(() => {});
       }
-      resolve(handled);
+      resolve();
     };
-    const onExit = () => finish(false);
-    let timer = setTimeout(() => finish(false), timeoutMs);
-    const ack = new SharedArrayBuffer(4);
-    const acked = new Int32Array(ack);
-    const onMessage = (message: {
-      stop?: number;
-      bytes?: ArrayBuffer;
-      ends?: Int32Array;
-      codes?: (string | undefined)[] | null;
-      stamps?: Float64Array;
-    }) => {
+    const onExit = () => done(false);
+    let timer = setTimeout(() => done(false), timeoutMs);
+    const onMessage = (message: Answer) => {
       if (settled) return;
       clearTimeout(timer);
-      timer = setTimeout(() => finish(false), timeoutMs);
-      // (handled in slices: both workers' queued batches would otherwise be parsed in one go)
-      runInSlices(() => handle(message));
-    };
-    const handle = (message: Parameters<typeof onMessage>[0]) => {
-      if (settled) return;
-      if (message.stop !== undefined) {
-        finish(true);
-        return;
-      }
-      const { ends = new Int32Array(), codes = null, stamps = new Float64Array() } = message;
-      const bytes = Buffer.from(message.bytes ?? new ArrayBuffer(0));
-      const reads: SummaryRead[] = new Array(ends.length);
-      for (let i = 0, start = 0; i < ends.length; i++) {
-        const code = codes?.[i];
-        reads[i] = code != null ? { code } : _decoded(bytes, start, ends[i]!, stamps, i);
-        start = ends[i]!;
-      }
-      const first = handled;
-      handled += reads.length;
-      onBatch(first, reads);
-      Atomics.add(acked, 0, 1);
-      Atomics.notify(acked, 0);
+      timer = setTimeout(() => done(false), timeoutMs);
+      runInSlices(() => {
+        if (!settled) onAnswer(message, done);
+      });
     };
     worker.unref(); // the timer keeps a caller's process alive while the job runs, never the worker
     worker.on("message", onMessage);
     worker.on("exit", onExit);
-    worker.postMessage({
-      dir: runsDir,
-      names,
-      maxBytes,
-      flags: OPEN_FLAGS,
-      file: SUMMARY_FILE,
-      slowMs: SLOW_SYNC_READ_MS,
-      batch: BATCH,
-      batchBytes: BATCH_BYTES,
-      ack,
-    });
+    worker.postMessage(job);
   });
 }

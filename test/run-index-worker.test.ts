@@ -61,16 +61,31 @@ const comparable = (verdict: FolderVerdict) =>
       ? { is: "problem", kind: verdict.kind, message: verdict.message }
       : { is: "skip" };
 
+/** Every folder's verdict from summaries read in workers, and the names they left unread. */
+async function judgedInWorkers(runsDir: string, names: string[], max: number) {
+  const verdicts: FolderVerdict[] = [];
+  const unread = await readSummariesOffThread(runsDir, names, max, 10_000, (first, reads) => {
+    for (const [i, summary] of reads.entries()) {
+      const name = names[first + i]!;
+      verdicts[first + i] = judgeSummary(join(runsDir, name), name, summary, max);
+    }
+  });
+  return { verdicts, unread };
+}
+
+/** Each verdict equals the synchronous reader's for the same folder. */
+function expectSameAsSync(runsDir: string, names: string[], verdicts: FolderVerdict[], max: number) {
+  for (const [i, name] of names.entries()) {
+    const runDir = join(runsDir, name);
+    const sync = judgeSummary(runDir, name, readSummarySync(runDir, max, true), max);
+    expect(comparable(verdicts[i]!), name).toEqual(comparable(sync));
+  }
+}
+
 describe("index start: summaries read in a worker thread", () => {
   it("judges every hostile folder exactly as the synchronous reader does", async () => {
     const { runsDir, names } = hostileRunsDir();
-    const fromWorker: FolderVerdict[] = [];
-    const unread = await readSummariesOffThread(runsDir, names, MAX, 10_000, (first, reads) => {
-      for (const [i, summary] of reads.entries()) {
-        const name = names[first + i]!;
-        fromWorker[first + i] = judgeSummary(join(runsDir, name), name, summary, MAX);
-      }
-    });
+    const { verdicts: fromWorker, unread } = await judgedInWorkers(runsDir, names, MAX);
     expect(unread).toEqual([]);
     const kinds = fromWorker.map((verdict) => (verdict.is === "problem" ? verdict.kind : verdict.is));
     expect(kinds).toEqual([
@@ -86,11 +101,7 @@ describe("index start: summaries read in a worker thread", () => {
       "unsafe-summary",
       "vanished",
     ]);
-    for (const [i, name] of names.entries()) {
-      const runDir = join(runsDir, name);
-      const sync = judgeSummary(runDir, name, readSummarySync(runDir, MAX, true), MAX);
-      expect(comparable(fromWorker[i]!), name).toEqual(comparable(sync));
-    }
+    expectSameAsSync(runsDir, names, fromWorker, MAX);
   });
 
   it("hands back many summaries in batches, in order", async () => {
@@ -118,19 +129,9 @@ describe("index start: summaries read in a worker thread", () => {
       i % 7 === 0 ? { note: `é✓🙂${"x".repeat(300 * 1024)}` } : { note: `é✓🙂${i}` },
     ).sort();
     for (const [i, name] of names.entries()) if (i % 5 === 0) writeSummaryText(runsDir, name, `{"runId":"${name}",`);
-    const fromWorker: FolderVerdict[] = [];
-    const unread = await readSummariesOffThread(runsDir, names, max, 10_000, (first, reads) => {
-      for (const [i, summary] of reads.entries()) {
-        const name = names[first + i]!;
-        fromWorker[first + i] = judgeSummary(join(runsDir, name), name, summary, max);
-      }
-    });
+    const { verdicts: fromWorker, unread } = await judgedInWorkers(runsDir, names, max);
     expect(unread).toEqual([]);
-    for (const [i, name] of names.entries()) {
-      const runDir = join(runsDir, name);
-      const sync = judgeSummary(runDir, name, readSummarySync(runDir, max, true), max);
-      expect(comparable(fromWorker[i]!), name).toEqual(comparable(sync));
-    }
+    expectSameAsSync(runsDir, names, fromWorker, max);
     expect(fromWorker.filter((verdict) => verdict.is === "run")).toHaveLength(240);
   });
 
