@@ -51,6 +51,8 @@ interface DirState {
   listeners: Set<(health: StorageHealth) => void>;
   /** On a local file system (see {@link setStorageLocal}). */
   local: boolean;
+  /** Handles whose close was refused while the directory did not answer: closed when it answers. */
+  closeLater: Set<{ close(): Promise<void> }>;
 }
 
 const states = new Map<string, DirState>();
@@ -77,7 +79,16 @@ export const storageCalls: { total: number; byOp: Record<string, number> } = { t
 function _state(runsDir: string): DirState {
   let state = states.get(runsDir);
   if (!state) {
-    state = { runsDir, inFlight: 0, stuck: 0, queue: [], unresponsiveSince: null, listeners: new Set(), local: false };
+    state = {
+      runsDir,
+      inFlight: 0,
+      stuck: 0,
+      queue: [],
+      unresponsiveSince: null,
+      listeners: new Set(),
+      local: false,
+      closeLater: new Set(),
+    };
     states.set(runsDir, state);
   }
   return state;
@@ -129,9 +140,31 @@ function _startQueued(state: DirState): void {
   while (state.queue.length > 0 && state.inFlight < _cap(state)) state.queue.shift()!();
 }
 
+/**
+ * Closes a handle through a slot. Refused because the directory does not answer, it waits for the
+ * directory to answer again (a close on a hung mount would hold a pool thread outside the cap;
+ * an open descriptor costs less); refused for another reason (aborted work), it is closed at once.
+ */
+function _close(runsDir: string, handle: { close(): Promise<void> }, options: StorageOptions = {}): void {
+  const settings = { storageTimeoutMs: options.storageTimeoutMs };
+  void storageCall(runsDir, "close", () => handle.close(), settings).catch((error: unknown) => {
+    const state = _state(runsDir);
+    if (isGuideBoardError(error, "STORAGE_UNAVAILABLE") && state.unresponsiveSince !== null)
+      state.closeLater.add(handle);
+    else void handle.close().catch(() => {});
+  });
+}
+
 function _mark(state: DirState, unresponsive: boolean): void {
   if ((state.unresponsiveSince !== null) === unresponsive) return;
   state.unresponsiveSince = unresponsive ? Date.now() : null;
+  if (!unresponsive && state.closeLater.size > 0) {
+    const handles = [...state.closeLater];
+    state.closeLater.clear();
+    queueMicrotask(() => {
+      for (const handle of handles) _close(state.runsDir, handle);
+    });
+  }
   const health = storageHealth(state.runsDir);
   for (const listener of state.listeners) listener(health);
 }
@@ -253,9 +286,10 @@ export interface Storage {
   /** Any other call on a handle or path of this directory (a read, an fstat). */
   call<T>(op: string, call: () => Promise<T>, late?: (value: T) => void): Promise<T>;
   /**
-   * Closes a handle (a file, a directory) without waiting. Through a slot like any call; where
-   * the layer refuses it (the directory is not answering, the work was aborted) the handle is
-   * closed directly all the same: a descriptor is never left for the garbage collector.
+   * Closes a handle (a file, a directory) without waiting, through a slot like any call. Refused
+   * because the directory is not answering, it is closed when the directory answers again (a
+   * close on a hung mount would hold a pool thread outside the directory's slots); a descriptor
+   * is never left for the garbage collector.
    */
   close(handle: { close(): Promise<void> }): void;
 }
@@ -327,9 +361,7 @@ export function storageOf(runsDir: string, options: StorageOptions = {}): Storag
         (handle) => void handle.close().catch(() => {}),
       ),
     call,
-    close: (handle) => {
-      void call("close", () => handle.close()).catch(() => handle.close().catch(() => {}));
-    },
+    close: (handle) => _close(runsDir, handle, settings),
   };
 }
 
