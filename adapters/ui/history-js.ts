@@ -104,8 +104,13 @@ export const HISTORY_JS = String.raw`
       if (series.length > 1) chart.append(svgEl("text", { class: "axis", x: m.left + plotW, y: height - 6, "text-anchor": "end", text: last }));
     }
     // One tab stop for the whole chart (the newest bar); the arrow keys, Home and End move between bars.
+    // A redraw (new runs, a resize) keeps the bar that had the tab stop, and the focus if it was there.
     var bars = Array.prototype.slice.call(chart.querySelectorAll("a.bar"));
-    bars.forEach(function (bar, i) { bar.setAttribute("tabindex", i === bars.length - 1 ? "0" : "-1"); });
+    var before = figure.querySelector('a.bar[tabindex="0"]');
+    var focused = before !== null && document.activeElement === before;
+    var stop = before ? bars.findIndex(function (bar) { return bar.dataset.runId === before.dataset.runId; }) : -1;
+    if (stop < 0) stop = bars.length - 1;
+    bars.forEach(function (bar, i) { bar.setAttribute("tabindex", i === stop ? "0" : "-1"); });
     chart.addEventListener("keydown", function (event) {
       var at = bars.indexOf(event.target);
       var to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: bars.length - 1 }[event.key];
@@ -116,6 +121,7 @@ export const HISTORY_JS = String.raw`
       bars[to].focus();
     });
     figure.replaceChildren(chart);
+    if (focused && bars[stop]) bars[stop].focus();
   }
 
   /** The trend section of the runs list: the last N runs matching the list's filters. */

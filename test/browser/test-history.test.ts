@@ -234,6 +234,12 @@ describe("the test trend chart", () => {
     expect(await inPage(page, "document.activeElement.dataset.runId")).toBe(id(1));
     await page.keyboard.press("ArrowRight");
     expect(await inPage(page, "document.activeElement.getAttribute('tabindex')")).toBe("0");
+    // A redraw (here a resize) keeps the focused bar and its tab stop.
+    await inPage(page, `document.querySelector("#trend svg").dataset.drawn = "before"`);
+    await page.setViewportSize({ width: 1000, height: 900 });
+    await eventually(() => inPage(page, `document.querySelector("#trend svg").dataset.drawn ?? "again"`)).toBe("again");
+    expect(await inPage(page, "document.activeElement.dataset.runId")).toBe(id(2));
+    expect(await inPage(page, "document.activeElement.getAttribute('tabindex')")).toBe("0");
     await shot(page, "history-trend-focus");
     await page.keyboard.press("Enter");
     await eventually(() => hashOf(page)).toBe(`#/runs/${id(2)}`);
