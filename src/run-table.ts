@@ -82,22 +82,18 @@ export function createRunTable(): RunTable {
     if (state === null) states.delete(name);
     else states.set(name, state);
     let winnerAfter: string | undefined;
-    let after: RunEntry | null = null;
-    if (folders.size === 1 && dirs.length === 1 && dirs[0] === dir) {
-      // One runs directory (the common case): no duplicates to weigh.
-      after = state?.entry ?? null;
-      if (after) winnerAfter = dir;
-      if (state?.problem) problems.set(`${dir}\0${name}`, state.problem);
-      else if (problems.size > 0) problems.delete(`${dir}\0${name}`);
-    } else {
-      winnerAfter = dirs.find((d) => folders.get(d)?.get(name)?.entry);
-      after = winnerAfter === undefined ? null : folders.get(winnerAfter)!.get(name)!.entry;
-      for (const d of folders.keys()) {
-        const folder = folders.get(d)!.get(name);
-        const diagnostic = folder?.problem ?? (folder?.entry && d !== winnerAfter ? _duplicate(d, name) : null);
-        if (diagnostic) problems.set(`${d}\0${name}`, diagnostic);
-        else problems.delete(`${d}\0${name}`);
+    for (const d of dirs) {
+      if (folders.get(d)?.get(name)?.entry) {
+        winnerAfter = d;
+        break;
       }
+    }
+    const after = winnerAfter === undefined ? null : folders.get(winnerAfter)!.get(name)!.entry;
+    for (const [d, inDir] of folders) {
+      const folder = inDir.get(name);
+      const diagnostic = folder?.problem ?? (folder?.entry && d !== winnerAfter ? _duplicate(d, name) : null);
+      if (diagnostic) problems.set(`${d}\0${name}`, diagnostic);
+      else if (problems.size > 0) problems.delete(`${d}\0${name}`); // (no key to build while none is held)
     }
     if (winnerAfter === undefined) winners.delete(name);
     else winners.set(name, winnerAfter);
