@@ -19,8 +19,8 @@ import { reportPaths, type ReportList, type ReportPage } from "./reports.ts";
 import type { RetainedRun } from "./run.ts";
 import { createRunTable, type FolderState } from "./run-table.ts";
 import { runsOptionsOf, type RetainedRunList, type RunsOptions } from "./runs.ts";
-import { isLocalFs, resolveRunsDirsAsync, runsDirProblem, type Diagnostic } from "./scan.ts";
-import { storageOf, type Storage } from "./storage.ts";
+import { resolveRunsDirsAsync, runsDirProblem, type Diagnostic } from "./scan.ts";
+import { isLocalFs, storageOf, type Storage } from "./storage.ts";
 
 /** Options of {@link createRunIndex}. */
 export interface RunIndexOptions extends RunsOptions {

@@ -1,5 +1,4 @@
 import { realpathSync } from "node:fs";
-import { statfs } from "node:fs/promises";
 import { z } from "zod";
 import { OFF_THREAD_MIN_ENTRIES, readSummariesOffThread, SLOW_SYNC_READ_MS } from "./_read-worker.ts";
 import { createSlicer } from "./_slices.ts";
@@ -17,7 +16,7 @@ import {
 import { toRunKey, type RunEntry, type RunKey } from "./run.ts";
 import {
   DEFAULT_STORAGE_TIMEOUT_MS,
-  setStorageLocal,
+  isLocalFs,
   storageOf,
   storageUnavailable,
   type DirEntry,
@@ -324,47 +323,6 @@ export function runsDirProblem(runsDir: string, error: unknown): Diagnostic {
     };
   }
   return { runsDir, entry: null, kind: "runs-dir-unreadable", message: "Runs directory cannot be read." };
-}
-
-/** File systems whose calls go over a network (statfs magic numbers): never read synchronously. */
-const NETWORK_FS = new Set([
-  0x6969, // NFS
-  0x517b, // SMB
-  0xff534d42, // CIFS
-  0xfe534d42, // SMB2
-  0x65735546, // FUSE (sshfs, s3fs, gcsfuse, …)
-  0x00c36400, // Ceph
-  0x5346414f, // AFS
-  0x01021997, // 9P
-  0x0bd00bd0, // Lustre
-  0x01161970, // GFS2
-  0x7461636f, // OCFS2
-  0x6b414653, // AFS (kafs)
-]);
-
-const fsTypes = new Map<string, { network: boolean; at: number }>();
-
-/**
- * Whether `runsDir` is on a local file system (by its type, as statfs gives it; not a network
- * mount, and not a file system that cannot be told). Answered from a cache.
- */
-export async function isLocalFs(runsDir: string, options: StorageOptions): Promise<boolean> {
-  return !(await _isNetworkFs(runsDir, options));
-}
-
-async function _isNetworkFs(runsDir: string, options: StorageOptions): Promise<boolean> {
-  const known = fsTypes.get(runsDir);
-  if (known && Date.now() - known.at < 10_000) return known.network;
-  let network = true;
-  try {
-    const stat = await storageOf(runsDir, options).call("statfs", () => statfs(runsDir));
-    network = NETWORK_FS.has(Number(stat.type) >>> 0);
-  } catch {
-    // Unknown: read asynchronously.
-  }
-  fsTypes.set(runsDir, { network, at: Date.now() });
-  setStorageLocal(runsDir, !network);
-  return network;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { promises as fsp, type Stats } from "node:fs";
+import { statfs } from "node:fs/promises";
 import { listOffThread, OFF_THREAD_MIN_ENTRIES } from "./_read-worker.ts";
 import { type FileIdentity, fileIdentity, statInWorker } from "./_stat-worker.ts";
 import { GuideBoardError, isGuideBoardError } from "./errors.ts";
@@ -113,6 +114,47 @@ export function onStorageHealth(runsDir: string, listener: (health: StorageHealt
   return () => state.listeners.delete(listener);
 }
 
+/** File systems whose calls go over a network (statfs magic numbers): never read synchronously. */
+const NETWORK_FS = new Set([
+  0x6969, // NFS
+  0x517b, // SMB
+  0xff534d42, // CIFS
+  0xfe534d42, // SMB2
+  0x65735546, // FUSE (sshfs, s3fs, gcsfuse, …)
+  0x00c36400, // Ceph
+  0x5346414f, // AFS
+  0x01021997, // 9P
+  0x0bd00bd0, // Lustre
+  0x01161970, // GFS2
+  0x7461636f, // OCFS2
+  0x6b414653, // AFS (kafs)
+]);
+
+const fsTypes = new Map<string, { network: boolean; at: number }>();
+
+/**
+ * Whether `runsDir` is on a local file system (by its type, as statfs gives it; not a network
+ * mount, and not a file system that cannot be told). Answered from a cache.
+ */
+export async function isLocalFs(runsDir: string, options: StorageOptions): Promise<boolean> {
+  return !(await _isNetworkFs(runsDir, options));
+}
+
+async function _isNetworkFs(runsDir: string, options: StorageOptions): Promise<boolean> {
+  const known = fsTypes.get(runsDir);
+  if (known && Date.now() - known.at < 10_000) return known.network;
+  let network = true;
+  try {
+    const stat = await storageCall(runsDir, "statfs", () => statfs(runsDir), options);
+    network = NETWORK_FS.has(Number(stat.type) >>> 0);
+  } catch {
+    // Unknown: read asynchronously.
+  }
+  fsTypes.set(runsDir, { network, at: Date.now() });
+  setStorageLocal(runsDir, !network); // (a local one may have more calls in flight)
+  return network;
+}
+
 /** Sets the cap on calls in flight per runs directory, local or not (for measurements; at least 1). */
 export function setStorageInFlight(value: number): void {
   maxInFlight = Math.max(1, Math.floor(value));
@@ -120,7 +162,7 @@ export function setStorageInFlight(value: number): void {
 }
 
 /**
- * Says whether a runs directory is on a local file system (src/scan.ts tells it by statfs). A
+ * Says whether a runs directory is on a local file system ({@link isLocalFs} tells it by statfs). A
  * local one may have half of libuv's pool in flight (32 under the bin), not 16: reading a cold
  * local disk wants many reads queued at the device. Each directory leaves at least half the pool
  * to the others; several busy directories together can fill it (docs/service-durability.md).

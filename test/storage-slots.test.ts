@@ -3,8 +3,7 @@
 process.env.UV_THREADPOOL_SIZE = "64"; // before the first storage call decides the caps (as the bin does)
 
 import { describe, expect, it } from "vitest";
-import { isLocalFs } from "../src/scan.ts";
-import { setStorageLocal, storageCall, storageHealth, storageOf } from "../src/storage.ts";
+import { isLocalFs, setStorageLocal, storageCall, storageHealth, storageOf } from "../src/storage.ts";
 import { makeRunsDir } from "./helpers/runs.ts";
 
 /** `n` calls on `runsDir` that do not return until released. */
@@ -24,7 +23,7 @@ describe("storage slots per runs directory", () => {
     const local = makeRunsDir().runsDir;
     const network = makeRunsDir().runsDir;
     const other = makeRunsDir().runsDir;
-    expect(await isLocalFs(local, {})).toBe(true); // the scan's statfs marks it local
+    expect(await isLocalFs(local, {})).toBe(true); // its statfs marks it local
     setStorageLocal(network, false);
     const onLocal = holdCalls(local, 50);
     const onNetwork = holdCalls(network, 50);

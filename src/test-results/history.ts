@@ -8,9 +8,9 @@ import { reportRefs } from "../reports.ts";
 import type { RetainedRun } from "../run.ts";
 import type { RunIndex } from "../run-index.ts";
 import { listRetainedRuns, loadRun, runsOptionsOf } from "../runs.ts";
-import { isLocalFs, resolveRunsDirsAsync, type Diagnostic } from "../scan.ts";
+import { resolveRunsDirsAsync, type Diagnostic } from "../scan.ts";
 import type { FileIdentity } from "../_stat-worker.ts";
-import { runsDirOf, storageOf, type DirEntry, type StorageOptions } from "../storage.ts";
+import { isLocalFs, runsDirOf, storageOf, type DirEntry, type StorageOptions } from "../storage.ts";
 import { describeIssue, runStatusSchema, toEpochMs } from "../summary.ts";
 import { LruCache } from "./cache.ts";
 import {
