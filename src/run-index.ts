@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { isGuideBoardError } from "./errors.ts";
 import {
   childPath,
@@ -241,6 +241,20 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     );
   };
 
+  /**
+   * A runs directory's own stat as the poll compares it (identity, modification time, entries);
+   * `missing:<code>` when it cannot be stat'ed. Throws only `STORAGE_UNAVAILABLE`.
+   */
+  const fingerprint = async (dir: string, key: string): Promise<string> => {
+    try {
+      const stat = await storage(key).stat(dir);
+      return `${stat.dev}:${stat.ino}:${stat.mtimeMs}:${stat.nlink}:${stat.size}`;
+    } catch (error) {
+      if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
+      return `missing:${(error as NodeJS.ErrnoException).code ?? "?"}`;
+    }
+  };
+
   /** Re-resolves the runs directories and re-checks every folder (stamps first). */
   const revalidate = async () => {
     const diagnostics: Diagnostic[] = [];
@@ -250,6 +264,12 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       const found: Diagnostic[] = [];
       const [real] = await resolveRunsDirsAsync([dir], found, { storageTimeoutMs });
       if (real !== undefined) {
+        // The poll compares against the directory this scan reads (stat'ed before it is read):
+        // one replaced meanwhile at the same path (a remount, a restore) is then seen as moved.
+        await fingerprint(dir, real).then(
+          (print) => fingerprints.set(dir, print),
+          () => fingerprints.delete(dir),
+        );
         realOf.set(dir, real);
         if (!resolved.includes(real)) resolved.push(real);
         if (real !== dir) setHealth(dir, true);
@@ -260,6 +280,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
         if (!resolved.includes(known)) resolved.push(known);
       } else {
         realOf.delete(dir);
+        fingerprints.delete(dir); // (the next poll looks again whatever it finds)
         diagnostics.push(...found);
       }
     }
@@ -334,8 +355,18 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   const watchDir = (dir: string) => {
     if (options.watch === false || closed || dirWatchers.has(dir)) return;
     try {
-      // An event about the directory itself (moved away, replaced) means: look at everything.
-      const watcher = watch(dir, { persistent: false }, (_type, name) => schedule(dir, name ? name.toString() : null));
+      // An event about the directory itself (moved away, removed) comes with its own name on
+      // Linux, or none. This watcher then follows a folder no longer at `dir`: it goes, and the
+      // scan of everything watches whatever is at `dir` now (an entry of that name is read too).
+      const self = basename(dir);
+      const watcher = watch(dir, { persistent: false }, (_type, name) => {
+        const entry = name ? name.toString() : null;
+        if (entry !== null) schedule(dir, entry);
+        if (entry !== null && entry !== self) return;
+        watcher.close();
+        if (dirWatchers.get(dir) === watcher) dirWatchers.delete(dir);
+        schedule(dir, null);
+      });
       watcher.on("error", () => {});
       dirWatchers.set(dir, watcher);
     } catch {
@@ -394,14 +425,10 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
         const key = real ?? dir;
         let print: string;
         try {
-          const stat = await storage(key).stat(dir);
-          print = `${stat.dev}:${stat.ino}:${stat.mtimeMs}:${stat.nlink}:${stat.size}`;
-        } catch (error) {
-          if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) {
-            setHealth(key, false);
-            continue;
-          }
-          print = `missing:${(error as NodeJS.ErrnoException).code ?? "?"}`;
+          print = await fingerprint(dir, key);
+        } catch {
+          setHealth(key, false);
+          continue;
         }
         const wasHung = unresponsive.has(key);
         const before = fingerprints.get(dir);
@@ -412,13 +439,9 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
           await refresh(); // back: everything may have changed meanwhile
           continue;
         }
-        if (before === print) {
-          // A client may cache a listing longer than the attributes that told us it changed
-          // (sshfs, NFS with lookupcache): read it once more a little later.
-          continue;
-        }
+        if (before === print) continue;
         const identity = (p: string | undefined) => p?.split(":").slice(0, 2).join(":");
-        // (the first look reads the listing once: it may have changed since the first scan)
+        // (no stat from the last scan: the listing is read once)
         const moved = before !== undefined && identity(before) !== identity(print);
         if (real === undefined || moved || print.startsWith("missing:")) {
           dirWatchers.get(real ?? "")?.close(); // watching the folder that was there: watch the new one
@@ -426,7 +449,9 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
           await refresh();
           continue;
         }
-        if (before !== undefined) scheduleRecheck(real, RECHECKS); // (not on the first look)
+        // A client may cache a listing longer than the attributes that told us it changed (sshfs,
+        // NFS with lookupcache): it is read again a few times, shortly apart.
+        if (before !== undefined) scheduleRecheck(real, RECHECKS);
         await serially(() => _listingChanged(real));
       }
       await pollIncomplete();

@@ -127,6 +127,42 @@ describe("createRunIndex", () => {
     await expect.poll(runIdsIn(index), { timeout: 3000 }).toEqual(["r1"]);
   });
 
+  it("sees its runs directory moved away through watching alone (no poll)", async () => {
+    const { root, runsDir } = makeRunsDir();
+    writeCurrentRun(runsDir, "r1", { startedAt: "2026-01-01T00:00:00Z" });
+    const index = open(runsDir, { revalidateMs: 0, pollMs: 0 });
+    await index.ready();
+    renameSync(runsDir, join(root, "away"));
+    await expect.poll(kindsIn(index), { timeout: 3000 }).toEqual(["runs-dir-missing"]);
+  });
+
+  it("watches the new folder when its runs directory is replaced at the same path (no poll)", async () => {
+    const { root, runsDir } = makeRunsDir();
+    const index = open(runsDir, { revalidateMs: 0, pollMs: 0 });
+    await index.ready();
+    const replacement = join(root, "restored");
+    mkdirSync(replacement);
+    writeCurrentRun(replacement, "r1", { startedAt: "2026-01-01T00:00:00Z" });
+    renameSync(runsDir, join(root, "away"));
+    renameSync(replacement, runsDir);
+    await expect.poll(runIdsIn(index), { timeout: 3000 }).toEqual(["r1"]);
+    // Only events can show this one: the index watches the folder now at the path.
+    writeCurrentRun(runsDir, "r2", { startedAt: "2026-01-02T00:00:00Z" });
+    await expect.poll(runIdsIn(index), { timeout: 3000 }).toEqual(["r2", "r1"]);
+  });
+
+  it("lists its runs directory again when it is moved back, right after it was seen gone", async () => {
+    const { root, runsDir } = makeRunsDir();
+    writeCurrentRun(runsDir, "r1", { startedAt: "2026-01-01T00:00:00Z" });
+    const index = open(runsDir, { revalidateMs: 0, pollMs: 100 });
+    await index.ready();
+    renameSync(runsDir, join(root, "away"));
+    await expect.poll(kindsIn(index), { timeout: 3000, interval: 5 }).toEqual(["runs-dir-missing"]);
+    renameSync(join(root, "away"), runsDir);
+    await expect.poll(runIdsIn(index), { timeout: 3000 }).toEqual(["r1"]);
+    expect(await kindsIn(index)()).toEqual([]);
+  });
+
   it("pages with the same cursors as the stateless listing", async () => {
     const { runsDir } = makeRunsDir();
     for (let i = 0; i < 12; i++)

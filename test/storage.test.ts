@@ -197,6 +197,23 @@ describe("a runs directory that stops answering", () => {
     }
   });
 
+  it("sees a runs directory replaced at the same path (a remount, a restore) by polling, even before its first poll", async () => {
+    const { root, runsDir } = makeRunsDir();
+    writeCurrentRun(runsDir, "a", { startedAt: "2026-01-01T00:00:00Z" });
+    const index = createRunIndex({ runsDir, watch: false, revalidateMs: 0, pollMs: 100 });
+    try {
+      await index.ready();
+      // The same names in the new folder, so its listing alone tells nothing; its identity does.
+      renameSync(runsDir, join(root, "runs.old"));
+      writeCurrentRun(runsDir, "a", { startedAt: "2026-01-01T00:00:00Z", status: "failed", exitCode: 1 });
+      await expect
+        .poll(async () => (await index.listRetainedRuns()).runs.map((run) => run.status), { timeout: 3000 })
+        .toEqual(["failed"]);
+    } finally {
+      index.close();
+    }
+  });
+
   it("lets a library caller set the deadline, and refuses a bad one", async () => {
     const { runsDir } = makeRunsDir();
     await expect(listRetainedRuns({ runsDir, storageTimeoutMs: 0 })).rejects.toMatchObject({ code: "INVALID_OPTIONS" });
