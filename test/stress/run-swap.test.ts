@@ -150,7 +150,8 @@ describe("run folder swapped with a link to an outside copy", () => {
       try {
         await index?.ready();
         // Before the swaps: everything answers from inside.
-        expect((await app.request(`http://127.0.0.1/retained-runs/${RUN}/reports/page`)).status).toBe(200);
+        const before = await app.request(`http://127.0.0.1/retained-runs/${RUN}/reports/page`);
+        expect([before.status, await before.text()]).toEqual([200, INSIDE_REPORT]); // (read: its file is closed)
         const child = await startSwapping(runDir, outside, stash);
         const started = Date.now();
         const tally = await hammer(app, started + DURATION_MS);
