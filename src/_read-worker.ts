@@ -40,7 +40,7 @@ function openedAt(fd, path) {
   }
 }
 // One job at a time: the worker stays alive between jobs (its code stays compiled and hot).
-parentPort.on("message", ({ list, chunk, dir, names, maxBytes, flags, file, slowMs, batch, batchBytes, ack }) => {
+parentPort.on("message", ({ list, chunk, dir, joined, maxBytes, flags, file, slowMs, batch, batchBytes, ack, shared }) => {
   if (list !== undefined) {
     // A listing: names with their types (1 directory, 2 link, 3 other), in chunks.
     let entries;
@@ -68,14 +68,16 @@ parentPort.on("message", ({ list, chunk, dir, names, maxBytes, flags, file, slow
   // each summary as it parses it: no string per summary here, none to copy across.
   let bytes = Buffer.allocUnsafeSlow(batchBytes);
   let used = 0;
+  let first = 0; // the index in names of the batch's first read
   let count = 0;
   let ends = [];
   let codes = null;
   let stamps = [];
   const flush = () => {
     if (count === 0) return;
-    const message = { bytes: bytes.buffer, ends: Int32Array.from(ends), codes, stamps: Float64Array.from(stamps) };
+    const message = { first, bytes: bytes.buffer, ends: Int32Array.from(ends), codes, stamps: Float64Array.from(stamps) };
     parentPort.postMessage(message, [message.bytes]);
+    first += count;
     posted++;
     for (;;) {
       const handled = Atomics.load(acked, 0);
@@ -96,69 +98,82 @@ parentPort.on("message", ({ list, chunk, dir, names, maxBytes, flags, file, slow
     stamps.push(0, 0, 0);
     count++;
   };
+  // The workers of one scan share the names: each takes the next \`batch\` of them in turn
+  // (shared[0]), so a worker that gets less of a core reads less, and none waits on the other.
+  // shared[1] set: the cache proved cold, every worker stops at its next take.
+  const names = joined.split("\\0");
+  const next = new Int32Array(shared);
   let slow = 0;
   let timed = 0;
-  for (let i = 0; i < names.length; i++) {
-    let started = performance.now();
-    const runDir = dir + "/" + names[i];
-    let fd = -1;
-    let code = null;
-    try {
-      fd = fs.openSync(runDir + "/" + file, flags);
-    } catch (error) {
-      code = (error && error.code) || "EIO";
-      if (code === "ENOENT") {
-        try {
-          fs.lstatSync(runDir);
-        } catch {
-          code = "EVANISHED";
-        }
-      }
-    }
-    if (fd >= 0) {
+  for (;;) {
+    if (Atomics.load(next, 1) !== 0) break;
+    const from = Atomics.add(next, 0, batch);
+    if (from >= names.length) break;
+    const to = Math.min(names.length, from + batch);
+    first = from;
+    for (let i = from; i < to; i++) {
+      if (Atomics.load(next, 1) !== 0) break;
+      let started = performance.now();
+      const runDir = dir + "/" + names[i];
+      let fd = -1;
+      let code = null;
       try {
-        const stat = fs.fstatSync(fd);
-        if (!openedAt(fd, runDir + "/" + file)) code = "EMOVED";
-        else if (!stat.isFile()) code = "ENOTFILE";
-        else if (stat.size > maxBytes) code = "ETOOLARGE";
-        else {
-          if (used + stat.size > bytes.length) {
-            flush();
-            if (stat.size > bytes.length) bytes = Buffer.allocUnsafeSlow(stat.size);
-            started = performance.now(); // (waiting for the event loop is not a slow read)
+        fd = fs.openSync(runDir + "/" + file, flags);
+      } catch (error) {
+        code = (error && error.code) || "EIO";
+        if (code === "ENOENT") {
+          try {
+            fs.lstatSync(runDir);
+          } catch {
+            code = "EVANISHED";
           }
-          let length = 0;
-          while (length < stat.size) {
-            const n = fs.readSync(fd, bytes, used + length, stat.size - length, length);
-            if (n === 0) break;
-            length += n;
-          }
-          used += length;
-          ends.push(used);
-          stamps.push(stat.mtimeMs, stat.size, stat.ino);
-          count++;
         }
-      } catch {
-        code = "EIO";
-      } finally {
-        fs.closeSync(fd);
+      }
+      if (fd >= 0) {
+        try {
+          const stat = fs.fstatSync(fd);
+          if (!openedAt(fd, runDir + "/" + file)) code = "EMOVED";
+          else if (!stat.isFile()) code = "ENOTFILE";
+          else if (stat.size > maxBytes) code = "ETOOLARGE";
+          else {
+            if (used + stat.size > bytes.length) {
+              flush();
+              if (stat.size > bytes.length) bytes = Buffer.allocUnsafeSlow(stat.size);
+              started = performance.now(); // (waiting for the event loop is not a slow read)
+            }
+            let length = 0;
+            while (length < stat.size) {
+              const n = fs.readSync(fd, bytes, used + length, stat.size - length, length);
+              if (n === 0) break;
+              length += n;
+            }
+            used += length;
+            ends.push(used);
+            stamps.push(stat.mtimeMs, stat.size, stat.ino);
+            count++;
+          }
+        } catch {
+          code = "EIO";
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+      if (code !== null) fail(code);
+      if (performance.now() - started > slowMs) slow++;
+      if (++timed === 64) {
+        if (slow * 4 >= timed) {
+          flush();
+          Atomics.store(next, 1, 1);
+          parentPort.postMessage({ stop: true });
+          return;
+        }
+        slow = 0;
+        timed = 0;
       }
     }
-    if (code !== null) fail(code);
-    if (performance.now() - started > slowMs) slow++;
-    if (++timed === 64) {
-      if (slow * 4 >= timed) {
-        flush();
-        parentPort.postMessage({ stop: i + 1 });
-        return;
-      }
-      slow = 0;
-      timed = 0;
-    }
-    if (count >= batch) flush();
+    flush();
   }
-  flush();
-  parentPort.postMessage({ stop: names.length });
+  parentPort.postMessage({ stop: true });
 });
 `;
 
@@ -179,23 +194,24 @@ export const SLOW_SYNC_READ_MS = 0.15;
 export const OFF_THREAD_MIN_ENTRIES = 256;
 
 /** Summaries handed back per message: parsing one batch holds the event loop a few milliseconds. */
-const BATCH = 128;
+export const BATCH = 128;
 
 /** Bytes of one batch's buffer; a batch ends early when the next summary does not fit (a larger one goes alone). */
 const BATCH_BYTES = 256 * 1024;
 
-/** Names a directory needs before its reading is split between two workers (one per core). */
+/** Names a directory needs before two workers read it (one per core). */
 const SPLIT_AT = 256;
 
 /**
  * Reads the summaries of `names` (run folders of the local runs directory `runsDir`, a real
  * path) in worker threads, handing each batch to `onBatch` (the read of `names[first + i]` is
- * `reads[i]`; batches come in order within each worker's share). A large directory is split
- * between two workers where the machine has two cores or more: reading is the bottleneck, and
- * the event loop only parses. Resolves with the names left unread: the caller reads them itself,
- * through the storage layer. That happens when the cache proves cold, when a worker cannot
- * start, and when no batch arrives within `timeoutMs` (the worker is then left to finish or hang
- * on its own, and never keeps the process alive).
+ * `reads[i]`; batches come in no set order). A large directory is read by two workers where the
+ * machine has two cores or more, each taking the next batch of names in turn: reading is the
+ * bottleneck, the event loop only parses, and a worker that shares its core with the event loop
+ * simply reads fewer. Resolves with the names left unread: the caller reads them itself, through
+ * the storage layer. That happens when the cache proves cold, when no worker can start, and when
+ * no batch arrives within `timeoutMs` (the worker is then left to finish or hang on its own, and
+ * never keeps the process alive). `slowMs`: what counts as a slow read (tests).
  */
 export async function readSummariesOffThread(
   runsDir: string,
@@ -203,16 +219,31 @@ export async function readSummariesOffThread(
   maxBytes: number,
   timeoutMs: number,
   onBatch: (first: number, reads: SummaryRead[]) => void,
+  slowMs = SLOW_SYNC_READ_MS,
 ): Promise<string[]> {
-  const shares = names.length >= SPLIT_AT && availableParallelism() >= 2 ? 2 : 1;
-  const size = Math.ceil(names.length / shares);
-  const bounds = Array.from({ length: shares }, (_, i) => [i * size, Math.min(names.length, (i + 1) * size)] as const);
-  const read = await Promise.all(
-    bounds.map(([from, to]) =>
-      _readShare(runsDir, names.slice(from, to), maxBytes, timeoutMs, (first, reads) => onBatch(from + first, reads)),
+  if (names.length === 0) return [];
+  const workers = names.length >= SPLIT_AT && availableParallelism() >= 2 ? 2 : 1;
+  const read = new Uint8Array(names.length);
+  const job = {
+    dir: runsDir,
+    joined: names.join("\0"), // (one string to copy across, not one per name; names hold no NUL)
+    maxBytes,
+    flags: OPEN_FLAGS,
+    file: SUMMARY_FILE,
+    slowMs,
+    batch: BATCH,
+    batchBytes: BATCH_BYTES,
+    shared: new SharedArrayBuffer(8),
+  };
+  await Promise.all(
+    Array.from({ length: workers }, () =>
+      _readShare(job, timeoutMs, (first, reads) => {
+        read.fill(1, first, first + reads.length);
+        onBatch(first, reads);
+      }),
     ),
   );
-  return bounds.flatMap(([from, to], i) => names.slice(from + read[i]!, to));
+  return names.filter((_, i) => read[i] === 0);
 }
 
 /** Names handed back per message by a listing in a worker. */
@@ -296,41 +327,27 @@ function _release(worker: Worker): void {
   else void worker.terminate().catch(() => {});
 }
 
-/** One worker's share: resolves with how many of `names`, from the first, were read. */
+/** One worker's part of a read job: the batches it takes from the shared names, until none is left. */
 async function _readShare(
-  runsDir: string,
-  names: readonly string[],
-  maxBytes: number,
+  job: object,
   timeoutMs: number,
   onBatch: (first: number, reads: SummaryRead[]) => void,
-): Promise<number> {
-  if (names.length === 0) return 0;
+): Promise<void> {
   const worker = _acquire();
-  if (!worker) return 0;
-  let handled = 0;
+  if (!worker) return;
   const ack = new SharedArrayBuffer(4);
   const acked = new Int32Array(ack);
   type Answer = {
-    stop?: number;
+    stop?: boolean;
+    first?: number;
     bytes?: ArrayBuffer;
     ends?: Int32Array;
     codes?: (string | undefined)[] | null;
     stamps?: Float64Array;
   };
-  const job = {
-    dir: runsDir,
-    names,
-    maxBytes,
-    flags: OPEN_FLAGS,
-    file: SUMMARY_FILE,
-    slowMs: SLOW_SYNC_READ_MS,
-    batch: BATCH,
-    batchBytes: BATCH_BYTES,
-    ack,
-  };
-  await _runJob<Answer>(worker, job, timeoutMs, (message, done) => {
+  await _runJob<Answer>(worker, { ...job, ack }, timeoutMs, (message, done) => {
     if (message.stop !== undefined) return done(true);
-    const { ends = new Int32Array(), codes = null, stamps = new Float64Array() } = message;
+    const { first = 0, ends = new Int32Array(), codes = null, stamps = new Float64Array() } = message;
     const bytes = Buffer.from(message.bytes ?? new ArrayBuffer(0));
     const reads: SummaryRead[] = new Array(ends.length);
     for (let i = 0, start = 0; i < ends.length; i++) {
@@ -338,13 +355,10 @@ async function _readShare(
       reads[i] = code != null ? { code } : _decoded(bytes, start, ends[i]!, stamps, i);
       start = ends[i]!;
     }
-    const first = handled;
-    handled += reads.length;
     onBatch(first, reads);
     Atomics.add(acked, 0, 1);
     Atomics.notify(acked, 0);
   });
-  return handled;
 }
 
 /**

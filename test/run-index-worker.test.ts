@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { judgeSummary, readSummarySync, type FolderVerdict } from "../src/folder.ts";
-import { listOffThread, liveReadWorkers, readSummariesOffThread } from "../src/_read-worker.ts";
+import { BATCH, listOffThread, liveReadWorkers, readSummariesOffThread } from "../src/_read-worker.ts";
 import { storageOf, type DirEntry } from "../src/storage.ts";
 import { createRunIndex } from "../src/run-index.ts";
 import { listRetainedRuns } from "../src/runs.ts";
@@ -173,7 +172,7 @@ describe("index start: summaries read in a worker thread", () => {
     expect(most).toBeLessThanOrEqual(4);
   });
 
-  it("splits a large directory between workers and reads each summary exactly once", async () => {
+  it("reads a large directory in batches that the workers take in turn, each summary exactly once", async () => {
     const { runsDir } = makeRunsDir();
     const names = writeManyRuns(runsDir, 2100).sort();
     const times = new Array<number>(names.length).fill(0);
@@ -188,7 +187,30 @@ describe("index start: summaries read in a worker thread", () => {
     });
     expect(unread).toEqual([]);
     expect(times.every((n) => n === 1)).toBe(true);
-    if (availableParallelism() >= 2) expect(firsts).toContain(Math.ceil(names.length / 2)); // the second share
+    // Small summaries: one batch per take, each starting where a take starts.
+    expect(firsts.sort((a, b) => a - b)).toEqual(
+      Array.from({ length: Math.ceil(names.length / BATCH) }, (_, i) => i * BATCH),
+    );
+  });
+
+  it("stops every worker once its reads prove slow (a cold cache), and gives back exactly the names not read", async () => {
+    const { runsDir } = makeRunsDir();
+    const names = writeManyRuns(runsDir, 2100).sort();
+    const handed: string[] = [];
+    // Every read counts as slow: each worker stops after its first 64, at the latest.
+    const unread = await readSummariesOffThread(
+      runsDir,
+      names,
+      MAX,
+      10_000,
+      (first, reads) => {
+        for (let i = 0; i < reads.length; i++) handed.push(names[first + i]!);
+      },
+      0,
+    );
+    expect(handed.length).toBeGreaterThanOrEqual(64);
+    expect(handed.length).toBeLessThanOrEqual(2 * 64);
+    expect([...handed, ...unread].sort()).toEqual(names);
   });
 
   it("lets the stateless listing of a large local directory read off-thread, with the same answer as the storage layer", async () => {
