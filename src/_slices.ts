@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 
 /** How long synchronous work may hold the event loop before it yields, in milliseconds. */
-export const SLICE_MS = 8;
+export const SLICE_MS = 4;
 
 /**
  * A clock for synchronous work done in slices: `due()` says when the current slice is used up,
