@@ -40,7 +40,7 @@ function openedAt(fd, path) {
   }
 }
 // One job at a time: the worker stays alive between jobs (its code stays compiled and hot).
-parentPort.on("message", ({ list, chunk, dir, joined, maxBytes, flags, file, slowMs, batch, batchBytes, ack, shared }) => {
+parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slowMs, batch, batchBytes, ack, shared }) => {
   if (list !== undefined) {
     // A listing: names with their types (1 directory, 2 link, 3 other), in chunks.
     let entries;
@@ -100,21 +100,25 @@ parentPort.on("message", ({ list, chunk, dir, joined, maxBytes, flags, file, slo
   };
   // The workers of one scan share the names: each takes the next \`batch\` of them in turn
   // (shared[0]), so a worker that gets less of a core reads less, and none waits on the other.
-  // shared[1] set: the cache proved cold, every worker stops at its next take.
-  const names = joined.split("\\0");
+  // shared[1] set: one found the cache cold, and every worker stops before its next read.
+  // The names are shared too: UTF-8, each ended by a NUL, read in place (no copy per worker).
+  const nameBytes = Buffer.from(named);
+  const starts = [0];
+  for (let at = nameBytes.indexOf(0); at !== -1; at = nameBytes.indexOf(0, at + 1)) starts.push(at + 1);
+  const total = starts.length - 1;
   const next = new Int32Array(shared);
   let slow = 0;
   let timed = 0;
   for (;;) {
     if (Atomics.load(next, 1) !== 0) break;
     const from = Atomics.add(next, 0, batch);
-    if (from >= names.length) break;
-    const to = Math.min(names.length, from + batch);
+    if (from >= total) break;
+    const to = Math.min(total, from + batch);
     first = from;
     for (let i = from; i < to; i++) {
       if (Atomics.load(next, 1) !== 0) break;
       let started = performance.now();
-      const runDir = dir + "/" + names[i];
+      const runDir = dir + "/" + nameBytes.toString("utf8", starts[i], starts[i + 1] - 1);
       let fd = -1;
       let code = null;
       try {
@@ -226,7 +230,7 @@ export async function readSummariesOffThread(
   const read = new Uint8Array(names.length);
   const job = {
     dir: runsDir,
-    joined: names.join("\0"), // (one string to copy across, not one per name; names hold no NUL)
+    named: _sharedNames(names),
     maxBytes,
     flags: OPEN_FLAGS,
     file: SUMMARY_FILE,
@@ -244,6 +248,14 @@ export async function readSummariesOffThread(
     ),
   );
   return names.filter((_, i) => read[i] === 0);
+}
+
+/** `names` as UTF-8 in shared memory, each ended by a NUL (no name holds one): both workers read it in place. */
+function _sharedNames(names: readonly string[]): SharedArrayBuffer {
+  const joined = `${names.join("\0")}\0`;
+  const shared = new SharedArrayBuffer(Buffer.byteLength(joined));
+  Buffer.from(shared).write(joined);
+  return shared;
 }
 
 /** Names handed back per message by a listing in a worker. */

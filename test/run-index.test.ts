@@ -127,11 +127,17 @@ describe("createRunIndex", () => {
     await expect.poll(runIdsIn(index), { timeout: 3000 }).toEqual(["r1"]);
   });
 
-  it("sees its runs directory moved away through watching alone (no poll)", async () => {
+  /** A runs directory holding run r1, and a ready index of it. */
+  const indexedOneRun = async (options: object) => {
     const { root, runsDir } = makeRunsDir();
     writeCurrentRun(runsDir, "r1", { startedAt: "2026-01-01T00:00:00Z" });
-    const index = open(runsDir, { revalidateMs: 0, pollMs: 0 });
+    const index = open(runsDir, { revalidateMs: 0, ...options });
     await index.ready();
+    return { root, runsDir, index };
+  };
+
+  it("sees its runs directory moved away through watching alone (no poll)", async () => {
+    const { root, runsDir, index } = await indexedOneRun({ pollMs: 0 });
     renameSync(runsDir, join(root, "away"));
     await expect.poll(kindsIn(index), { timeout: 3000 }).toEqual(["runs-dir-missing"]);
   });
@@ -152,10 +158,7 @@ describe("createRunIndex", () => {
   });
 
   it("lists its runs directory again when it is moved back, right after it was seen gone", async () => {
-    const { root, runsDir } = makeRunsDir();
-    writeCurrentRun(runsDir, "r1", { startedAt: "2026-01-01T00:00:00Z" });
-    const index = open(runsDir, { revalidateMs: 0, pollMs: 100 });
-    await index.ready();
+    const { root, runsDir, index } = await indexedOneRun({ pollMs: 100 });
     renameSync(runsDir, join(root, "away"));
     await expect.poll(kindsIn(index), { timeout: 3000, interval: 5 }).toEqual(["runs-dir-missing"]);
     renameSync(join(root, "away"), runsDir);
