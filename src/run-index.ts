@@ -20,7 +20,7 @@ import type { RetainedRun } from "./run.ts";
 import { createRunTable, type FolderState } from "./run-table.ts";
 import { runsOptionsOf, type RetainedRunList, type RunsOptions } from "./runs.ts";
 import { resolveRunsDirsAsync, runsDirProblem, type Diagnostic } from "./scan.ts";
-import { isLocalFs, storageOf, type Storage } from "./storage.ts";
+import { isLocalFs, onStorageHealth, storageOf, type Storage } from "./storage.ts";
 
 /** Options of {@link createRunIndex}. */
 export interface RunIndexOptions extends RunsOptions {
@@ -141,6 +141,18 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     publishDiagnostics();
     const event: RunIndexStorageEvent = { runsDir: dir, state: answering ? "answering" : "unresponsive" };
     for (const listener of storageListeners) listener(event);
+  };
+  // A runs directory is shown unresponsive as soon as any storage call on it misses its deadline
+  // (a request's, not only this index's own poll): configured dir → its subscription.
+  const healthWatch = new Map<string, { key: string; stop: () => void }>();
+  const followHealth = (dir: string, key: string) => {
+    const current = healthWatch.get(dir);
+    if (closed || current?.key === key) return;
+    current?.stop();
+    const stop = onStorageHealth(key, (health) => {
+      if (health.unresponsiveSince !== null) setHealth(key, false); // (back: the poll sees it, and reads again)
+    });
+    healthWatch.set(dir, { key, stop });
   };
   const publishDiagnostics = () => {
     const hung = [...unresponsive].map((dir) => runsDirProblem(dir, _unavailable));
@@ -264,6 +276,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       const found: Diagnostic[] = [];
       const [real] = await resolveRunsDirsAsync([dir], found, { storageTimeoutMs });
       if (real !== undefined) {
+        followHealth(dir, real);
         // The poll compares against the directory this scan reads (stat'ed before it is read):
         // one replaced meanwhile at the same path (a remount, a restore) is then seen as moved.
         await fingerprint(dir, real).then(
@@ -423,6 +436,7 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       for (const dir of configured) {
         const real = realOf.get(dir);
         const key = real ?? dir;
+        followHealth(dir, key);
         let print: string;
         try {
           print = await fingerprint(dir, key);
@@ -576,6 +590,8 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
       for (const watcher of dirWatchers.values()) watcher.close();
       dirWatchers.clear();
       for (const watcher of folderWatchers.values()) watcher.close();
+      for (const { stop } of healthWatch.values()) stop();
+      healthWatch.clear();
       folderWatchers.clear();
       listeners.clear();
       storageListeners.clear();

@@ -179,6 +179,23 @@ describe("a runs directory that stops answering", () => {
     }
   });
 
+  it("says a runs directory is unresponsive as soon as any call on it misses its deadline, without waiting for a poll", async () => {
+    const { runsDir } = makeRunsDir();
+    const index = createRunIndex({ runsDir, storageTimeoutMs: 150, pollMs: 0, watch: false, revalidateMs: 0 });
+    const events: string[] = [];
+    index.onStorage?.((event) => events.push(event.state));
+    const { call, release } = hang(runsDir, 150);
+    try {
+      await index.ready();
+      await call.catch(() => {}); // (a request's call, not the index's)
+      expect((await index.listRetainedRuns()).diagnostics.map((d) => d.kind)).toEqual(["runs-dir-unresponsive"]);
+      expect(events).toEqual(["unresponsive"]);
+    } finally {
+      release();
+      index.close();
+    }
+  });
+
   it("sees runs another host adds or removes by polling, with no file events", async () => {
     const { runsDir } = makeRunsDir();
     const index = createRunIndex({ runsDir, watch: false, revalidateMs: 0, pollMs: 100 });
