@@ -40,7 +40,7 @@ function openedAt(fd, path) {
   }
 }
 // One job at a time: the worker stays alive between jobs (its code stays compiled and hot).
-parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slowMs, batch, batchBytes, ack, shared }) => {
+parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slowMs, inFlight, batch, batchBytes, ack, shared }) => {
   if (list !== undefined) {
     // A listing: names with their types (1 directory, 2 link, 3 other), in chunks.
     let entries;
@@ -100,25 +100,31 @@ parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slow
   };
   // The workers of one scan share the names: each takes the next \`batch\` of them in turn
   // (shared[0]), so a worker that gets less of a core reads less, and none waits on the other.
-  // shared[1] set: one found the cache cold, and every worker stops before its next read.
-  // The names are shared too: UTF-8, each ended by a NUL, read in place (no copy per worker).
+  // shared[1] set: one found the cache cold, and every worker stops reading synchronously before
+  // its next read. The names are shared too: UTF-8, each ended by a NUL, read in place.
   const nameBytes = Buffer.from(named);
   const starts = [0];
   for (let at = nameBytes.indexOf(0); at !== -1; at = nameBytes.indexOf(0, at + 1)) starts.push(at + 1);
   const total = starts.length - 1;
   const next = new Int32Array(shared);
+  const cold = () => Atomics.load(next, 1) !== 0;
+  const nameAt = (i) => nameBytes.toString("utf8", starts[i], starts[i + 1] - 1);
   let slow = 0;
   let timed = 0;
+  let left = null; // [from, to): the names of a batch not read when the cache proved cold
   for (;;) {
-    if (Atomics.load(next, 1) !== 0) break;
+    if (cold()) break;
     const from = Atomics.add(next, 0, batch);
     if (from >= total) break;
     const to = Math.min(total, from + batch);
     first = from;
     for (let i = from; i < to; i++) {
-      if (Atomics.load(next, 1) !== 0) break;
+      if (cold()) {
+        left = [i, to];
+        break;
+      }
       let started = performance.now();
-      const runDir = dir + "/" + nameBytes.toString("utf8", starts[i], starts[i + 1] - 1);
+      const runDir = dir + "/" + nameAt(i);
       let fd = -1;
       let code = null;
       try {
@@ -166,18 +172,119 @@ parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slow
       if (performance.now() - started > slowMs) slow++;
       if (++timed === 64) {
         if (slow * 4 >= timed) {
-          flush();
           Atomics.store(next, 1, 1);
-          parentPort.postMessage({ stop: true });
-          return;
+          left = [i + 1, to];
+          break;
         }
         slow = 0;
         timed = 0;
       }
     }
     flush();
+    if (left !== null) break;
   }
-  parentPort.postMessage({ stop: true });
+  if (!cold() || inFlight === 0) {
+    parentPort.postMessage({ stop: true });
+    return;
+  }
+  // A cold cache: the rest with \`inFlight\` reads in flight through libuv's pool (the device
+  // wants many queued), each the same steps as above. The disk waits (the open's lookup, the
+  // read) go to the pool; the fstat and the check of the descriptor's path are answered from
+  // memory once the file is open, and stay synchronous. Batches go out whole, in order of
+  // completion, once every read of one is done.
+  let active = 0;
+  let batchOf = null; // the batch being started: { from, reads, left }
+  let at = 0;
+  let to = 0;
+  let exhausted = false;
+  const startBatch = (from, end) => {
+    batchOf = { from, reads: new Array(end - from), left: end - from };
+    at = from;
+    to = end;
+  };
+  const hand = (b) => {
+    first = b.from;
+    for (const read of b.reads) {
+      if (read.code !== undefined) {
+        fail(read.code);
+        continue;
+      }
+      if (used + read.bytes.length > bytes.length) {
+        flush();
+        if (read.bytes.length > bytes.length) bytes = Buffer.allocUnsafeSlow(read.bytes.length);
+      }
+      read.bytes.copy(bytes, used);
+      used += read.bytes.length;
+      ends.push(used);
+      stamps.push(read.mtimeMs, read.size, read.ino);
+      count++;
+    }
+    flush();
+  };
+  const readAsync = (i, done) => {
+    const runDir = dir + "/" + nameAt(i);
+    const path = runDir + "/" + file;
+    fs.open(path, flags, (error, fd) => {
+      if (error) {
+        const code = error.code || "EIO";
+        if (code !== "ENOENT") return done({ code });
+        return fs.lstat(runDir, (gone) => done({ code: gone ? "EVANISHED" : "ENOENT" }));
+      }
+      let stat = null;
+      let code;
+      try {
+        stat = fs.fstatSync(fd);
+        if (!openedAt(fd, path)) code = "EMOVED";
+        else if (!stat.isFile()) code = "ENOTFILE";
+        else if (stat.size > maxBytes) code = "ETOOLARGE";
+      } catch {
+        code = "EIO";
+      }
+      const end = (result) => {
+        try {
+          fs.closeSync(fd);
+        } catch {}
+        done(result);
+      };
+      if (code !== undefined) return end({ code });
+      const size = stat.size;
+      const into = Buffer.allocUnsafe(size);
+      const readFrom = (length) => {
+        if (length >= size) return end({ bytes: into, mtimeMs: stat.mtimeMs, size, ino: stat.ino });
+        fs.read(fd, into, length, size - length, length, (failed, n) => {
+          if (failed) return end({ code: "EIO" });
+          if (n === 0) return end({ bytes: into.subarray(0, length), mtimeMs: stat.mtimeMs, size, ino: stat.ino });
+          readFrom(length + n);
+        });
+      };
+      readFrom(0);
+    });
+  };
+  const pump = () => {
+    while (active < inFlight) {
+      if (at >= to) {
+        if (exhausted) break;
+        const from = Atomics.add(next, 0, batch);
+        if (from >= total) {
+          exhausted = true;
+          break;
+        }
+        startBatch(from, Math.min(total, from + batch));
+      }
+      const b = batchOf;
+      const i = at++;
+      active++;
+      readAsync(i, (read) => {
+        active--;
+        b.reads[i - b.from] = read;
+        if (--b.left === 0) hand(b);
+        pump();
+      });
+    }
+    if (active === 0 && exhausted) parentPort.postMessage({ stop: true });
+  };
+  if (left !== null && left[0] < left[1]) startBatch(left[0], left[1]);
+  pump();
 });
 `;
 
@@ -206,16 +313,29 @@ const BATCH_BYTES = 256 * 1024;
 /** Names a directory needs before two workers read it (one per core). */
 const SPLIT_AT = 256;
 
+/** How a read job reads (see {@link readSummariesOffThread}). */
+export interface OffThreadReadOptions {
+  /**
+   * Reads in flight, across the job's workers, once the cache proves cold; 0: the workers stop
+   * then, and the caller reads the rest.
+   */
+  inFlight?: number;
+  /** What counts as a slow synchronous read, in ms (tests). */
+  slowMs?: number;
+}
+
 /**
  * Reads the summaries of `names` (run folders of the local runs directory `runsDir`, a real
  * path) in worker threads, handing each batch to `onBatch` (the read of `names[first + i]` is
  * `reads[i]`; batches come in no set order). A large directory is read by two workers where the
  * machine has two cores or more, each taking the next batch of names in turn: reading is the
  * bottleneck, the event loop only parses, and a worker that shares its core with the event loop
- * simply reads fewer. Resolves with the names left unread: the caller reads them itself, through
- * the storage layer. That happens when the cache proves cold, when no worker can start, and when
- * no batch arrives within `timeoutMs` (the worker is then left to finish or hang on its own, and
- * never keeps the process alive). `slowMs`: what counts as a slow read (tests).
+ * simply reads fewer. The workers read synchronously while the cache is warm; once it proves
+ * cold, with `inFlight` reads in flight through libuv's pool, the completions handled in the
+ * workers, not on the event loop. Resolves with the names left unread: the caller reads them
+ * itself, through the storage layer. That happens when no worker can start, when no batch
+ * arrives within `timeoutMs` (the worker is then left to finish or hang on its own, and never
+ * keeps the process alive), and when the cache proves cold with `inFlight` 0.
  */
 export async function readSummariesOffThread(
   runsDir: string,
@@ -223,7 +343,7 @@ export async function readSummariesOffThread(
   maxBytes: number,
   timeoutMs: number,
   onBatch: (first: number, reads: SummaryRead[]) => void,
-  slowMs = SLOW_SYNC_READ_MS,
+  { inFlight = 0, slowMs = SLOW_SYNC_READ_MS }: OffThreadReadOptions = {},
 ): Promise<string[]> {
   if (names.length === 0) return [];
   const workers = names.length >= SPLIT_AT && availableParallelism() >= 2 ? 2 : 1;
@@ -235,6 +355,7 @@ export async function readSummariesOffThread(
     flags: OPEN_FLAGS,
     file: SUMMARY_FILE,
     slowMs,
+    inFlight: Math.ceil(inFlight / workers),
     batch: BATCH,
     batchBytes: BATCH_BYTES,
     shared: new SharedArrayBuffer(8),

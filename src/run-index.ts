@@ -20,7 +20,7 @@ import type { RetainedRun } from "./run.ts";
 import { createRunTable, type FolderState } from "./run-table.ts";
 import { runsOptionsOf, type RetainedRunList, type RunsOptions } from "./runs.ts";
 import { resolveRunsDirsAsync, runsDirProblem, type Diagnostic } from "./scan.ts";
-import { isLocalFs, onStorageHealth, storageOf, type Storage } from "./storage.ts";
+import { isLocalFs, onStorageHealth, type Storage, storageInFlight, storageOf } from "./storage.ts";
 
 /** Options of {@link createRunIndex}. */
 export interface RunIndexOptions extends RunsOptions {
@@ -331,14 +331,21 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
             if (verdict === "read") names.push(dirent.name);
             else if (verdict.is !== "skip") put(dir, dirent.name, verdict);
           }
-          const unread = await readSummariesOffThread(dir, names, maxSummaryBytes, storageTimeoutMs, (at, reads) => {
-            if (closed) return;
-            for (let i = 0; i < reads.length; i++) {
-              const name = names[at + i]!;
-              put(dir, name, judgeSummary(childPath(dir, name), name, reads[i]!, maxSummaryBytes));
-            }
-          });
-          // The rest (a cold cache, or the worker did not answer): through the storage layer.
+          const unread = await readSummariesOffThread(
+            dir,
+            names,
+            maxSummaryBytes,
+            storageTimeoutMs,
+            (at, reads) => {
+              if (closed) return;
+              for (let i = 0; i < reads.length; i++) {
+                const name = names[at + i]!;
+                put(dir, name, judgeSummary(childPath(dir, name), name, reads[i]!, maxSummaryBytes));
+              }
+            },
+            { inFlight: storageInFlight(dir) },
+          );
+          // The rest (no worker, or one that did not answer): through the storage layer.
           const rest = new Set(unread);
           entries = entries.filter((dirent) => rest.has(dirent.name));
         }

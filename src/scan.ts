@@ -17,6 +17,7 @@ import { toRunKey, type RunEntry, type RunKey } from "./run.ts";
 import {
   DEFAULT_STORAGE_TIMEOUT_MS,
   isLocalFs,
+  storageInFlight,
   storageOf,
   storageUnavailable,
   type DirEntry,
@@ -256,11 +257,12 @@ export async function scanRunsDir(
             done(at[first + k]!, { name, verdict: judgeSummary(childPath(runsDir, name), name, reads[k]!, maxBytes) });
           }
         },
+        { inFlight: storageInFlight(runsDir) },
       ),
     );
     todo = rest;
     for (let k = 0; k < names.length; k++) if (unread.has(names[k]!)) todo.push(at[k]!);
-    syncReads = false; // what the workers left: a cold cache, or no worker: many reads in flight
+    syncReads = false; // what the workers left (no worker, or one that did not answer): many reads in flight
   }
   let next = 0;
   // Synchronous reads first, while they prove fast (a warm cache on a local disk).

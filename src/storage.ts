@@ -174,7 +174,23 @@ export function setStorageLocal(runsDir: string, local: boolean): void {
 }
 
 function _cap(state: DirState): number {
+  _decideCaps();
   return state.local ? localInFlight : maxInFlight;
+}
+
+/** Decides the caps on first use (the bin sets `UV_THREADPOOL_SIZE` before any call). */
+function _decideCaps(): void {
+  if (maxInFlight !== 0) return;
+  maxInFlight = _defaultInFlight();
+  localInFlight = Math.max(maxInFlight, _halfPool());
+}
+
+/**
+ * The cap on calls in flight on `runsDir` (a real path): work that reads it outside this layer
+ * (the read workers of src/_read-worker.ts) keeps to it.
+ */
+export function storageInFlight(runsDir: string): number {
+  return _cap(_state(runsDir));
 }
 
 /** Starts queued calls while the directory has free slots (first in, first out). */
@@ -234,10 +250,7 @@ export function storageCall<T>(
 ): Promise<T> {
   const timeoutMs = options.storageTimeoutMs ?? DEFAULT_STORAGE_TIMEOUT_MS;
   const state = _state(runsDir);
-  if (maxInFlight === 0) {
-    maxInFlight = _defaultInFlight();
-    localInFlight = Math.max(maxInFlight, _halfPool());
-  }
+  _decideCaps();
   // Work whose caller has gone (a client that disconnected) makes no further file call.
   if (options.signal?.aborted) return Promise.reject(options.signal.reason);
   storageCalls.total++;

@@ -3,7 +3,13 @@ import { mkdirSync, readdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { judgeSummary, readSummarySync, type FolderVerdict } from "../src/folder.ts";
-import { BATCH, listOffThread, liveReadWorkers, readSummariesOffThread } from "../src/_read-worker.ts";
+import {
+  BATCH,
+  listOffThread,
+  liveReadWorkers,
+  type OffThreadReadOptions,
+  readSummariesOffThread,
+} from "../src/_read-worker.ts";
 import { storageOf, type DirEntry } from "../src/storage.ts";
 import { createRunIndex } from "../src/run-index.ts";
 import { listRetainedRuns } from "../src/runs.ts";
@@ -61,16 +67,26 @@ const comparable = (verdict: FolderVerdict) =>
       : { is: "skip" };
 
 /** Every folder's verdict from summaries read in workers, and the names they left unread. */
-async function judgedInWorkers(runsDir: string, names: string[], max: number) {
+async function judgedInWorkers(runsDir: string, names: string[], max: number, options?: OffThreadReadOptions) {
   const verdicts: FolderVerdict[] = [];
-  const unread = await readSummariesOffThread(runsDir, names, max, 10_000, (first, reads) => {
-    for (const [i, summary] of reads.entries()) {
-      const name = names[first + i]!;
-      verdicts[first + i] = judgeSummary(join(runsDir, name), name, summary, max);
-    }
-  });
+  const unread = await readSummariesOffThread(
+    runsDir,
+    names,
+    max,
+    10_000,
+    (first, reads) => {
+      for (const [i, summary] of reads.entries()) {
+        const name = names[first + i]!;
+        verdicts[first + i] = judgeSummary(join(runsDir, name), name, summary, max);
+      }
+    },
+    options,
+  );
   return { verdicts, unread };
 }
+
+/** Every read counts as slow: the cache proves cold after the first 64, and the rest is read with reads in flight. */
+const COLD = { slowMs: 0, inFlight: 8 };
 
 /** Each verdict equals the synchronous reader's for the same folder. */
 function expectSameAsSync(runsDir: string, names: string[], verdicts: FolderVerdict[], max: number) {
@@ -103,6 +119,28 @@ describe("index start: summaries read in a worker thread", () => {
     expectSameAsSync(runsDir, names, fromWorker, MAX);
   });
 
+  it("judges every hostile folder exactly as the synchronous reader does when a cold cache reads it with reads in flight", async () => {
+    const { runsDir, names: hostile } = hostileRunsDir();
+    // 64 plain runs first: the reads after them are the ones in flight.
+    const names = [...writeManyRuns(runsDir, 64), ...hostile];
+    const { verdicts, unread } = await judgedInWorkers(runsDir, names, MAX, COLD);
+    expect(unread).toEqual([]);
+    expect(verdicts.slice(64).map((verdict) => (verdict.is === "problem" ? verdict.kind : verdict.is))).toEqual([
+      "run",
+      "run",
+      "incomplete",
+      "corrupt-summary",
+      "corrupt-summary",
+      "summary-too-large",
+      "run-id-mismatch",
+      "unsafe-summary",
+      "unsafe-summary",
+      "unsafe-summary",
+      "vanished",
+    ]);
+    expectSameAsSync(runsDir, names, verdicts, MAX);
+  });
+
   it("hands back many summaries in batches, in order", async () => {
     const { runsDir } = makeRunsDir();
     const names = writeManyRuns(runsDir, 300).sort();
@@ -128,10 +166,12 @@ describe("index start: summaries read in a worker thread", () => {
       i % 7 === 0 ? { note: `é✓🙂${"x".repeat(300 * 1024)}` } : { note: `é✓🙂${i}` },
     ).sort();
     for (const [i, name] of names.entries()) if (i % 5 === 0) writeSummaryText(runsDir, name, `{"runId":"${name}",`);
-    const { verdicts: fromWorker, unread } = await judgedInWorkers(runsDir, names, max);
-    expect(unread).toEqual([]);
-    expectSameAsSync(runsDir, names, fromWorker, max);
-    expect(fromWorker.filter((verdict) => verdict.is === "run")).toHaveLength(240);
+    for (const options of [undefined, COLD]) {
+      const { verdicts: fromWorker, unread } = await judgedInWorkers(runsDir, names, max, options);
+      expect(unread).toEqual([]);
+      expectSameAsSync(runsDir, names, fromWorker, max);
+      expect(fromWorker.filter((verdict) => verdict.is === "run")).toHaveLength(240);
+    }
   });
 
   it("lists a directory of many folders in a worker, with the same entries and types as readdir", async () => {
@@ -193,7 +233,7 @@ describe("index start: summaries read in a worker thread", () => {
     );
   });
 
-  it("stops every worker once its reads prove slow (a cold cache), and gives back exactly the names not read", async () => {
+  it("stops every worker once its reads prove slow (a cold cache) with no reads in flight allowed, and gives back exactly the names not read", async () => {
     const { runsDir } = makeRunsDir();
     const names = writeManyRuns(runsDir, 2100).sort();
     const handed: string[] = [];
@@ -206,11 +246,33 @@ describe("index start: summaries read in a worker thread", () => {
       (first, reads) => {
         for (let i = 0; i < reads.length; i++) handed.push(names[first + i]!);
       },
-      0,
+      { slowMs: 0 },
     );
     expect(handed.length).toBeGreaterThanOrEqual(64);
     expect(handed.length).toBeLessThanOrEqual(2 * 64);
     expect([...handed, ...unread].sort()).toEqual(names);
+  });
+
+  it("reads the rest of a cold cache with reads in flight in the workers, each summary exactly once", async () => {
+    const { runsDir } = makeRunsDir();
+    const names = writeManyRuns(runsDir, 2100).sort();
+    const times = new Array<number>(names.length).fill(0);
+    const unread = await readSummariesOffThread(
+      runsDir,
+      names,
+      MAX,
+      10_000,
+      (first, reads) => {
+        for (const [i, summary] of reads.entries()) {
+          const verdict = judgeSummary(join(runsDir, names[first + i]!), names[first + i]!, summary, MAX);
+          expect(verdict.is === "run" && verdict.entry.run.runId).toBe(names[first + i]);
+          times[first + i]!++;
+        }
+      },
+      COLD,
+    );
+    expect(unread).toEqual([]);
+    expect(times.every((n) => n === 1)).toBe(true);
   });
 
   it("lets the stateless listing of a large local directory read off-thread, with the same answer as the storage layer", async () => {
