@@ -10,15 +10,17 @@ import { runInSlices } from "./_slices.ts";
 // synchronously (one open, fstat, read and close each, no thread-pool hop, no promise), the
 // event loop only parses what it hands back in batches. On a warm cache that is what the
 // synchronous floor costs, with the reading and the parsing on two threads; the service's event
-// loop never makes a file call. The worker stops as soon as its reads go to the device (a cold
-// cache: many reads in flight are faster then) and the caller reads the rest through the storage
-// layer, as it does on a network file system, where this is never used.
+// loop never makes a file call. As soon as the reads go to the device (a cold cache: many reads
+// in flight are faster then) the workers read the rest with the directory's cap of reads in
+// flight through libuv's pool, their own event loops taking the completions: the service's
+// event loop still only parses. Network file systems never get a worker.
 //
 // The worker's reads are those of `readSummarySync(…, wantStamp: true)` in src/folder.ts, step
 // for step (no-follow, non-blocking open; fstat: a regular file no larger than the cap; whole
-// read; close), with the same failure codes; test/run-index-worker.test.ts checks both give the
-// same verdict for every hostile folder. It is plain JavaScript in a string so that it runs the
-// same from the built package and from the sources.
+// read; close), with the same failure codes, synchronous or in flight;
+// test/run-index-worker.test.ts checks both give the same verdict for every hostile folder. It is
+// plain JavaScript in a string so that it runs the same from the built package and from the
+// sources.
 const WORKER_SOURCE = `
 const fs = require("node:fs");
 const { parentPort } = require("node:worker_threads");
