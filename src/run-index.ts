@@ -44,7 +44,7 @@ export interface RunIndexOptions extends RunsOptions {
  * After a runs directory's stat changed, its listing is read again this often, this many times
  * (about 2.8 s): a client may cache a listing for a second after the attributes changed, and
  * where modification times have whole-second grain (sshfs, SFTP) a second change within the same
- * second leaves the stat as it was.
+ * second leaves the stat as it was. A re-read that finds a change starts the series again.
  */
 const RECHECK_MS = 200;
 const RECHECKS = 14;
@@ -210,10 +210,11 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
   };
 
   // All changes to the table run one after another; within one, storage calls run in parallel.
-  let work: Promise<void> = Promise.resolve();
-  const serially = (task: () => Promise<void>): Promise<void> => {
+  let work: Promise<unknown> = Promise.resolve();
+  const serially = <T>(task: () => Promise<T>): Promise<T | undefined> => {
     const next = work.then(task).catch((error: unknown) => {
       if (!isGuideBoardError(error, "STORAGE_UNAVAILABLE")) throw error;
+      return undefined;
     });
     work = next.catch(() => {});
     return next;
@@ -429,9 +430,11 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     }
     const timer: NodeJS.Timeout = setTimeout(() => {
       serially(() => _listingChanged(dir))
-        .catch(_keepServing)
-        // (only while no newer change started a new series: that one goes on by itself)
-        .finally(() => rechecks.get(dir) === timer && scheduleRecheck(dir, left - 1));
+        .catch(() => false)
+        // A change found starts the series again: runs often come in bursts (many CI hosts),
+        // and each listing read refills the client's cache, which then hides the next run for as
+        // long as it lasts. (Only while no newer change started a new series: that one goes on.)
+        .then((changed) => rechecks.get(dir) === timer && scheduleRecheck(dir, changed === true ? RECHECKS : left - 1));
     }, RECHECK_MS);
     timer.unref();
     rechecks.set(dir, timer);
@@ -481,8 +484,8 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
     }
   };
 
-  /** Reads a runs directory's listing and applies only the names that came or went. */
-  const _listingChanged = async (dir: string) => {
+  /** Reads a runs directory's listing and applies only the names that came or went; says whether any did. */
+  const _listingChanged = async (dir: string): Promise<boolean> => {
     try {
       const entries = (await storage(dir).readdir(dir, false)).map((dirent) => dirent.name);
       const now = new Set(entries);
@@ -492,11 +495,13 @@ export function createRunIndex(options: RunIndexOptions): RunIndex {
         ...[...known].filter((name) => !now.has(name)),
       ];
       await _forEach(changed, SCAN_IN_FLIGHT, (name) => apply(dir, name, false));
+      return changed.length > 0;
     } catch (error) {
       // Not read to the end: forget the directory's stat, so the next poll reads the listing again.
       for (const key of [...fingerprints.keys()]) if (key === dir || realOf.get(key) === dir) fingerprints.delete(key);
       if (isGuideBoardError(error, "STORAGE_UNAVAILABLE")) setHealth(dir, false);
       else throw error;
+      return false;
     }
   };
 

@@ -1,7 +1,7 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { promises as fsp, mkdirSync, realpathSync, renameSync, rmSync, type Stats, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   artifactManifest,
   createRunIndex,
@@ -14,6 +14,7 @@ import {
 } from "../src/index.ts";
 import { makeRunsDir, writeCurrentRun, writeIncompleteRun, writeLegacyRun, writeSummaryText } from "./helpers/runs.ts";
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const indexes: RunIndex[] = [];
 afterEach(() => {
   for (const index of indexes.splice(0)) index.close();
@@ -164,6 +165,38 @@ describe("createRunIndex", () => {
     renameSync(join(root, "away"), runsDir);
     await expect.poll(runIdsIn(index), { timeout: 3000 }).toEqual(["r1"]);
     expect(await kindsIn(index)()).toEqual([]);
+  });
+
+  it("keeps reading the listing of a runs directory while runs keep coming, where the client caches attributes and listings", async () => {
+    const { runsDir } = makeRunsDir();
+    const index = open(runsDir, { watch: false, revalidateMs: 0, pollMs: 100 });
+    await index.ready();
+    writeCurrentRun(runsDir, "run-1", { startedAt: "2026-01-01T00:00:00Z" });
+    // A network client's caches, as on a busy sshfs or NFS mount: the directory's attributes are
+    // fetched once (this change shows) and never again; its listing is kept for 300 ms.
+    const paths = new Set([runsDir, realpathSync(runsDir)]);
+    const { stat, readdir } = fsp;
+    let attributes: Promise<Stats> | undefined;
+    let listing: { at: number; names: Promise<string[]> } | undefined;
+    vi.spyOn(fsp, "stat").mockImplementation(((path: string) =>
+      paths.has(path) ? (attributes ??= stat(path)) : stat(path)) as typeof fsp.stat);
+    vi.spyOn(fsp, "readdir").mockImplementation(((path: string, ...rest: []) => {
+      if (!paths.has(path) || rest.length > 0) return readdir(path, ...rest);
+      if (!listing || Date.now() - listing.at > 300) listing = { at: Date.now(), names: readdir(path) };
+      return listing.names.then((names) => [...names]);
+    }) as typeof fsp.readdir);
+    try {
+      await expect.poll(() => index.size, { timeout: 3000 }).toBe(1);
+      // Only the listing, read again after the change, shows these: each one found keeps it being
+      // read (they come for longer than one series of re-reads lasts).
+      for (let i = 2; i <= 8; i++) {
+        await sleep(500);
+        writeCurrentRun(runsDir, `run-${i}`, { startedAt: `2026-01-0${i}T00:00:00Z` });
+        await expect.poll(() => index.size, { timeout: 3000 }).toBe(i);
+      }
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it("pages with the same cursors as the stateless listing", async () => {
