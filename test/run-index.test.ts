@@ -178,8 +178,11 @@ describe("createRunIndex", () => {
     const { stat, readdir } = fsp;
     let attributes: Promise<Stats> | undefined;
     let listing: { at: number; names: Promise<string[]> } | undefined;
-    vi.spyOn(fsp, "stat").mockImplementation(((path: string) =>
-      paths.has(path) ? (attributes ??= stat(path)) : stat(path)) as typeof fsp.stat);
+    vi.spyOn(fsp, "stat").mockImplementation(((path: string) => {
+      if (!paths.has(path)) return stat(path);
+      attributes ??= stat(path);
+      return attributes;
+    }) as typeof fsp.stat);
     vi.spyOn(fsp, "readdir").mockImplementation(((path: string, ...rest: []) => {
       if (!paths.has(path) || rest.length > 0) return readdir(path, ...rest);
       if (!listing || Date.now() - listing.at > 300) listing = { at: Date.now(), names: readdir(path) };
