@@ -100,6 +100,21 @@ parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slow
     stamps.push(0, 0, 0);
     count++;
   };
+  // Room in the batch's buffer for \`size\` more bytes at \`used\`: when they do not fit, the batch
+  // goes out first (a summary larger than the buffer gets one of its own). Says whether it went.
+  const makeRoom = (size) => {
+    if (used + size <= bytes.length) return false;
+    flush();
+    if (size > bytes.length) bytes = Buffer.allocUnsafeSlow(size);
+    return true;
+  };
+  // A summary of \`length\` bytes now at \`used\`, with its stamp.
+  const took = (length, mtimeMs, size, ino) => {
+    used += length;
+    ends.push(used);
+    stamps.push(mtimeMs, size, ino);
+    count++;
+  };
   // The workers of one scan share the names: each takes the next \`batch\` of them in turn
   // (shared[0]), so a worker that gets less of a core reads less, and none waits on the other.
   // shared[1] set: one found the cache cold, and every worker stops reading synchronously before
@@ -148,21 +163,15 @@ parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slow
           else if (!stat.isFile()) code = "ENOTFILE";
           else if (stat.size > maxBytes) code = "ETOOLARGE";
           else {
-            if (used + stat.size > bytes.length) {
-              flush();
-              if (stat.size > bytes.length) bytes = Buffer.allocUnsafeSlow(stat.size);
-              started = performance.now(); // (waiting for the event loop is not a slow read)
-            }
+            // (waiting for the event loop is not a slow read)
+            if (makeRoom(stat.size)) started = performance.now();
             let length = 0;
             while (length < stat.size) {
               const n = fs.readSync(fd, bytes, used + length, stat.size - length, length);
               if (n === 0) break;
               length += n;
             }
-            used += length;
-            ends.push(used);
-            stamps.push(stat.mtimeMs, stat.size, stat.ino);
-            count++;
+            took(length, stat.mtimeMs, stat.size, stat.ino);
           }
         } catch {
           code = "EIO";
@@ -211,15 +220,9 @@ parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slow
         fail(read.code);
         continue;
       }
-      if (used + read.bytes.length > bytes.length) {
-        flush();
-        if (read.bytes.length > bytes.length) bytes = Buffer.allocUnsafeSlow(read.bytes.length);
-      }
+      makeRoom(read.bytes.length);
       read.bytes.copy(bytes, used);
-      used += read.bytes.length;
-      ends.push(used);
-      stamps.push(read.mtimeMs, read.size, read.ino);
-      count++;
+      took(read.bytes.length, read.mtimeMs, read.size, read.ino);
     }
     flush();
   };
