@@ -41,6 +41,13 @@ function openedAt(fd, path) {
     return true;
   }
 }
+// Why the opened summary cannot be read (its descriptor's fstat is \`stat\`), or null.
+function openedProblem(fd, path, stat, maxBytes) {
+  if (!openedAt(fd, path)) return "EMOVED";
+  if (!stat.isFile()) return "ENOTFILE";
+  if (stat.size > maxBytes) return "ETOOLARGE";
+  return null;
+}
 // One job at a time: the worker stays alive between jobs (its code stays compiled and hot).
 parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slowMs, inFlight, batch, batchBytes, ack, shared }) => {
   if (list !== undefined) {
@@ -159,10 +166,8 @@ parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slow
       if (fd >= 0) {
         try {
           const stat = fs.fstatSync(fd);
-          if (!openedAt(fd, runDir + "/" + file)) code = "EMOVED";
-          else if (!stat.isFile()) code = "ENOTFILE";
-          else if (stat.size > maxBytes) code = "ETOOLARGE";
-          else {
+          code = openedProblem(fd, runDir + "/" + file, stat, maxBytes);
+          if (code === null) {
             // (waiting for the event loop is not a slow read)
             if (makeRoom(stat.size)) started = performance.now();
             let length = 0;
@@ -239,9 +244,7 @@ parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slow
       let code;
       try {
         stat = fs.fstatSync(fd);
-        if (!openedAt(fd, path)) code = "EMOVED";
-        else if (!stat.isFile()) code = "ENOTFILE";
-        else if (stat.size > maxBytes) code = "ETOOLARGE";
+        code = openedProblem(fd, path, stat, maxBytes);
       } catch {
         code = "EIO";
       }
@@ -251,7 +254,7 @@ parentPort.on("message", ({ list, chunk, dir, named, maxBytes, flags, file, slow
         } catch {}
         done(result);
       };
-      if (code !== undefined) return end({ code });
+      if (code !== null) return end({ code });
       const size = stat.size;
       const into = Buffer.allocUnsafe(size);
       const readFrom = (length) => {
